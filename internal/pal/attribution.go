@@ -1,0 +1,178 @@
+package pal
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+)
+
+// evaluateAll judges every subscription, at most e.concurrency at a time.
+func (e *Engine) evaluateAll(ctx context.Context, log *zerolog.Logger, p Principal, link linkState, refs []subscriptionRef) []SubscriptionResult {
+	results := make([]SubscriptionResult, len(refs))
+	sem := make(chan struct{}, e.concurrency)
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] = errorResult(ref, ref.tenantID, "", "stopped before it was checked", ctx.Err())
+				return
+			}
+			defer func() { <-sem }()
+			results[i] = e.evaluate(ctx, p, link, ref)
+			if results[i].Status == StatusError {
+				log.Warn().Str("subscription_id", ref.id).Str("detail", results[i].Detail).Msg("subscription could not be judged")
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// errorResult is the verdict for a subscription that could not be judged.
+func errorResult(ref subscriptionRef, tenantID, displayName, what string, err error) SubscriptionResult {
+	r := SubscriptionResult{
+		TenantID: tenantID, SubscriptionID: ref.id, DisplayName: displayName,
+		Status: StatusError, Roles: []string{}, Detail: what,
+	}
+	if err != nil {
+		var msg string
+		var pe *Error
+		if asError(err, &pe) {
+			msg = pe.Message
+		} else {
+			msg = err.Error()
+		}
+		r.Detail = what + ": " + msg
+		r.transient = IsTransient(err) || ctxErr(err)
+		r.retryAfter = RetryAfterOf(err)
+	}
+	return r
+}
+
+// evaluate judges one subscription.
+func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref subscriptionRef) SubscriptionResult {
+	sub := ref.sub
+	if sub == nil {
+		got, err := e.az.Subscriptions.GetSubscription(ctx, ref.id)
+		switch ErrorCodeOf(err) {
+		case "":
+			sub = got
+		case CodeNotFound, CodeForbidden:
+			return SubscriptionResult{
+				TenantID: ref.tenantID, SubscriptionID: ref.id, Status: StatusNotDelegated, Roles: []string{},
+				Detail: "the identity cannot reach this subscription: no delegation to it is in place",
+			}
+		default:
+			return errorResult(ref, ref.tenantID, "", "reading the subscription failed", err)
+		}
+	}
+	r := SubscriptionResult{TenantID: sub.TenantID, SubscriptionID: ref.id, DisplayName: sub.DisplayName, Roles: []string{}}
+	if ref.tenantID != "" && !strings.EqualFold(sub.TenantID, ref.tenantID) {
+		r.TenantID = ref.tenantID
+		r.Status = StatusNotDelegated
+		r.Detail = fmt.Sprintf("the subscription belongs to tenant %s, not to the tenant the request named", sub.TenantID)
+		return r
+	}
+
+	dels, err := e.az.Delegations.ListDelegations(ctx, ref.id)
+	switch ErrorCodeOf(err) {
+	case "":
+	case CodeNotFound, CodeForbidden:
+		r.Status = StatusNotDelegated
+		r.Detail = "the identity cannot read the subscription's Lighthouse delegations"
+		return r
+	default:
+		return errorResult(ref, r.TenantID, r.DisplayName, "reading the Lighthouse delegations failed", err)
+	}
+
+	var permanent, jit []string
+	for _, d := range dels {
+		if !strings.EqualFold(d.ManagedByTenantID, p.TenantID) {
+			continue
+		}
+		permanent = appendRoles(permanent, d.Authorizations, p.ObjectID)
+		jit = appendRoles(jit, d.EligibleAuthorizations, p.ObjectID)
+	}
+	if len(permanent) == 0 && len(jit) == 0 {
+		r.Status = StatusNotDelegated
+		r.Detail = fmt.Sprintf("no Lighthouse delegation to tenant %s names this identity", p.TenantID)
+		return r
+	}
+
+	permVerdicts, err := e.roles.judgeAll(ctx, permanent)
+	if err != nil {
+		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err)
+	}
+	jitVerdicts, err := e.roles.judgeAll(ctx, jit)
+	if err != nil {
+		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err)
+	}
+
+	eligible := false
+	for _, v := range permVerdicts {
+		r.Roles = append(r.Roles, v.Name)
+		eligible = eligible || v.Eligible
+	}
+	sort.Strings(r.Roles)
+	switch {
+	case eligible && link.ok:
+		r.Status = StatusAttributed
+	case eligible:
+		r.Status = StatusUnlinked
+		r.Detail = link.problem
+	default:
+		r.Status = StatusIneligibleRole
+		r.Detail = ineligibleDetail(permVerdicts, jitVerdicts)
+	}
+	return r
+}
+
+// appendRoles adds the role GUIDs of the authorizations that name objectID.
+func appendRoles(roles []string, auths []Authorization, objectID string) []string {
+	for _, a := range auths {
+		if !strings.EqualFold(a.PrincipalID, objectID) {
+			continue
+		}
+		id := strings.ToLower(a.RoleDefinitionID)
+		dup := false
+		for _, have := range roles {
+			dup = dup || have == id
+		}
+		if !dup {
+			roles = append(roles, id)
+		}
+	}
+	return roles
+}
+
+// ineligibleDetail explains why no permanent role counts.
+func ineligibleDetail(permanent, jit []RoleVerdict) string {
+	var parts []string
+	if len(permanent) > 0 {
+		var names []string
+		for _, v := range permanent {
+			names = append(names, fmt.Sprintf("%s (%s)", v.Name, v.Reason))
+		}
+		parts = append(parts, "no permanent role is PEC-eligible: "+strings.Join(names, ", "))
+	} else {
+		parts = append(parts, "no permanent authorization names this identity")
+	}
+	var jitEligible []string
+	for _, v := range jit {
+		if v.Eligible {
+			jitEligible = append(jitEligible, v.Name)
+		}
+	}
+	if len(jitEligible) > 0 {
+		parts = append(parts, strings.Join(jitEligible, ", ")+" is granted only just-in-time (eligibleAuthorizations); PEC needs a permanent authorization")
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,257 @@
+package pal
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// PartnerLinker reads and writes the caller's Partner Admin Link.
+type PartnerLinker interface {
+	// CurrentLink returns the caller's link, or nil when there is none.
+	CurrentLink(ctx context.Context) (*Link, error)
+	// CreateLink links the caller to partnerID (PUT). It fails with
+	// CodeAlreadyLinked when the caller is already linked, even to the same ID.
+	CreateLink(ctx context.Context, partnerID string) (*Link, error)
+	// UpdateLink changes the caller's existing link to partnerID (PATCH).
+	UpdateLink(ctx context.Context, partnerID string) (*Link, error)
+}
+
+// SubscriptionReader finds the subscriptions the identity can reach.
+type SubscriptionReader interface {
+	// ListSubscriptions returns every reachable subscription, all pages.
+	ListSubscriptions(ctx context.Context) ([]Subscription, error)
+	// GetSubscription returns one subscription; CodeNotFound or CodeForbidden
+	// when the identity cannot reach it.
+	GetSubscription(ctx context.Context, subscriptionID string) (*Subscription, error)
+}
+
+// DelegationReader reads the Lighthouse registration assignments of a subscription.
+type DelegationReader interface {
+	ListDelegations(ctx context.Context, subscriptionID string) ([]Delegation, error)
+}
+
+// RoleDefinitionReader looks up a role definition by GUID.
+type RoleDefinitionReader interface {
+	GetRoleDefinition(ctx context.Context, roleDefinitionID string) (*RoleDefinition, error)
+}
+
+// PrincipalSource tells who the caller is.
+type PrincipalSource interface {
+	Principal(ctx context.Context) (Principal, error)
+}
+
+// Azure bundles the Azure access the engine needs.
+type Azure struct {
+	Links         PartnerLinker
+	Subscriptions SubscriptionReader
+	Delegations   DelegationReader
+	Roles         RoleDefinitionReader
+	Principal     PrincipalSource
+}
+
+// EngineOptions holds the optional settings of an [Engine].
+type EngineOptions struct {
+	// AllowedPartnerIDs are further partner IDs a request may name.
+	AllowedPartnerIDs []string
+	// RelinkForeign makes the engine PATCH a link that holds an ID outside the
+	// allowed set; otherwise such a link is reported and left alone.
+	RelinkForeign bool
+	// Concurrency bounds the Azure requests run at once for independent
+	// subscriptions. Zero means 8.
+	Concurrency int
+}
+
+// Engine applies the link policy and judges attribution.
+type Engine struct {
+	partnerID     string
+	allowed       map[string]bool
+	relinkForeign bool
+	concurrency   int
+	az            Azure
+	roles         *roleCache
+}
+
+var partnerIDPattern = regexp.MustCompile(`^[0-9]{1,10}$`)
+
+// ValidPartnerID reports whether id looks like a partner ID (digits only).
+func ValidPartnerID(id string) bool { return partnerIDPattern.MatchString(id) }
+
+// NewEngine returns an engine that links to partnerID by default.
+func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, error) {
+	if options == nil {
+		options = &EngineOptions{}
+	}
+	if !ValidPartnerID(partnerID) {
+		return nil, fmt.Errorf("partner ID %q: must be digits", partnerID)
+	}
+	if az.Links == nil || az.Subscriptions == nil || az.Delegations == nil || az.Roles == nil || az.Principal == nil {
+		return nil, fmt.Errorf("engine: every Azure client is required")
+	}
+	allowed := map[string]bool{partnerID: true}
+	for _, id := range options.AllowedPartnerIDs {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if !ValidPartnerID(id) {
+			return nil, fmt.Errorf("allowed partner ID %q: must be digits", id)
+		}
+		allowed[id] = true
+	}
+	n := options.Concurrency
+	if n <= 0 {
+		n = 8
+	}
+	return &Engine{
+		partnerID:     partnerID,
+		allowed:       allowed,
+		relinkForeign: options.RelinkForeign,
+		concurrency:   n,
+		az:            az,
+		roles:         newRoleCache(az.Roles),
+	}, nil
+}
+
+// PartnerID returns the default partner ID.
+func (e *Engine) PartnerID() string { return e.partnerID }
+
+// Allowed reports whether a request may name partnerID.
+func (e *Engine) Allowed(partnerID string) bool { return e.allowed[partnerID] }
+
+// target returns the partner ID a request asks for, and whether it named one.
+func (e *Engine) target(requested string) (string, bool, error) {
+	if requested == "" {
+		return e.partnerID, false, nil
+	}
+	if !e.allowed[requested] {
+		return "", true, &Error{
+			Code:    CodePartnerNotAllowed,
+			Message: fmt.Sprintf("partner ID %s is not allowed here; allowed are PAL_PARTNER_ID and PAL_ALLOWED_PARTNER_IDS", requested),
+			Fields:  map[string]string{"partnerId": "not in the allowed set"},
+		}
+	}
+	return requested, true, nil
+}
+
+// Onboard makes sure the link exists (creating or changing it as the policy
+// says) and reports the attribution of the request's subscriptions.
+func (e *Engine) Onboard(ctx context.Context, log *zerolog.Logger, req Request) (*Result, error) {
+	return e.evaluateRequest(ctx, log, req, true)
+}
+
+// Status is Onboard without any write: it reports what is, never changes it.
+func (e *Engine) Status(ctx context.Context, log *zerolog.Logger, req Request) (*Result, error) {
+	return e.evaluateRequest(ctx, log, req, false)
+}
+
+func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req Request, write bool) (*Result, error) {
+	target, explicit, err := e.target(req.PartnerID)
+	if err != nil {
+		return nil, err
+	}
+	principal, err := e.az.Principal.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := e.requestSubscriptions(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	link, err := e.ensureLink(ctx, log, target, explicit, write)
+	if err != nil {
+		return nil, err
+	}
+	results := e.evaluateAll(ctx, log, principal, link, subs)
+	res := &Result{PartnerID: target, Principal: principal, Link: link.result, Results: results, Summary: newSummary()}
+	for _, r := range results {
+		res.Summary[r.Status]++
+	}
+	sortResults(res.Results)
+	log.Info().Str("tenant_id", req.TenantID).Int("subscriptions", len(results)).
+		Str("link_action", string(link.result.Action)).Interface("summary", res.Summary).Msg("evaluated request")
+	return res, nil
+}
+
+// SweepOptions holds the optional settings of [Engine.Sweep].
+type SweepOptions struct {
+	// ReadOnly reports without repairing the link.
+	ReadOnly bool
+}
+
+// Sweep repairs the link and judges every subscription the identity can reach
+// outside its own tenant. Results lists the subscriptions that are not
+// attributed; Summary counts them all.
+func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepOptions) (*Result, error) {
+	if options == nil {
+		options = &SweepOptions{}
+	}
+	principal, err := e.az.Principal.Principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := e.az.Subscriptions.ListSubscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	link, err := e.ensureLink(ctx, log, e.partnerID, false, !options.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	var subs []subscriptionRef
+	for _, s := range all {
+		if strings.EqualFold(s.TenantID, principal.TenantID) {
+			continue // the managing tenant's own subscriptions need no PAL
+		}
+		s := s
+		subs = append(subs, subscriptionRef{id: s.ID, tenantID: s.TenantID, sub: &s})
+	}
+	results := e.evaluateAll(ctx, log, principal, link, subs)
+	res := &Result{PartnerID: e.partnerID, Principal: principal, Link: link.result, Results: []SubscriptionResult{}, Summary: newSummary()}
+	for _, r := range results {
+		res.Summary[r.Status]++
+		if r.Status != StatusAttributed {
+			res.Results = append(res.Results, r)
+		}
+	}
+	sortResults(res.Results)
+	log.Info().Int("subscriptions", len(results)).Str("link_action", string(link.result.Action)).
+		Interface("summary", res.Summary).Msg("sweep finished")
+	return res, nil
+}
+
+// subscriptionRef is a subscription to judge: either already read (sub != nil)
+// or named by a request and still to be read.
+type subscriptionRef struct {
+	id string
+	// tenantID is the tenant the subscription must be in ("" = any).
+	tenantID string
+	sub      *Subscription
+}
+
+// requestSubscriptions resolves the subscriptions a request names, or every
+// reachable subscription of its tenant when it names none.
+func (e *Engine) requestSubscriptions(ctx context.Context, req Request) ([]subscriptionRef, error) {
+	if len(req.SubscriptionIDs) > 0 {
+		refs := make([]subscriptionRef, 0, len(req.SubscriptionIDs))
+		for _, id := range req.SubscriptionIDs {
+			refs = append(refs, subscriptionRef{id: strings.ToLower(id), tenantID: req.TenantID})
+		}
+		return refs, nil
+	}
+	all, err := e.az.Subscriptions.ListSubscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var refs []subscriptionRef
+	for _, s := range all {
+		if strings.EqualFold(s.TenantID, req.TenantID) {
+			s := s
+			refs = append(refs, subscriptionRef{id: s.ID, tenantID: req.TenantID, sub: &s})
+		}
+	}
+	return refs, nil
+}

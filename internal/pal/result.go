@@ -1,0 +1,122 @@
+package pal
+
+import (
+	"sort"
+	"time"
+)
+
+// Status is the attribution status of one subscription.
+type Status string
+
+// Statuses, as DESIGN.md's result object names them.
+const (
+	// StatusAttributed: the link holds an allowed partner ID and the identity has
+	// a permanent PEC-eligible role on the subscription.
+	StatusAttributed Status = "attributed"
+	// StatusIneligibleRole: delegated, but no permanent PEC-eligible role.
+	StatusIneligibleRole Status = "ineligible-role"
+	// StatusNotDelegated: the identity cannot reach the subscription, or it is not
+	// in the tenant the request named.
+	StatusNotDelegated Status = "not-delegated"
+	// StatusUnlinked: roles are fine but the link is missing or foreign and was not changed.
+	StatusUnlinked Status = "unlinked"
+	// StatusError: could not be decided.
+	StatusError Status = "error"
+)
+
+// Statuses lists every status in report order.
+var Statuses = []Status{StatusAttributed, StatusIneligibleRole, StatusNotDelegated, StatusUnlinked, StatusError}
+
+// LinkAction is what the engine did to the partner link.
+type LinkAction string
+
+// Link actions.
+const (
+	// LinkNone: nothing was written (already linked to an allowed ID, or a read-only query).
+	LinkNone LinkAction = "none"
+	// LinkCreated: the link was created (PUT).
+	LinkCreated LinkAction = "created"
+	// LinkRelinked: the link was changed to the target partner ID (PATCH).
+	LinkRelinked LinkAction = "relinked"
+	// LinkForeign: the link holds an ID outside the allowed set and was left alone.
+	LinkForeign LinkAction = "foreign"
+)
+
+// LinkResult reports the partner link after the invocation.
+type LinkResult struct {
+	Action LinkAction `json:"action"`
+	// PartnerID is the partner ID linked now ("" when there is no link).
+	PartnerID string `json:"partnerId"`
+	// PreviousPartnerID is set when the link was changed, or is foreign.
+	PreviousPartnerID string `json:"previousPartnerId,omitempty"`
+}
+
+// SubscriptionResult is the verdict on one subscription.
+type SubscriptionResult struct {
+	TenantID       string   `json:"tenantId"`
+	SubscriptionID string   `json:"subscriptionId"`
+	DisplayName    string   `json:"displayName"`
+	Status         Status   `json:"status"`
+	Roles          []string `json:"roles"`
+	Detail         string   `json:"detail,omitempty"`
+
+	// transient marks an error verdict caused by transient trouble.
+	transient  bool
+	retryAfter time.Duration
+}
+
+// Result is the result object of DESIGN.md: the ReturnValue of every invocation
+// and the body of every HTTP answer that carries results.
+type Result struct {
+	PartnerID string               `json:"partnerId"`
+	Principal Principal            `json:"principal"`
+	Link      LinkResult           `json:"link"`
+	Results   []SubscriptionResult `json:"results"`
+	Summary   map[Status]int       `json:"summary"`
+}
+
+// newSummary returns a summary with every status at zero.
+func newSummary() map[Status]int {
+	m := make(map[Status]int, len(Statuses))
+	for _, s := range Statuses {
+		m[s] = 0
+	}
+	return m
+}
+
+// sortResults orders results by tenant, then subscription ID.
+func sortResults(rs []SubscriptionResult) {
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].TenantID != rs[j].TenantID {
+			return rs[i].TenantID < rs[j].TenantID
+		}
+		return rs[i].SubscriptionID < rs[j].SubscriptionID
+	})
+}
+
+// Errors returns the results whose status is [StatusError].
+func (r *Result) Errors() []SubscriptionResult {
+	var out []SubscriptionResult
+	for _, s := range r.Results {
+		if s.Status == StatusError {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Transient reports whether any error verdict came from transient trouble, and the
+// longest Retry-After Azure asked for among them.
+func (r *Result) Transient() (bool, time.Duration) {
+	var any bool
+	var longest time.Duration
+	for _, s := range r.Results {
+		if s.Status == StatusError && s.transient {
+			any = true
+			if s.retryAfter > longest {
+				longest = s.retryAfter
+			}
+		}
+	}
+	return any, longest
+}
