@@ -1,0 +1,27 @@
+# pal-keeper build targets. Needs Go 1.26; nothing else.
+GO ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+.PHONY: test ci sandbox app clean
+
+test:
+	$(GO) test -race -count=1 ./...
+
+ci:
+	bash .ci/run
+
+sandbox:
+	$(GO) run ./handler sandbox
+
+# app assembles a function app root in dist/app (host.json, the linux/amd64
+# handler executable, one folder per function), ready for `func start` or zipping.
+app:
+	rm -rf dist/app
+	mkdir -p dist/app
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o dist/app/handler ./handler
+	chmod 0755 dist/app/handler
+	cp host.json dist/app/
+	for f in $(FUNCTIONS); do mkdir -p dist/app/$$f && cp functions/$$f/function.json dist/app/$$f/; done
+
+clean:
+	rm -rf dist

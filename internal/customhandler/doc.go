@@ -1,0 +1,13 @@
+// Package customhandler implements the custom-handler side of the Azure
+// Functions host protocol: the host POSTs each invocation as
+// {"Data":…,"Metadata":…} to /{functionName} and expects a 2xx
+// application/json {"Outputs":…,"Logs":[…],"ReturnValue":…}; any other answer
+// fails the invocation (for Service Bus: abandon, redelivery, dead-letter).
+//
+// [Server] dispatches invocations to [HandlerFunc]s, gives each one a logger
+// whose lines go to stdout and into that invocation's Logs, recovers panics
+// and shuts down gracefully. The decoding helpers unwrap the host's
+// encodings: double-encoded strings ([DecodeString]), base64 ([DecodeBinary]),
+// metadata scalars ([MetadataString], [MetadataInt], [MetadataTime]) and HTTP
+// trigger request objects ([ParseHTTPRequest]).
+package customhandler

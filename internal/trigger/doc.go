@@ -1,0 +1,32 @@
+// Package trigger adapts the three functions of pal-keeper — onboarding
+// (Service Bus), links (HTTP) and sweep (timer) — between the custom-handler
+// protocol and the engine. It knows no ARM; the engine knows no trigger.
+package trigger
+
+import (
+	"context"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/rs/zerolog"
+)
+
+// Function names: the folders under functions/ and the handler's routes.
+const (
+	OnboardingFunction = "onboarding"
+	LinksFunction      = "links"
+	SweepFunction      = "sweep"
+)
+
+// Binding names used in the function.json files.
+const (
+	onboardingBinding = "message"
+	httpBinding       = "req"
+	httpOutput        = "res"
+)
+
+// Engine is what the triggers need of the engine.
+type Engine interface {
+	Onboard(ctx context.Context, log *zerolog.Logger, req pal.Request) (*pal.Result, error)
+	Status(ctx context.Context, log *zerolog.Logger, req pal.Request) (*pal.Result, error)
+	Sweep(ctx context.Context, log *zerolog.Logger, options *pal.SweepOptions) (*pal.Result, error)
+}
