@@ -1,0 +1,74 @@
+package azure
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// Clients are the Azure adapters pal-keeper uses, sharing one credential and
+// one cloud. Build them once per process: each keeps its own token cache.
+type Clients struct {
+	Partner       *PartnerClient
+	Subscriptions *SubscriptionClient
+	Delegations   *DelegationClient
+	Roles         *RoleClient
+	Principal     *TokenPrincipal
+}
+
+// ClientsOptions adjusts [NewClients]. The zero value, and nil, give azcore's
+// defaults.
+type ClientsOptions struct {
+	// Transport sends the HTTP requests; nil means azcore's default client.
+	// Tests pass an httptest server's Client.
+	Transport policy.Transporter
+	// Retry configures azcore's retry policy. The zero value means up to 3
+	// retries of 408, 429, 500, 502, 503 and 504 with exponential backoff from
+	// 800 ms, honouring Retry-After up to MaxRetryDelay (60 s); a longer
+	// Retry-After is returned at once as CodeTransient with that RetryAfter.
+	Retry policy.RetryOptions
+}
+
+// NewClients builds every adapter on cred and cfg (see [CloudConfig]). Resource
+// provider auto-registration is disabled: pal-keeper only reads customer
+// subscriptions and never registers providers in them.
+func NewClients(cred azcore.TokenCredential, cfg cloud.Configuration, options *ClientsOptions) (*Clients, error) {
+	if cred == nil {
+		return nil, errors.New("azure clients: nil credential")
+	}
+	if options == nil {
+		options = &ClientsOptions{}
+	}
+	armOpts := &arm.ClientOptions{
+		ClientOptions: policy.ClientOptions{
+			Cloud:     cfg,
+			Transport: options.Transport,
+			Retry:     options.Retry,
+		},
+		DisableRPRegistration: true,
+	}
+	var (
+		c   Clients
+		err error
+	)
+	if c.Partner, err = NewPartnerClient(cred, armOpts); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if c.Subscriptions, err = NewSubscriptionClient(cred, armOpts); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if c.Delegations, err = NewDelegationClient(cred, armOpts); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if c.Roles, err = NewRoleClient(cred, armOpts); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if c.Principal, err = NewTokenPrincipal(cred, cfg); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	return &c, nil
+}

@@ -1,0 +1,84 @@
+package azure
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+)
+
+// Names of the clouds [CloudConfig] knows, as the PAL_CLOUD setting spells them.
+const (
+	CloudAzurePublic       = "AzurePublic"
+	CloudAzureUSGovernment = "AzureUSGovernment"
+	CloudAzureChina        = "AzureChina"
+)
+
+// CloudConfig returns the azcore cloud configuration named name: one of
+// [CloudAzurePublic], [CloudAzureUSGovernment] or [CloudAzureChina] (matched
+// without regard to case).
+//
+// A non-empty armEndpoint replaces the cloud's Resource Manager base URL, for
+// instance with an emulator's "https://127.0.0.1:8443". It must be an absolute
+// https URL without query, fragment or user information. The token audience
+// stays the cloud's, so the credential is asked for the same tokens as with the
+// real endpoint. An emulator with a private certificate is trusted through the
+// system trust store (SSL_CERT_FILE), never through an option here.
+//
+// The result is a copy: changing it does not change azcore's package values.
+func CloudConfig(name, armEndpoint string) (cloud.Configuration, error) {
+	var base cloud.Configuration
+	switch {
+	case strings.EqualFold(name, CloudAzurePublic):
+		base = cloud.AzurePublic
+	case strings.EqualFold(name, CloudAzureUSGovernment):
+		base = cloud.AzureGovernment
+	case strings.EqualFold(name, CloudAzureChina):
+		base = cloud.AzureChina
+	default:
+		return cloud.Configuration{}, fmt.Errorf("unknown cloud %q: want %s, %s or %s",
+			name, CloudAzurePublic, CloudAzureUSGovernment, CloudAzureChina)
+	}
+	arm, ok := base.Services[cloud.ResourceManager]
+	if !ok || arm.Endpoint == "" || arm.Audience == "" {
+		// azcore's arm/runtime package fills these in its init; this package imports it.
+		return cloud.Configuration{}, fmt.Errorf("cloud %s: azcore has no Resource Manager configuration", name)
+	}
+	cfg := cloud.Configuration{
+		ActiveDirectoryAuthorityHost: base.ActiveDirectoryAuthorityHost,
+		Services:                     make(map[cloud.ServiceName]cloud.ServiceConfiguration, len(base.Services)),
+	}
+	for k, v := range base.Services {
+		cfg.Services[k] = v
+	}
+	if armEndpoint != "" {
+		ep, err := parseARMEndpoint(armEndpoint)
+		if err != nil {
+			return cloud.Configuration{}, err
+		}
+		arm.Endpoint = ep
+		cfg.Services[cloud.ResourceManager] = arm
+	}
+	return cfg, nil
+}
+
+// parseARMEndpoint checks an ARM endpoint override and returns it without a
+// trailing slash.
+func parseARMEndpoint(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("ARM endpoint %q is not a URL (want e.g. https://127.0.0.1:8443): %w", s, err)
+	}
+	switch {
+	case !strings.EqualFold(u.Scheme, "https"):
+		return "", fmt.Errorf("ARM endpoint %q: want an https URL (bearer tokens are never sent over plain http)", s)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("ARM endpoint %q: want a host, e.g. https://127.0.0.1:8443", s)
+	case u.User != nil:
+		return "", fmt.Errorf("ARM endpoint %q: user information is not allowed", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", fmt.Errorf("ARM endpoint %q: query and fragment are not allowed", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}

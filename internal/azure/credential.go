@@ -1,0 +1,90 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// Credential kinds [NewCredential] accepts, as the PAL_CREDENTIAL setting spells them.
+const (
+	// CredentialManagedIdentity is azidentity's ManagedIdentityCredential: on Azure
+	// Functions it reads IDENTITY_ENDPOINT and IDENTITY_HEADER.
+	CredentialManagedIdentity = "managedidentity"
+	// CredentialAzureCLI is azidentity's AzureCLICredential, for local development.
+	CredentialAzureCLI = "azurecli"
+)
+
+// NewCredential returns the credential of the given kind, matched without regard
+// to case. There is no fallback chain: an unknown kind is an error that names
+// the valid ones.
+//
+//   - [CredentialManagedIdentity]: a user-assigned identity when clientID is set
+//     (azidentity.ClientID), else the system-assigned one. cfg goes into the
+//     credential's client options.
+//   - [CredentialAzureCLI]: the identity logged in to the Azure CLI, in the cloud
+//     the CLI is set to (az cloud set); clientID and cfg are not used.
+func NewCredential(kind, clientID string, cfg cloud.Configuration) (azcore.TokenCredential, error) {
+	switch strings.ToLower(strings.TrimSpace(kind)) {
+	case CredentialManagedIdentity:
+		opts := &azidentity.ManagedIdentityCredentialOptions{}
+		opts.Cloud = cfg
+		if clientID != "" {
+			opts.ID = azidentity.ClientID(clientID)
+		}
+		cred, err := azidentity.NewManagedIdentityCredential(opts)
+		if err != nil {
+			return nil, fmt.Errorf("new managed identity credential: %w", err)
+		}
+		return cred, nil
+	case CredentialAzureCLI:
+		cred, err := azidentity.NewAzureCLICredential(nil)
+		if err != nil {
+			return nil, fmt.Errorf("new Azure CLI credential: %w", err)
+		}
+		return cred, nil
+	default:
+		return nil, fmt.Errorf("unknown credential kind %q: want %q or %q",
+			kind, CredentialManagedIdentity, CredentialAzureCLI)
+	}
+}
+
+// tokenError marks an error of the credential, so that [translate] can tell a
+// failed token request from a failed ARM request after the pipeline wrapped it.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return "get token: " + e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
+
+// markedCredential wraps a credential and marks its errors as [*tokenError].
+type markedCredential struct{ cred azcore.TokenCredential }
+
+// GetToken implements azcore.TokenCredential.
+func (m markedCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tk, err := m.cred.GetToken(ctx, opts)
+	if err != nil {
+		var te *tokenError
+		if !errors.As(err, &te) {
+			err = &tokenError{err: err}
+		}
+		return azcore.AccessToken{}, err
+	}
+	return tk, nil
+}
+
+// markCredential returns cred wrapped in a markedCredential, once.
+func markCredential(cred azcore.TokenCredential) azcore.TokenCredential {
+	if cred == nil {
+		return nil
+	}
+	if _, ok := cred.(markedCredential); ok {
+		return cred
+	}
+	return markedCredential{cred: cred}
+}

@@ -1,0 +1,133 @@
+package azure
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+func TestNewCredentialKinds(t *testing.T) {
+	tests := []struct {
+		kind, clientID string
+		wantType       string
+	}{
+		{"managedidentity", "", "*azidentity.ManagedIdentityCredential"},
+		{"managedidentity", "00000000-0000-0000-0000-000000000001", "*azidentity.ManagedIdentityCredential"},
+		{"ManagedIdentity", "", "*azidentity.ManagedIdentityCredential"},
+		{"azurecli", "", "*azidentity.AzureCLICredential"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+"_"+tt.clientID, func(t *testing.T) {
+			cred, err := NewCredential(tt.kind, tt.clientID, cloud.AzurePublic)
+			if err != nil {
+				t.Fatalf("NewCredential(%q) error: %v", tt.kind, err)
+			}
+			switch tt.wantType {
+			case "*azidentity.ManagedIdentityCredential":
+				if _, ok := cred.(*azidentity.ManagedIdentityCredential); !ok {
+					t.Errorf("got %T, want %s", cred, tt.wantType)
+				}
+			case "*azidentity.AzureCLICredential":
+				if _, ok := cred.(*azidentity.AzureCLICredential); !ok {
+					t.Errorf("got %T, want %s", cred, tt.wantType)
+				}
+			}
+		})
+	}
+}
+
+func TestNewCredentialRejectsUnknownKinds(t *testing.T) {
+	for _, kind := range []string{"", "default", "defaultazurecredential", "clientsecret", "environment"} {
+		t.Run(kind, func(t *testing.T) {
+			cred, err := NewCredential(kind, "", cloud.AzurePublic)
+			if err == nil {
+				t.Fatalf("NewCredential(%q) = %T, want an error", kind, cred)
+			}
+			for _, valid := range []string{CredentialManagedIdentity, CredentialAzureCLI} {
+				if !strings.Contains(err.Error(), valid) {
+					t.Errorf("error %q does not name the valid kind %q", err, valid)
+				}
+			}
+		})
+	}
+}
+
+// TestManagedIdentityPrincipal runs the production path of Azure Functions:
+// a user-assigned managed identity whose token comes from IDENTITY_ENDPOINT.
+func TestManagedIdentityPrincipal(t *testing.T) {
+	// A client ID of its own per run: MSAL caches managed identity tokens in a
+	// package variable, so a fixed ID would be served from cache under -count.
+	clientID := randomGUID(t)
+	token := testToken(t)
+	var (
+		mu                                  sync.Mutex
+		gotClientID, gotResource, gotHeader string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gotClientID = r.URL.Query().Get("client_id")
+		gotResource = r.URL.Query().Get("resource")
+		gotHeader = r.Header.Get("X-IDENTITY-HEADER")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"access_token": token, "expires_on": "4102444800", "resource": r.URL.Query().Get("resource"), "token_type": "Bearer",
+			"client_id": clientID,
+		})
+	}))
+	defer srv.Close()
+	t.Setenv("IDENTITY_ENDPOINT", srv.URL+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", "test-identity-header")
+
+	cfg, err := CloudConfig("AzurePublic", "https://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := NewCredential("managedidentity", clientID, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := NewTokenPrincipal(cred, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tp.Principal(context.Background())
+	if err != nil {
+		t.Fatalf("Principal: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got.TenantID != testTenant || got.ObjectID != testObject {
+		t.Errorf("Principal = %+v, want tenant %s object %s", got, testTenant, testObject)
+	}
+	if gotClientID != clientID {
+		t.Errorf("token request client_id = %q, want %q", gotClientID, clientID)
+	}
+	if gotResource != "https://management.core.windows.net/" {
+		t.Errorf("token request resource = %q, want the ARM audience", gotResource)
+	}
+	if gotHeader != "test-identity-header" {
+		t.Errorf("X-IDENTITY-HEADER = %q, want the IDENTITY_HEADER value", gotHeader)
+	}
+}
+
+// randomGUID returns a random version 4 GUID.
+func randomGUID(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
