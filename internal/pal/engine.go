@@ -166,6 +166,9 @@ func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req R
 		return nil, err
 	}
 	results := e.evaluateAll(ctx, log, principal, link, subs)
+	if results == nil {
+		results = []SubscriptionResult{}
+	}
 	res := &Result{PartnerID: target, Principal: principal, Link: link.result, Results: results, Summary: newSummary()}
 	for _, r := range results {
 		res.Summary[r.Status]++
@@ -235,6 +238,9 @@ type subscriptionRef struct {
 // requestSubscriptions resolves the subscriptions a request names, or every
 // reachable subscription of its tenant when it names none.
 func (e *Engine) requestSubscriptions(ctx context.Context, req Request) ([]subscriptionRef, error) {
+	if req.TenantID == "" && len(req.SubscriptionIDs) == 0 {
+		return nil, nil // link only
+	}
 	if len(req.SubscriptionIDs) > 0 {
 		refs := make([]subscriptionRef, 0, len(req.SubscriptionIDs))
 		for _, id := range req.SubscriptionIDs {

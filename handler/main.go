@@ -1,0 +1,64 @@
+// Command handler is pal-keeper: an Azure Functions custom handler that keeps
+// the Partner Admin Link of the function's managed identity and reports every
+// customer subscription that does not credit the partner.
+//
+// Run without arguments it serves the custom-handler protocol on
+// 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT. Subcommands:
+//
+//	handler sandbox            run the whole flow against the built-in Azure emulator
+//	handler link --tenant T    make sure the signed-in identity is linked; report T's subscriptions
+//	handler sweep [--json]     report every reachable customer subscription
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: handler [command]
+
+commands:
+  (none), serve   serve the Azure Functions custom-handler protocol (what the Functions host runs)
+  sandbox         run the whole flow against the built-in Azure emulator; needs no Azure account
+  link            make sure the signed-in identity is linked to PAL_PARTNER_ID and report attribution
+                  flags: --tenant T  --subscription S (repeatable)  --partner-id P  --json
+  sweep           report every reachable customer subscription that is not attributed
+                  flags: --json  --repair (also create or fix the link)
+  help            this text
+
+settings come from the environment (see README.md, "Settings").
+`
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "", "serve":
+		return serve(ctx, getenv, stdout, stderr)
+	case "sandbox":
+		return sandbox(ctx, args, stdout, stderr)
+	case "link":
+		return linkCommand(ctx, args, getenv, stdout, stderr)
+	case "sweep":
+		return sweepCommand(ctx, args, getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "handler: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/emulator"
+	"github.com/pal-keeper/pal-keeper/internal/hostsim"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+)
+
+// sandbox runs the whole flow with no Azure account: the emulator with the demo
+// estate, and this very executable started as the custom handler by the host
+// simulator, driven through an onboarding message, a portal form, status queries
+// and a sweep.
+func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	verbose := fs.Bool("v", false, "also print the handler's JSON log lines")
+	appRoot := fs.String("app", ".", "the function app root: the directory holding host.json and functions/")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := runSandbox(ctx, *appRoot, *verbose, stdout); err != nil {
+		fmt.Fprintf(stderr, "handler sandbox: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runSandbox(ctx context.Context, appRoot string, verbose bool, out io.Writer) error {
+	if _, err := os.Stat(filepath.Join(appRoot, "host.json")); err != nil {
+		return fmt.Errorf("no host.json in %s: run the sandbox from the repository root, or pass --app", appRoot)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this executable: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "pal-keeper-sandbox-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	estate := emulator.DemoEstate()
+	emu, err := emulator.New(estate, &emulator.Options{Dir: dir})
+	if err != nil {
+		return fmt.Errorf("start the Azure emulator: %w", err)
+	}
+	defer emu.Close()
+
+	var handlerLog bytes.Buffer
+	logSink := io.Writer(&handlerLog)
+	if verbose {
+		logSink = out
+	}
+	env := append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"PAL_PARTNER_ID=" + emulator.DemoPartnerID,
+		"PAL_ALLOWED_PARTNER_IDS=" + emulator.DemoOtherPartnerID,
+		"AZURE_CLIENT_ID=" + emulator.DemoClientID,
+		"PAL_ONBOARDING_QUEUE=pal-onboarding",
+		"PAL_SWEEP_SCHEDULE=0 0 3 * * *",
+	}, emu.Environ()...)
+	started := time.Now()
+	host, err := hostsim.Start(ctx, hostsim.Options{
+		AppRoot: appRoot, Executable: exe, Args: []string{}, Env: env,
+		Stdout: logSink, Stderr: logSink, MaxDeliveryCount: 3,
+	})
+	if err != nil {
+		return fmt.Errorf("start the handler under the host simulator: %w\n%s", err, handlerLog.String())
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			host.Stop(context.Background())
+		}
+	}()
+
+	names := map[string]string{}
+	for _, t := range estate.Tenants {
+		names[t.ID] = t.Name
+	}
+	tenantOf := func(name string) string {
+		for id, n := range names {
+			if strings.HasPrefix(n, name) {
+				return id
+			}
+		}
+		return ""
+	}
+	fabrikam, northwind, tailspin := tenantOf("Fabrikam"), tenantOf("Northwind"), tenantOf("Tailspin")
+
+	fmt.Fprintf(out, "pal-keeper sandbox: Azure emulator at %s, handler ready in %v under the host simulator\n",
+		emu.ARMURL(), time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(out, "managing tenant Contoso MSP, identity pal-keeper-func (object %s), PAL_PARTNER_ID=%s, no link yet\n\n",
+		emulator.DemoObjectID, emulator.DemoPartnerID)
+
+	// 1. An onboarding message on the Service Bus queue.
+	msg := fmt.Sprintf(`{"tenantId":%q,"subscriptionIds":["fab00001-0000-4000-8000-000000000001","fab00002-0000-4000-8000-000000000001","fab00003-0000-4000-8000-000000000001"],"requestedBy":"sandbox","correlationId":"sandbox-1"}`, fabrikam)
+	fmt.Fprintf(out, "1. Service Bus message on pal-onboarding for Fabrikam (3 subscriptions)\n")
+	q := host.Queue("pal-onboarding")
+	q.Send([]byte(msg), &hostsim.MessageOptions{ContentType: "application/json", CorrelationID: "sandbox-1"})
+	if err := host.DrainQueue(ctx, "pal-onboarding"); err != nil {
+		return fmt.Errorf("deliver the onboarding message: %w", err)
+	}
+	if done := q.Completed(); len(done) == 1 {
+		var res pal.Result
+		if err := json.Unmarshal(done[0].Result.ReturnValue, &res); err != nil {
+			return fmt.Errorf("onboarding ReturnValue: %w", err)
+		}
+		fmt.Fprintf(out, "   completed after %d delivery; link %s; %s\n\n", done[0].DeliveryCount, linkText(res.Link), summaryText(res.Summary))
+	} else {
+		return fmt.Errorf("the onboarding message was not completed: %+v", q.DeadLettered())
+	}
+
+	// 2. A portal form post for a whole tenant.
+	key := url.QueryEscape(host.FunctionKey())
+	form := url.Values{"tenantId": {northwind}, "requestedBy": {"portal:alice@contoso.com"}}
+	fmt.Fprintf(out, "2. Portal form POST /api/links for Northwind Traders (whole tenant)\n")
+	res, status, err := sandboxHTTP(ctx, host, http.MethodPost, "/api/links?code="+key,
+		"application/x-www-form-urlencoded", []byte(form.Encode()))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   HTTP %d; link %s; %s\n\n", status, linkText(res.Link), summaryText(res.Summary))
+
+	// 3. A bad message: it fails every delivery and is dead-lettered intact.
+	fmt.Fprintf(out, "3. A malformed onboarding message (tenantId is not a GUID)\n")
+	q.Send([]byte(`{"tenantId":"fabrikam.onmicrosoft.com"}`), nil)
+	if err := host.DrainQueue(ctx, "pal-onboarding"); err != nil {
+		return fmt.Errorf("deliver the bad message: %w", err)
+	}
+	if dl := q.DeadLettered(); len(dl) == 1 {
+		fmt.Fprintf(out, "   dead-lettered after %d deliveries: %s\n\n", dl[0].DeliveryCount, firstLine(dl[0].Description))
+	}
+
+	// 4. The timer sweep.
+	fmt.Fprintf(out, "4. Timer sweep over every reachable customer subscription\n")
+	inv, err := host.Timer(ctx, "sweep", false)
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	if inv.Failed {
+		return fmt.Errorf("sweep invocation failed: %v", inv.Err)
+	}
+	var sweep pal.Result
+	if err := json.Unmarshal(inv.ReturnValue, &sweep); err != nil {
+		return fmt.Errorf("sweep ReturnValue: %w", err)
+	}
+	fmt.Fprintf(out, "   %s; %d not attributed\n\n", summaryText(sweep.Summary), len(sweep.Results))
+
+	// 5. Read-only status of every customer tenant: the estate's attribution.
+	writesBefore := len(emu.Writes())
+	var all []pal.SubscriptionResult
+	for _, t := range []string{fabrikam, northwind, tailspin} {
+		res, status, err := sandboxHTTP(ctx, host, http.MethodGet, "/api/links?code="+key+"&tenantId="+t, "", nil)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("GET /api/links for %s: HTTP %d", t, status)
+		}
+		all = append(all, res.Results...)
+	}
+	// Subscriptions the identity cannot reach are invisible to a whole-tenant query;
+	// name the demo's one explicitly.
+	res, _, err = sandboxHTTP(ctx, host, http.MethodGet,
+		"/api/links?code="+key+"&tenantId="+northwind+"&subscriptionId=0a700003-0000-4000-8000-000000000001", "", nil)
+	if err != nil {
+		return err
+	}
+	all = append(all, res.Results...)
+	fmt.Fprintf(out, "5. The estate, by read-only GET /api/links per tenant (%d writes made by these queries)\n\n",
+		len(emu.Writes())-writesBefore)
+	printEstate(out, names, all)
+
+	fmt.Fprintf(out, "\nWhat was changed in Azure:\n")
+	for _, w := range emu.Writes() {
+		fmt.Fprintf(out, "  %s %s %s -> HTTP %d\n", w.At.Format("15:04:05.000"), w.Method, w.Path, w.Status)
+	}
+	if l, ok := emu.Link(emulator.DemoManagingTenantID, emulator.DemoObjectID); ok {
+		fmt.Fprintf(out, "  the identity is now linked to partner ID %s (%s)\n", l.PartnerID, l.State)
+	}
+
+	code, err := host.Stop(ctx)
+	stopped = true
+	if err != nil {
+		return fmt.Errorf("stop the handler: %w", err)
+	}
+	fmt.Fprintf(out, "\nhandler stopped with SIGTERM, exit code %d. Run with -v to see its JSON log lines.\n", code)
+	return nil
+}
+
+// sandboxHTTP calls the links function and decodes a result object.
+func sandboxHTTP(ctx context.Context, host *hostsim.Host, method, path, contentType string, body []byte) (*pal.Result, int, error) {
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	ans, err := host.HTTP(ctx, method, path, h, body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s %s: %w", method, strings.Split(path, "?")[0], err)
+	}
+	var res pal.Result
+	if ans.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(ans.Body, &res); err != nil {
+			return nil, ans.StatusCode, fmt.Errorf("%s %s: answer is not a result object: %w", method, strings.Split(path, "?")[0], err)
+		}
+	} else {
+		return nil, ans.StatusCode, fmt.Errorf("%s %s: HTTP %d: %s", method, strings.Split(path, "?")[0], ans.StatusCode, ans.Body)
+	}
+	return &res, ans.StatusCode, nil
+}
+
+func printEstate(w io.Writer, names map[string]string, rs []pal.SubscriptionResult) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if names[rs[i].TenantID] != names[rs[j].TenantID] {
+			return names[rs[i].TenantID] < names[rs[j].TenantID]
+		}
+		return rs[i].SubscriptionID < rs[j].SubscriptionID
+	})
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CUSTOMER\tSUBSCRIPTION\tSTATUS\tROLES\tWHY")
+	counts := map[pal.Status]int{}
+	for _, r := range rs {
+		counts[r.Status]++
+		name := r.DisplayName
+		if name == "" {
+			name = r.SubscriptionID
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", names[r.TenantID], name, r.Status, dash(strings.Join(r.Roles, ", ")), dash(r.Detail))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n  %s\n", summaryText(counts))
+}
+
+func linkText(l pal.LinkResult) string {
+	switch l.Action {
+	case pal.LinkCreated:
+		return "created (" + l.PartnerID + ")"
+	case pal.LinkRelinked:
+		return "relinked " + l.PreviousPartnerID + " -> " + l.PartnerID
+	case pal.LinkForeign:
+		return "foreign (" + l.PartnerID + ")"
+	default:
+		if l.PartnerID == "" {
+			return "missing"
+		}
+		return "unchanged (" + l.PartnerID + ")"
+	}
+}
+
+func summaryText(m map[pal.Status]int) string {
+	var parts []string
+	for _, s := range pal.Statuses {
+		if m[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", m[s], s))
+		}
+	}
+	if len(parts) == 0 {
+		return "no subscriptions"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
