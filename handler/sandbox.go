@@ -284,4 +284,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
