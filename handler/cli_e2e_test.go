@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/pal-keeper/pal-keeper/internal/emulator"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+)
+
+// runCLI runs the built handler with args against the emulator, as a developer
+// would from a workstation (here with the emulator's managed-identity endpoint
+// standing in for az login).
+func runCLI(t *testing.T, emu *emulator.Emulator, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(handlerBinary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"PAL_PARTNER_ID=" + partnerID, "AZURE_CLIENT_ID=" + clientID}, emu.Environ()...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestCLILinkAndSweep(t *testing.T) {
+	emu, err := emulator.New(testEstate(), &emulator.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+
+	// A read-only sweep first: no link yet, so eligible subscriptions are unlinked.
+	out, errOut, code := runCLI(t, emu, "sweep")
+	if code != 0 {
+		t.Fatalf("sweep exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "unlinked") || !strings.Contains(out, subA2) {
+		t.Errorf("sweep report = %s, want unlinked subscriptions and the Reader-only %s", out, subA2)
+	}
+	if n := len(emu.Writes()); n != 0 {
+		t.Errorf("read-only sweep wrote %d times", n)
+	}
+
+	// link with --json: creates the link and reports the named subscriptions.
+	out, errOut, code = runCLI(t, emu, "link", "--tenant", tenantA, "--subscription", subA1, "--subscription", subA2, "--json")
+	if code != 0 {
+		t.Fatalf("link exit %d: %s", code, errOut)
+	}
+	var res pal.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("link --json output %q: %v", out, err)
+	}
+	if res.Link.Action != pal.LinkCreated || statusOf(&res)[subA1] != pal.StatusAttributed || statusOf(&res)[subA2] != pal.StatusIneligibleRole {
+		t.Errorf("link result = %+v", res)
+	}
+
+	// link without --tenant only makes sure the identity is linked.
+	out, errOut, code = runCLI(t, emu, "link")
+	if code != 0 || !strings.Contains(out, "unchanged, linked to "+partnerID) {
+		t.Errorf("link = %d %q %q", code, out, errOut)
+	}
+
+	// Usage errors exit 2.
+	if _, _, code = runCLI(t, emu, "link", "--subscription", subA1); code != 2 {
+		t.Errorf("link --subscription without --tenant exit = %d, want 2", code)
+	}
+	if _, errOut, code = runCLI(t, emu, "link", "--tenant", "nope"); code != 2 || !strings.Contains(errOut, "tenantId") {
+		t.Errorf("link --tenant nope = %d %q, want 2 naming tenantId", code, errOut)
+	}
+	if _, _, code = runCLI(t, emu, "frobnicate"); code != 2 {
+		t.Errorf("unknown command exit = %d, want 2", code)
+	}
+	for _, s := range []string{emu.TokenMarker(), emu.IdentityHeader()} {
+		if strings.Contains(out+errOut, s) {
+			t.Errorf("a secret reached the CLI output")
+		}
+	}
+}
+
+func TestSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole sandbox")
+	}
+	cmd := exec.Command(handlerBinary, "sandbox", "--app", "..")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"completed after 1 delivery; link created (1234567)",
+		"dead-lettered after 3 deliveries",
+		"(0 writes made by these queries)",
+		"PUT /providers/Microsoft.ManagementPartner/partners/1234567",
+		"exit code 0",
+		"5 attributed, 2 ineligible-role, 1 not-delegated",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("sandbox output lacks %q:\n%s", want, out)
+		}
+	}
+}
