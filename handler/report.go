@@ -15,7 +15,7 @@ func printReport(w io.Writer, title string, res *pal.Result) {
 	fmt.Fprintf(w, "%s\n", title)
 	fmt.Fprintf(w, "  partner ID  %s\n", res.PartnerID)
 	fmt.Fprintf(w, "  identity    %s in tenant %s\n", res.Principal.ObjectID, res.Principal.TenantID)
-	link := string(res.Link.Action)
+	var link string
 	switch res.Link.Action {
 	case pal.LinkCreated:
 		link = "created, linked to " + res.Link.PartnerID
