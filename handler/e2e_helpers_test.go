@@ -160,6 +160,9 @@ func startApp(t *testing.T, opts appOptions) *app {
 		"AZURE_CLIENT_ID":         clientID,
 		"PAL_ONBOARDING_QUEUE":    "pal-onboarding",
 		"PAL_SWEEP_SCHEDULE":      "0 0 3 * * *",
+		// Most tests want an unreachable subscription reported at once; the
+		// delegation wait has tests of its own.
+		"PAL_DELEGATION_WAIT": "0s",
 	}
 	for k, v := range opts.settings {
 		settings[k] = v

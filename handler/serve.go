@@ -28,10 +28,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
 	}
+	opts := &trigger.Options{
+		MaxAttempts:       s.MaxAttempts,
+		DelegationWait:    s.DelegationWait,
+		InvocationTimeout: s.InvocationTimeout,
+		HTTPRole:          s.HTTPRole,
+	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
-	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine))
-	srv.Handle(trigger.LinksFunction, trigger.Links(engine))
-	srv.Handle(trigger.SweepFunction, trigger.Sweep(engine))
+	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
+	srv.Handle(trigger.LinksFunction, trigger.Links(engine, opts))
+	srv.Handle(trigger.SweepFunction, trigger.Sweep(engine, opts))
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // settings are the app settings of DESIGN.md, read from the environment.
@@ -22,6 +23,15 @@ type settings struct {
 	SweepSchedule       string
 	ServiceBusNamespace string
 	Port                int
+	// MaxAttempts bounds the scheduled retries of one onboarding message.
+	MaxAttempts int
+	// DelegationWait is how long a message's unreachable subscriptions are
+	// treated as a delegation still on its way.
+	DelegationWait time.Duration
+	// InvocationTimeout bounds one invocation's work.
+	InvocationTimeout time.Duration
+	// HTTPRole, when set, is the App Service Authentication role an HTTP caller needs.
+	HTTPRole string
 }
 
 // Setting names.
@@ -37,6 +47,10 @@ const (
 	envSweepSchedule     = "PAL_SWEEP_SCHEDULE"
 	envServiceBus        = "ServiceBusConnection__fullyQualifiedNamespace"
 	envPort              = "FUNCTIONS_CUSTOMHANDLER_PORT"
+	envMaxAttempts       = "PAL_MAX_ATTEMPTS"
+	envDelegationWait    = "PAL_DELEGATION_WAIT"
+	envInvocationTimeout = "PAL_INVOCATION_TIMEOUT"
+	envHTTPRole          = "PAL_HTTP_ROLE"
 )
 
 var (
@@ -60,6 +74,10 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		SweepSchedule:       strings.TrimSpace(getenv(envSweepSchedule)),
 		ServiceBusNamespace: strings.TrimSpace(getenv(envServiceBus)),
 		Port:                8080,
+		MaxAttempts:         8,
+		DelegationWait:      30 * time.Minute,
+		InvocationTimeout:   2 * time.Minute,
+		HTTPRole:            strings.TrimSpace(getenv(envHTTPRole)),
 	}
 	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -95,7 +113,37 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		}
 		s.Port = p
 	}
+	if v := strings.TrimSpace(getenv(envMaxAttempts)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return s, fmt.Errorf("%s: %q is not a whole number from 1 to 100", envMaxAttempts, v)
+		}
+		s.MaxAttempts = n
+	}
+	var err error
+	if s.DelegationWait, err = durationSetting(getenv, envDelegationWait, s.DelegationWait, 0, 24*time.Hour); err != nil {
+		return s, err
+	}
+	if s.InvocationTimeout, err = durationSetting(getenv, envInvocationTimeout, s.InvocationTimeout, time.Second, 2*time.Hour); err != nil {
+		return s, err
+	}
 	return s, s.validate()
+}
+
+// durationSetting reads a Go duration ("30m", "90s") within [min, max].
+func durationSetting(getenv func(string) string, name string, def, min, max time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration such as 30m or 90s", name, v)
+	}
+	if d < min || d > max {
+		return 0, fmt.Errorf("%s: %v is outside %v to %v", name, d, min, max)
+	}
+	return d, nil
 }
 
 // validate checks each rule and returns the first broken one.

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func envFrom(m map[string]string) func(string) string {
@@ -26,6 +27,10 @@ func TestSettingsDefaults(t *testing.T) {
 	}
 	if s.Port != 8080 || s.RelinkForeign {
 		t.Errorf("Port, RelinkForeign = %d, %v; want 8080, false", s.Port, s.RelinkForeign)
+	}
+	if s.MaxAttempts != 8 || s.DelegationWait != 30*time.Minute || s.InvocationTimeout != 2*time.Minute || s.HTTPRole != "" {
+		t.Errorf("MaxAttempts, DelegationWait, InvocationTimeout, HTTPRole = %d, %v, %v, %q; want 8, 30m, 2m, \"\"",
+			s.MaxAttempts, s.DelegationWait, s.InvocationTimeout, s.HTTPRole)
 	}
 	s, _ = settingsFromEnv(envFrom(map[string]string{envPartnerID: "1234567", "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi"}))
 	if s.Credential != "managedidentity" {
@@ -55,6 +60,9 @@ func TestSettingsErrors(t *testing.T) {
 		{"schedule_five_fields", map[string]string{envSweepSchedule: "0 3 * * *"}, envSweepSchedule},
 		{"namespace_bad", map[string]string{envServiceBus: "not a host"}, envServiceBus},
 		{"port_bad", map[string]string{envPort: "http"}, envPort},
+		{"attempts_zero", map[string]string{envMaxAttempts: "0"}, envMaxAttempts},
+		{"wait_not_duration", map[string]string{envDelegationWait: "30"}, envDelegationWait},
+		{"timeout_too_small", map[string]string{envInvocationTimeout: "10ms"}, envInvocationTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

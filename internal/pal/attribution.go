@@ -68,7 +68,8 @@ func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref 
 		case CodeNotFound, CodeForbidden:
 			return SubscriptionResult{
 				TenantID: ref.tenantID, SubscriptionID: ref.id, Status: StatusNotDelegated, Roles: []string{},
-				Detail: "the identity cannot reach this subscription: no delegation to it is in place",
+				Detail:      "the identity cannot reach this subscription: no delegation to it is in place",
+				unreachable: true,
 			}
 		default:
 			return errorResult(ref, ref.tenantID, "", "reading the subscription failed", err)

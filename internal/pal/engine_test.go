@@ -144,6 +144,9 @@ func TestOnboardAttribution(t *testing.T) {
 	if got, want := roles[sub1], []string{"Support Request Contributor"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("roles = %v, want %v", got, want)
 	}
+	if got, want := res.Unreachable(), []string{missing}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Unreachable() = %v, want %v (a tenant mismatch is not unreachable)", got, want)
+	}
 	if details[sub1] != "" {
 		t.Errorf("attributed detail = %q, want none", details[sub1])
 	}

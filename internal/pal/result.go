@@ -63,6 +63,8 @@ type SubscriptionResult struct {
 	// transient marks an error verdict caused by transient trouble.
 	transient  bool
 	retryAfter time.Duration
+	// unreachable marks a named subscription the identity could not read at all.
+	unreachable bool
 }
 
 // Result is the result object of DESIGN.md: the ReturnValue of every invocation
@@ -103,6 +105,18 @@ func (r *Result) Errors() []SubscriptionResult {
 		}
 	}
 	return out
+}
+
+// Unreachable returns the IDs of the named subscriptions the identity could not
+// reach at all (a Lighthouse delegation that may still be on its way).
+func (r *Result) Unreachable() []string {
+	var ids []string
+	for _, s := range r.Results {
+		if s.unreachable {
+			ids = append(ids, s.SubscriptionID)
+		}
+	}
+	return ids
 }
 
 // Transient reports whether any error verdict came from transient trouble, and the

@@ -29,4 +29,6 @@ type Engine interface {
 	Onboard(ctx context.Context, log *zerolog.Logger, req pal.Request) (*pal.Result, error)
 	Status(ctx context.Context, log *zerolog.Logger, req pal.Request) (*pal.Result, error)
 	Sweep(ctx context.Context, log *zerolog.Logger, options *pal.SweepOptions) (*pal.Result, error)
+	// Allowed reports whether a request may name partnerID.
+	Allowed(partnerID string) bool
 }

@@ -2,6 +2,9 @@ package trigger
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
@@ -10,7 +13,11 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/message"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/rs/zerolog"
 )
+
+// MaxHTTPBody is the largest request body the links function accepts.
+const MaxHTTPBody = 64 << 10
 
 // errorBody is the JSON body of every HTTP error answer.
 type errorBody struct {
@@ -18,45 +25,65 @@ type errorBody struct {
 	Fields map[string]string `json:"fields"`
 }
 
-// Links handles the HTTP trigger: POST onboards one customer (JSON or an
-// HTML form), GET reports the same evaluation without writing anything.
-func Links(engine Engine) customhandler.HandlerFunc {
+// acceptedBody answers an asynchronous request.
+type acceptedBody struct {
+	Status        string `json:"status"`
+	MessageID     string `json:"messageId"`
+	CorrelationID string `json:"correlationId"`
+	// StatusURL is the read-only GET that reports the outcome.
+	StatusURL string `json:"statusUrl"`
+}
+
+// Links handles the HTTP trigger: POST onboards one customer (JSON or an HTML
+// form) and answers with the result; POST ?async=true enqueues the request
+// instead (202); GET reports the same evaluation without writing anything.
+func Links(engine Engine, options *Options) customhandler.HandlerFunc {
+	opts := options.withDefaults()
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
 		raw, ok := inv.Data[httpBinding]
 		if !ok {
-			return respond(nil, customhandler.JSONResponse(http.StatusBadRequest,
-				errorBody{Error: "the invocation carries no HTTP request", Fields: map[string]string{}}, nil))
+			return answerError(&log, http.StatusBadRequest, "the invocation carries no HTTP request", nil, nil)
 		}
 		hr, err := customhandler.ParseHTTPRequest(raw)
 		if err != nil {
 			log.Error().Err(err).Msg("unreadable HTTP request object")
-			return respond(nil, customhandler.JSONResponse(http.StatusBadRequest,
-				errorBody{Error: "the HTTP request could not be read", Fields: map[string]string{}}, nil))
+			return answerError(&log, http.StatusBadRequest, "the HTTP request could not be read", nil, nil)
 		}
-		log = log.With().Str("method", hr.Method).Logger()
+		method := strings.ToUpper(hr.Method)
+		log = log.With().Str("method", method).Logger()
+		if method != http.MethodGet && method != http.MethodPost {
+			return answerError(&log, http.StatusMethodNotAllowed, "use GET to read the status or POST to onboard", nil,
+				map[string]string{"Allow": "GET, POST"})
+		}
+		if status, why := authorize(hr.Header, opts.HTTPRole); status != 0 {
+			return answerError(&log, status, why, nil, nil)
+		}
+		if len(hr.Body) > MaxHTTPBody {
+			return answerError(&log, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB", nil, nil)
+		}
 
 		var req pal.Request
-		write := false
-		switch strings.ToUpper(hr.Method) {
-		case http.MethodGet:
-			req, err = message.DecodeQuery(hr.Query)
-		case http.MethodPost:
-			write = true
+		if method == http.MethodGet {
+			req, err = message.DecodeQuery(withoutKey(hr.Query, "async"))
+		} else {
 			req, err = decodePost(hr)
-		default:
-			return respond(nil, customhandler.JSONResponse(http.StatusMethodNotAllowed,
-				errorBody{Error: "use GET to read the status or POST to onboard", Fields: map[string]string{}},
-				map[string]string{"Allow": "GET, POST"}))
 		}
+		if err != nil {
+			return answerErr(&log, err)
+		}
+		log = log.With().Str("tenant_id", req.TenantID).Logger()
+		if method == http.MethodPost && isTrue(hr.Query.Get("async")) {
+			return opts.enqueue(ctx, &log, engine, inv.ID, req)
+		}
+
+		workCtx, cancel := context.WithTimeout(ctx, opts.InvocationTimeout)
+		defer cancel()
 		var res *pal.Result
-		if err == nil {
-			log = log.With().Str("tenant_id", req.TenantID).Logger()
-			if write {
-				res, err = engine.Onboard(ctx, &log, req)
-			} else {
-				res, err = engine.Status(ctx, &log, req)
-			}
+		if method == http.MethodPost {
+			res, err = engine.Onboard(workCtx, &log, req)
+		} else {
+			res, err = engine.Status(workCtx, &log, req)
 		}
 		if err == nil {
 			if transient, _ := res.Transient(); transient {
@@ -65,23 +92,65 @@ func Links(engine Engine) customhandler.HandlerFunc {
 			}
 		}
 		if err != nil {
-			status := httpStatusOf(err)
-			headers := map[string]string{}
-			if status == http.StatusServiceUnavailable {
-				headers["Retry-After"] = retryAfterSeconds(pal.RetryAfterOf(err))
+			if workCtx.Err() != nil && !pal.IsTransient(err) {
+				err = &pal.Error{Code: pal.CodeTransient, Message: "the request ran out of time (PAL_INVOCATION_TIMEOUT)", Err: err}
 			}
-			ev := log.Warn()
-			if status >= 500 && status != http.StatusServiceUnavailable {
-				ev = log.Error()
-			}
-			ev.Int("status", status).Str("error_code", string(pal.ErrorCodeOf(err))).
-				Interface("fields", fieldsOf(err)).Str("reason", publicMessage(err)).Msg("links request failed")
-			return respond(nil, customhandler.JSONResponse(status, errorBody{Error: publicMessage(err), Fields: fieldsOf(err)}, headers))
+			return answerErr(&log, err)
 		}
 		logResult(&log, res)
 		log.Info().Interface("summary", res.Summary).Str("link_action", string(res.Link.Action)).Msg("links request answered")
 		return respond(res, customhandler.JSONResponse(http.StatusOK, res, nil))
 	}
+}
+
+// enqueue puts a portal request on the onboarding queue and answers 202 with
+// the read-only GET that reports its outcome.
+func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine, invocationID string, req pal.Request) customhandler.Result {
+	if o.Queue == nil {
+		return answerError(log, http.StatusBadRequest,
+			"async=true needs Service Bus: set ServiceBusConnection__fullyQualifiedNamespace, or drop async to be answered synchronously",
+			map[string]string{"async": "Service Bus is not configured"}, nil)
+	}
+	if req.PartnerID != "" && !engine.Allowed(req.PartnerID) {
+		return answerError(log, http.StatusForbidden, "partner ID "+req.PartnerID+" is not allowed here",
+			map[string]string{"partnerId": "not in the allowed set"}, nil)
+	}
+	// The message ID is a hash of the request without its correlation ID, so a
+	// form submitted twice within the duplicate-detection window runs once.
+	idReq := req
+	idReq.CorrelationID = ""
+	idBytes, _ := json.Marshal(idReq)
+	sum := sha256.Sum256(idBytes)
+	messageID := "portal-" + hex.EncodeToString(sum[:16])
+	if req.CorrelationID == "" {
+		req.CorrelationID = invocationID
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return answerErr(log, err)
+	}
+	err = o.Queue.SendMessage(ctx, QueueMessage{Body: body, MessageID: messageID, CorrelationID: req.CorrelationID, ContentType: "application/json"})
+	if err != nil {
+		log.Error().Str("error", err.Error()).Msg("could not enqueue the request")
+		return answerErr(log, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err})
+	}
+	status := statusURL(req)
+	log.Info().Str("message_id", messageID).Str("correlation_id", req.CorrelationID).Msg("request queued")
+	return respond(nil, customhandler.JSONResponse(http.StatusAccepted,
+		acceptedBody{Status: "queued", MessageID: messageID, CorrelationID: req.CorrelationID, StatusURL: status},
+		map[string]string{"Location": status}))
+}
+
+// statusURL is the read-only query for a request.
+func statusURL(req pal.Request) string {
+	q := url.Values{"tenantId": {req.TenantID}}
+	if len(req.SubscriptionIDs) > 0 {
+		q["subscriptionId"] = req.SubscriptionIDs
+	}
+	if req.PartnerID != "" {
+		q.Set("partnerId", req.PartnerID)
+	}
+	return "/api/links?" + q.Encode()
 }
 
 // decodePost reads a JSON or form-encoded onboarding request.
@@ -107,6 +176,53 @@ func decodePost(hr *customhandler.HTTPRequest) (pal.Request, error) {
 			Message: "unsupported Content-Type " + mt + "; send application/json or application/x-www-form-urlencoded",
 			Fields:  map[string]string{"Content-Type": "want application/json or application/x-www-form-urlencoded"}}
 	}
+}
+
+// withoutKey returns values without key.
+func withoutKey(values url.Values, key string) url.Values {
+	if _, ok := values[key]; !ok {
+		return values
+	}
+	out := url.Values{}
+	for k, v := range values {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func isTrue(s string) bool {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+// answerErr answers an error with its status: 4xx for the caller's mistakes,
+// 503 with Retry-After for transient trouble.
+func answerErr(log *zerolog.Logger, err error) customhandler.Result {
+	status := httpStatusOf(err)
+	headers := map[string]string{}
+	if status == http.StatusServiceUnavailable {
+		headers["Retry-After"] = retryAfterSeconds(pal.RetryAfterOf(err))
+	}
+	log.Debug().Str("error_code", string(pal.ErrorCodeOf(err))).Msg("answering an error")
+	return answerError(log, status, publicMessage(err), fieldsOf(err), headers)
+}
+
+// answerError answers status with {"error", "fields"} and logs it.
+func answerError(log *zerolog.Logger, status int, msg string, fields map[string]string, headers map[string]string) customhandler.Result {
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	ev := log.Warn()
+	if status >= 500 && status != http.StatusServiceUnavailable {
+		ev = log.Error()
+	}
+	ev.Int("status", status).Interface("fields", fields).Str("reason", msg).Msg("links request failed")
+	return respond(nil, customhandler.JSONResponse(status, errorBody{Error: msg, Fields: fields}, headers))
 }
 
 // respond wraps an HTTP answer as the invocation result.

@@ -11,9 +11,12 @@ import (
 // Sweep handles the timer trigger: repair the link, judge every reachable
 // customer subscription and report each one that is not attributed. The
 // invocation fails when something could not be judged, after logging the report.
-func Sweep(engine Engine) customhandler.HandlerFunc {
+func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
+	opts := options.withDefaults()
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
+		ctx, cancel := context.WithTimeout(ctx, opts.InvocationTimeout)
+		defer cancel()
 		res, err := engine.Sweep(ctx, &log, nil)
 		if err == nil {
 			logResult(&log, res)

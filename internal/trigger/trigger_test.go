@@ -46,6 +46,8 @@ func (f *fakeEngine) Status(ctx context.Context, log *zerolog.Logger, req pal.Re
 	return f.result()
 }
 
+func (f *fakeEngine) Allowed(id string) bool { return id == "" || id == "1234567" }
+
 func (f *fakeEngine) Sweep(ctx context.Context, log *zerolog.Logger, _ *pal.SweepOptions) (*pal.Result, error) {
 	f.calls = append(f.calls, "sweep")
 	return f.result()
@@ -96,7 +98,7 @@ func TestOnboarding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeEngine{err: tt.err, res: tt.res}
-			got := Onboarding(f)(context.Background(), invocation(t, onboardingBinding, tt.body))
+			got := Onboarding(f, nil)(context.Background(), invocation(t, onboardingBinding, tt.body))
 			if (len(f.calls) > 0) != tt.wantEngine {
 				t.Errorf("engine calls = %v, want called %v", f.calls, tt.wantEngine)
 			}
@@ -199,7 +201,7 @@ func TestLinks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeEngine{err: tt.err}
-			status, out := response(t, Links(f)(context.Background(), invocation(t, httpBinding, tt.req)))
+			status, out := response(t, Links(f, nil)(context.Background(), invocation(t, httpBinding, tt.req)))
 			if status != tt.wantStatus {
 				t.Errorf("status = %d, want %d (body %s)", status, tt.wantStatus, out.Body)
 			}
@@ -233,12 +235,12 @@ func TestLinks(t *testing.T) {
 
 func TestSweep(t *testing.T) {
 	f := &fakeEngine{}
-	got := Sweep(f)(context.Background(), invocation(t, "timer", map[string]any{"IsPastDue": false}))
+	got := Sweep(f, nil)(context.Background(), invocation(t, "timer", map[string]any{"IsPastDue": false}))
 	if got.Failure != nil || got.ReturnValue == nil {
 		t.Errorf("sweep result = %+v, want success with a ReturnValue", got)
 	}
 	f = &fakeEngine{err: &pal.Error{Code: pal.CodeTransient, Message: "down"}}
-	got = Sweep(f)(context.Background(), invocation(t, "timer", map[string]any{}))
+	got = Sweep(f, nil)(context.Background(), invocation(t, "timer", map[string]any{}))
 	if got.Failure == nil || got.Failure.Status != http.StatusServiceUnavailable {
 		t.Errorf("Failure = %+v, want 503", got.Failure)
 	}

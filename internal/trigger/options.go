@@ -1,0 +1,71 @@
+package trigger
+
+import (
+	"context"
+	"time"
+)
+
+// QueueMessage is a message the triggers put on the onboarding queue: a
+// scheduled retry of an onboarding message, or an asynchronous portal request.
+type QueueMessage struct {
+	Body []byte
+	// MessageID is deterministic, so Service Bus duplicate detection drops repeats.
+	MessageID     string
+	CorrelationID string
+	ContentType   string
+	// Properties are the message's application properties.
+	Properties map[string]any
+}
+
+// Queue sends messages to the onboarding queue (Service Bus, when configured).
+type Queue interface {
+	SendMessage(ctx context.Context, m QueueMessage) error
+	ScheduleMessage(ctx context.Context, m QueueMessage, enqueueAt time.Time) error
+}
+
+// Options holds the optional settings of the triggers.
+type Options struct {
+	// Queue is the onboarding queue; nil without Service Bus. With it, transient
+	// trouble schedules a delayed copy of the message and async portal requests
+	// are enqueued.
+	Queue Queue
+	// MaxAttempts bounds the scheduled attempts of one message (default 8).
+	MaxAttempts int
+	// DelegationWait is how long after a message was first enqueued its
+	// unreachable subscriptions count as a delegation still on its way; zero
+	// means not at all.
+	DelegationWait time.Duration
+	// InvocationTimeout bounds each invocation's work (default 2m).
+	InvocationTimeout time.Duration
+	// HTTPRole, when set, is the App Service Authentication role an HTTP caller
+	// must hold (X-MS-CLIENT-PRINCIPAL).
+	HTTPRole string
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+	// Jitter returns a number in [0, 1) to spread retry delays (default math/rand/v2).
+	Jitter func() float64
+}
+
+// withDefaults returns a copy of o with zero values replaced by defaults.
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.MaxAttempts <= 0 {
+		out.MaxAttempts = 8
+	}
+	if out.DelegationWait < 0 {
+		out.DelegationWait = 0
+	}
+	if out.InvocationTimeout <= 0 {
+		out.InvocationTimeout = 2 * time.Minute
+	}
+	if out.Now == nil {
+		out.Now = time.Now
+	}
+	if out.Jitter == nil {
+		out.Jitter = randomJitter
+	}
+	return out
+}
