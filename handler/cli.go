@@ -76,7 +76,7 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 			return 2
 		}
 	}
-	engine, err := buildEngine(s)
+	engine, _, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
 		return 1
@@ -105,7 +105,7 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
 		return 1
 	}
-	engine, err := buildEngine(s)
+	engine, _, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
 		return 1

@@ -6,10 +6,14 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/rs/zerolog"
 )
@@ -23,7 +27,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return 1
 	}
 	log := zerolog.New(stdout).With().Timestamp().Str("service", "pal-keeper").Logger()
-	engine, err := buildEngine(s)
+	engine, cred, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
@@ -33,6 +37,23 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		DelegationWait:    s.DelegationWait,
 		InvocationTimeout: s.InvocationTimeout,
 		HTTPRole:          s.HTTPRole,
+	}
+	if s.ServiceBusNamespace != "" {
+		// One client per process, with the same identity as the trigger
+		// connection; it connects on first use and is closed on shutdown.
+		sender, err := servicebus.NewSender(s.ServiceBusNamespace, s.OnboardingQueue, cred, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "pal-keeper: invalid setting %s: %v\n", envServiceBus, err)
+			return 1
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := sender.Close(ctx); err != nil {
+				log.Warn().Str("error", err.Error()).Msg("closing the Service Bus sender")
+			}
+		}()
+		opts.Queue = serviceBusQueue{sender: sender}
 	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
@@ -45,7 +66,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return 1
 	}
 	log.Info().Int("port", s.Port).Str("partner_id", s.PartnerID).Str("credential", s.Credential).
-		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Msg("custom handler listening")
+		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", opts.Queue != nil).
+		Msg("custom handler listening")
 	if err := srv.Serve(ctx, ln); err != nil {
 		log.Error().Err(err).Msg("server stopped")
 		return 1
@@ -55,24 +77,25 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 }
 
 // buildEngine wires the credential, the Azure clients and the engine.
-func buildEngine(s settings) (*pal.Engine, error) {
+func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 	cfg, err := azure.CloudConfig(s.Cloud, s.ARMEndpoint)
 	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
+		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
 	}
 	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envCredential, err)
+		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
 	}
 	clients, err := azure.NewClients(cred, cfg, nil)
 	if err != nil {
-		return nil, fmt.Errorf("azure clients: %w", err)
+		return nil, nil, fmt.Errorf("azure clients: %w", err)
 	}
-	return pal.NewEngine(s.PartnerID, pal.Azure{
+	engine, err := pal.NewEngine(s.PartnerID, pal.Azure{
 		Links:         clients.Partner,
 		Subscriptions: clients.Subscriptions,
 		Delegations:   clients.Delegations,
 		Roles:         clients.Roles,
 		Principal:     clients.Principal,
 	}, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign})
+	return engine, cred, err
 }
