@@ -73,6 +73,9 @@ type Engine struct {
 	concurrency   int
 	az            Azure
 	roles         *roleCache
+	// linkLock serialises link writes within the process (a one-slot semaphore,
+	// so waiting honours the context).
+	linkLock chan struct{}
 }
 
 var partnerIDPattern = regexp.MustCompile(`^[0-9]{1,10}$`)
@@ -113,6 +116,7 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 		concurrency:   n,
 		az:            az,
 		roles:         newRoleCache(az.Roles),
+		linkLock:      make(chan struct{}, 1),
 	}, nil
 }
 

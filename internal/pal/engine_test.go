@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -321,5 +322,37 @@ func TestNewEngineValidates(t *testing.T) {
 		if _, err := NewEngine(tc.partner, f.azure(), &EngineOptions{AllowedPartnerIDs: tc.allowed}); err == nil {
 			t.Errorf("NewEngine(%q, %v) = nil error, want one", tc.partner, tc.allowed)
 		}
+	}
+}
+
+func TestConcurrentOnboardingWritesTheLinkOnce(t *testing.T) {
+	f := newFake()
+	f.addSub(sub1, custA, []string{roleCont}, nil)
+	f.delay = 2 * time.Millisecond
+	e := mustEngine(t, f, nil)
+	var wg sync.WaitGroup
+	actions := make(chan LinkAction, 32)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.Onboard(context.Background(), nop(), Request{TenantID: custA, SubscriptionIDs: []string{sub1}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			actions <- res.Link.Action
+		}()
+	}
+	wg.Wait()
+	close(actions)
+	created := 0
+	for a := range actions {
+		if a == LinkCreated {
+			created++
+		}
+	}
+	if len(f.writes) != 1 || created != 1 {
+		t.Errorf("writes = %v, created reported %d times; want one PUT and one 'created'", f.writes, created)
 	}
 }

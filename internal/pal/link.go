@@ -32,6 +32,17 @@ func (e *Engine) ensureLink(ctx context.Context, log *zerolog.Logger, target str
 	if err != nil {
 		return linkState{}, err
 	}
+	if write && e.needsWrite(cur, target, explicit) {
+		// Concurrent invocations in this process all see the same missing or
+		// wrong link: let one of them write it, and the others read the result.
+		if err := e.lockLink(ctx); err != nil {
+			return linkState{}, err
+		}
+		defer e.unlockLink()
+		if cur, err = e.az.Links.CurrentLink(ctx); err != nil {
+			return linkState{}, err
+		}
+	}
 	if !cur.Active() {
 		if !write {
 			return linkState{
@@ -95,3 +106,29 @@ func (e *Engine) relink(ctx context.Context, log *zerolog.Logger, existing, targ
 	log.Info().Str("partner_id", id).Str("previous_partner_id", existing).Msg("partner link changed")
 	return linkState{result: LinkResult{Action: LinkRelinked, PartnerID: id, PreviousPartnerID: existing}, ok: e.allowed[id]}, nil
 }
+
+// needsWrite reports whether the policy would write the link.
+func (e *Engine) needsWrite(cur *Link, target string, explicit bool) bool {
+	switch {
+	case !cur.Active():
+		return true
+	case cur.PartnerID == target:
+		return false
+	case e.allowed[cur.PartnerID]:
+		return explicit
+	default:
+		return e.relinkForeign
+	}
+}
+
+// lockLink takes the process-wide link write lock, or gives up with ctx.
+func (e *Engine) lockLink(ctx context.Context) error {
+	select {
+	case e.linkLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &Error{Code: CodeTransient, Message: "gave up waiting for another invocation to write the partner link", Err: ctx.Err()}
+	}
+}
+
+func (e *Engine) unlockLink() { <-e.linkLock }
