@@ -2,7 +2,7 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: test ci sandbox app clean
+.PHONY: test ci sandbox app package clean
 
 test:
 	$(GO) test -race -count=1 ./...
@@ -22,6 +22,12 @@ app:
 	chmod 0755 dist/app/handler
 	cp host.json dist/app/
 	for f in $(FUNCTIONS); do mkdir -p dist/app/$$f && cp functions/$$f/function.json dist/app/$$f/; done
+
+# package writes dist/functionapp.zip, the Azure Functions deployment package:
+# host.json, the handler (linux/amd64, cgo off, mode 0755) and <function>/function.json
+# at the zip root, nothing else. Written by a Go tool, so it needs no zip command.
+package:
+	$(GO) run ./internal/tools/mkzip -go $(GO) -root . -o dist/functionapp.zip
 
 clean:
 	rm -rf dist
