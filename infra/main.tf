@@ -1,0 +1,246 @@
+# pal-keeper in the partner's (managing) tenant: one Flex Consumption function app
+# running the Go custom handler, its user-assigned managed identity, the
+# onboarding queue, host storage and monitoring. No keys or connection strings:
+# every connection is identity-based (AzureWebJobsStorage__*, ServiceBusConnection__*,
+# Application Insights with Entra ID).
+
+locals {
+  # Suffix for the names that must be globally unique (storage account, Service Bus
+  # namespace, function app): stable for a subscription and base name.
+  suffix = substr(sha256("${var.subscription_id}/${var.name}"), 0, 6)
+
+  # Host name suffix of Service Bus namespaces in each cloud PAL_CLOUD names.
+  servicebus_suffix = {
+    AzurePublic       = "servicebus.windows.net"
+    AzureUSGovernment = "servicebus.usgovcloudapi.net"
+    AzureChina        = "servicebus.chinacloudapi.cn"
+  }[var.pal_cloud]
+
+  servicebus_fqdn = "${azurerm_servicebus_namespace.main.name}.${local.servicebus_suffix}"
+}
+
+resource "azurerm_resource_group" "main" {
+  name     = "rg-${var.name}"
+  location = var.location
+  tags     = var.tags
+}
+
+# The function's identity. Its principal (object) ID is what every customer's
+# Lighthouse delegation names (infra/lighthouse), and what the Partner Admin Link
+# belongs to; its client ID is what the app settings name (AZURE_CLIENT_ID, __clientId).
+resource "azurerm_user_assigned_identity" "func" {
+  name                = "id-${var.name}"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  tags                = var.tags
+}
+
+# --- host storage and the deployment container -------------------------------------
+
+resource "azurerm_storage_account" "host" {
+  name                     = "st${var.name}${local.suffix}"
+  resource_group_name      = azurerm_resource_group.main.name
+  location                 = azurerm_resource_group.main.location
+  account_kind             = "StorageV2"
+  account_tier             = "Standard"
+  account_replication_type = "LRS"
+
+  min_tls_version                 = "TLS1_2"
+  https_traffic_only_enabled      = true
+  shared_access_key_enabled       = false # Entra ID only: the host and the deployment use the managed identity
+  default_to_oauth_authentication = true
+  allow_nested_items_to_be_public = false
+
+  tags = var.tags
+}
+
+# Flex Consumption runs the app from a package in this container; the platform
+# reads it with the user-assigned identity (storage_authentication_type below).
+resource "azurerm_storage_container" "deployment" {
+  name                  = "app-package"
+  storage_account_id    = azurerm_storage_account.host.id
+  container_access_type = "private"
+}
+
+# --- monitoring, Entra ID auth only ---------------------------------------------------
+
+resource "azurerm_log_analytics_workspace" "main" {
+  name                         = "log-${var.name}-${local.suffix}"
+  resource_group_name          = azurerm_resource_group.main.name
+  location                     = azurerm_resource_group.main.location
+  sku                          = "PerGB2018"
+  retention_in_days            = var.log_retention_in_days
+  local_authentication_enabled = false
+  tags                         = var.tags
+}
+
+resource "azurerm_application_insights" "main" {
+  name                = "appi-${var.name}-${local.suffix}"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  application_type    = "other"
+  workspace_id        = azurerm_log_analytics_workspace.main.id
+
+  # Telemetry is accepted only with an Entra ID token: the host sends it as the
+  # managed identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING below, role
+  # Monitoring Metrics Publisher in roles.tf).
+  local_authentication_disabled = true
+
+  tags = var.tags
+}
+
+# --- Service Bus: the onboarding queue ------------------------------------------------
+
+resource "azurerm_servicebus_namespace" "main" {
+  name                = "sb-${var.name}-${local.suffix}"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+
+  # Standard, not Basic: Basic has no duplicate detection and no scheduled
+  # messages (the handler may schedule a delayed retry copy).
+  sku                 = "Standard"
+  local_auth_enabled  = false # no SAS keys: senders and the trigger use Entra ID
+  minimum_tls_version = "1.2"
+
+  tags = var.tags
+}
+
+resource "azurerm_servicebus_queue" "onboarding" {
+  name         = var.pal_onboarding_queue
+  namespace_id = azurerm_servicebus_namespace.main.id
+
+  # 5 deliveries, then the dead-letter queue. Transient trouble (ARM 429/5xx,
+  # token endpoint down) does not spend deliveries: the handler completes the
+  # message and schedules a copy honouring Retry-After, up to PAL_MAX_ATTEMPTS
+  # copies. Redelivery is left for what scheduling cannot cover: bad input
+  # (malformed, unknown field, partner ID not allowed), which fails the same way
+  # every time and should reach the dead-letter queue intact after a few fast,
+  # write-free attempts; the last attempt after PAL_MAX_ATTEMPTS; an instance that
+  # died mid-invocation; a failed schedule. Five covers a crash and a hiccup
+  # without keeping a poison message around. Onboarding is idempotent (the link
+  # is read before any write), so a redelivery never double-writes.
+  max_delivery_count = 5
+
+  # 1 minute. The host renews the lock for up to host.json's
+  # maxAutoLockRenewalDuration (15 min, longer than functionTimeout), so a long
+  # invocation keeps its message; the lock duration only decides how soon a
+  # message held by an instance that died (or was scaled in) comes back.
+  lock_duration = "PT1M"
+
+  # 7 days. An onboarding request that has not run in a week is stale (the nightly
+  # sweep judges every subscription anyway), but it should not vanish: expired
+  # messages go to the dead-letter queue, where they can be inspected and resubmitted.
+  default_message_ttl                  = "P7D"
+  dead_lettering_on_message_expiration = true
+
+  # Duplicate detection over 10 minutes: a sender that retries after a timeout
+  # (same MessageId) and a portal form submitted twice (POST /api/links?async=true
+  # uses a hash of the request as MessageId) run once. The handler's scheduled
+  # retry copies carry their own IDs (<original>/attempt-N), so the window only
+  # drops a repeated schedule of the same attempt. The work is idempotent, so the
+  # window only has to cover resends; a longer one costs throughput for nothing.
+  # (requires_duplicate_detection cannot be changed in place: changing it replaces
+  # the queue and drops its messages.)
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+
+  requires_session           = false # function.json: isSessionsEnabled false
+  partitioning_enabled       = false
+  batched_operations_enabled = true
+  max_size_in_megabytes      = 1024
+}
+
+# --- the function app -------------------------------------------------------------------
+
+resource "azurerm_service_plan" "main" {
+  name                = "asp-${var.name}-${local.suffix}"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  os_type             = "Linux"
+  sku_name            = "FC1" # Flex Consumption
+  tags                = var.tags
+}
+
+resource "azurerm_function_app_flex_consumption" "main" {
+  name                = "func-${var.name}-${local.suffix}"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  service_plan_id     = azurerm_service_plan.main.id
+
+  # The Go custom handler: Flex runs it as the "custom" stack. No
+  # FUNCTIONS_WORKER_RUNTIME or FUNCTIONS_EXTENSION_VERSION app settings on Flex.
+  runtime_name    = "custom"
+  runtime_version = "1.0"
+
+  storage_container_type            = "blobContainer"
+  storage_container_endpoint        = "${azurerm_storage_account.host.primary_blob_endpoint}${azurerm_storage_container.deployment.name}"
+  storage_authentication_type       = "UserAssignedIdentity"
+  storage_user_assigned_identity_id = azurerm_user_assigned_identity.func.id
+
+  maximum_instance_count = var.maximum_instance_count
+  instance_memory_in_mb  = var.instance_memory_in_mb
+
+  https_only = true
+  # Deployments authenticate with Entra ID (OIDC in CI, az login by hand): no
+  # publishing basic-auth credentials.
+  webdeploy_publish_basic_authentication_enabled = false
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.func.id]
+  }
+
+  site_config {
+    application_insights_connection_string = azurerm_application_insights.main.connection_string
+    minimum_tls_version                    = "1.2"
+  }
+
+  app_settings = {
+    # Host storage, identity-based. The provider writes a key-based
+    # AzureWebJobsStorage for Flex apps; the empty value overrides it so the host
+    # uses the AzureWebJobsStorage__* settings instead.
+    AzureWebJobsStorage                  = ""
+    AzureWebJobsStorage__blobServiceUri  = azurerm_storage_account.host.primary_blob_endpoint
+    AzureWebJobsStorage__queueServiceUri = azurerm_storage_account.host.primary_queue_endpoint
+    AzureWebJobsStorage__tableServiceUri = azurerm_storage_account.host.primary_table_endpoint
+    AzureWebJobsStorage__credential      = "managedidentity"
+    AzureWebJobsStorage__clientId        = azurerm_user_assigned_identity.func.client_id
+
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.func.client_id};Authorization=AAD"
+
+    # The trigger's connection "ServiceBusConnection" (functions/onboarding/function.json),
+    # identity-based; the handler also reads the namespace to send retry copies.
+    ServiceBusConnection__fullyQualifiedNamespace = local.servicebus_fqdn
+    ServiceBusConnection__credential              = "managedidentity"
+    ServiceBusConnection__clientId                = azurerm_user_assigned_identity.func.client_id
+
+    # The handler's settings (README "Settings"). The host itself resolves
+    # %PAL_ONBOARDING_QUEUE% and %PAL_SWEEP_SCHEDULE% in function.json from these
+    # app settings, so both must be set here: the handler's defaults do not reach the host.
+    AZURE_CLIENT_ID         = azurerm_user_assigned_identity.func.client_id
+    PAL_PARTNER_ID          = var.pal_partner_id
+    PAL_ALLOWED_PARTNER_IDS = join(",", var.pal_allowed_partner_ids)
+    PAL_RELINK_FOREIGN      = tostring(var.pal_relink_foreign)
+    PAL_CREDENTIAL          = var.pal_credential
+    PAL_CLOUD               = var.pal_cloud
+    PAL_ARM_ENDPOINT        = var.pal_arm_endpoint
+    PAL_ONBOARDING_QUEUE    = azurerm_servicebus_queue.onboarding.name
+    PAL_SWEEP_SCHEDULE      = var.pal_sweep_schedule
+    PAL_MAX_ATTEMPTS        = tostring(var.pal_max_attempts)
+    PAL_DELEGATION_WAIT     = var.pal_delegation_wait
+    PAL_INVOCATION_TIMEOUT  = var.pal_invocation_timeout
+    PAL_HTTP_ROLE           = var.pal_http_role
+  }
+
+  tags = var.tags
+
+  # The host must be able to reach its storage, queue and telemetry from its
+  # first start: create the role assignments before the app.
+  depends_on = [
+    azurerm_role_assignment.host_storage_blob,
+    azurerm_role_assignment.host_storage_table,
+    azurerm_role_assignment.queue_receiver,
+    azurerm_role_assignment.queue_sender,
+    azurerm_role_assignment.metrics_publisher,
+  ]
+}

@@ -1,0 +1,28 @@
+# pal-keeper infrastructure: the function app and everything it needs, in the
+# partner's (managing) tenant. See infra/DEPLOY-SECTION.md (README "Deploy").
+
+terraform {
+  required_version = ">= 1.6"
+
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = "~> 4.40"
+    }
+  }
+
+  # State is local by default. For a team, keep it in a storage account with
+  # Entra ID auth, e.g. a backend.tf holding:
+  #   terraform { backend "azurerm" { use_azuread_auth = true } }
+  # and `terraform init -backend-config=...` (see the README, "Deploy").
+}
+
+provider "azurerm" {
+  features {}
+
+  subscription_id = var.subscription_id
+
+  # Shared keys are off on the storage account (shared_access_key_enabled = false),
+  # so every data-plane call the provider makes must use Entra ID.
+  storage_use_azuread = true
+}

@@ -1,0 +1,290 @@
+package infracheck
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// repoRoot is the repository root seen from this package's directory.
+const repoRoot = "../.."
+
+// TestRepository runs every check on the repository as it is.
+func TestRepository(t *testing.T) {
+	for _, err := range CheckAll(repoRoot) {
+		t.Error(err)
+	}
+}
+
+// TestNeeds pins what the repository requires of infra, so that a new
+// %SETTING% or connection in a function.json shows up here and in the checks.
+func TestNeeds(t *testing.T) {
+	n, err := LoadNeeds(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		got  []string
+		want []string
+	}{
+		{"connections", n.Connections, []string{"ServiceBusConnection"}},
+		{"placeholders", n.Placeholders, []string{"PAL_ONBOARDING_QUEUE", "PAL_SWEEP_SCHEDULE"}},
+		{"queue settings", n.QueueSettings, []string{"PAL_ONBOARDING_QUEUE"}},
+	}
+	for _, tt := range tests {
+		if !slices.Equal(tt.got, tt.want) {
+			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+	for _, s := range []string{"PAL_PARTNER_ID", "PAL_ALLOWED_PARTNER_IDS", "PAL_RELINK_FOREIGN", "AZURE_CLIENT_ID", "PAL_CREDENTIAL",
+		"PAL_CLOUD", "PAL_ARM_ENDPOINT", "PAL_ONBOARDING_QUEUE", "PAL_SWEEP_SCHEDULE", "ServiceBusConnection__fullyQualifiedNamespace"} {
+		if !slices.Contains(n.Settings, s) {
+			t.Errorf("settings: got %q, want it to contain %s", n.Settings, s)
+		}
+	}
+	if slices.Contains(n.Settings, "FUNCTIONS_CUSTOMHANDLER_PORT") {
+		t.Errorf("settings: got %q, want no FUNCTIONS_CUSTOMHANDLER_PORT (the host sets it)", n.Settings)
+	}
+}
+
+// mutation is a change to one file of a copy of the repository that breaks an
+// invariant, and what the checks must then say.
+type mutation struct {
+	name string
+	file string // relative to the repository root
+	old  string // must occur in the file exactly once
+	new  string
+	want string // a problem must contain this
+}
+
+var mutations = []mutation{
+	// infra/main.tf: the function app.
+	{"runtime not custom", "infra/main.tf", `runtime_name    = "custom"`, `runtime_name    = "node"`, `runtime_name = "node", want "custom"`},
+	{"FUNCTIONS_WORKER_RUNTIME on Flex", "infra/main.tf", `    AzureWebJobsStorage                  = ""`, "    FUNCTIONS_WORKER_RUNTIME = \"custom\"\n    AzureWebJobsStorage                  = \"\"", "app setting FUNCTIONS_WORKER_RUNTIME"},
+	{"key-based AzureWebJobsStorage", "infra/main.tf", `    AzureWebJobsStorage                  = ""`, `    AzureWebJobsStorage                  = "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc"`, "AccountKey="},
+	{"storage key reference", "infra/main.tf", `storage_authentication_type       = "UserAssignedIdentity"`, "storage_authentication_type       = \"StorageAccountConnectionString\"\n  storage_access_key = azurerm_storage_account.host.primary_access_key", "key-based access"},
+	{"schedule setting missing", "infra/main.tf", "    PAL_SWEEP_SCHEDULE      = var.pal_sweep_schedule\n", "", "app setting PAL_SWEEP_SCHEDULE is missing"},
+	{"queue setting not the queue", "infra/main.tf", `PAL_ONBOARDING_QUEUE    = azurerm_servicebus_queue.onboarding.name`, `PAL_ONBOARDING_QUEUE    = "pal-onboarding"`, "want a reference to azurerm_servicebus_queue.onboarding.name"},
+	{"partner ID not from its variable", "infra/main.tf", `PAL_PARTNER_ID          = var.pal_partner_id`, `PAL_PARTNER_ID          = "1234567"`, "want a reference to var.pal_partner_id"},
+	{"trigger connection by key", "infra/main.tf", `ServiceBusConnection__credential              = "managedidentity"`, `ServiceBusConnection__credential              = "connectionstring"`, `ServiceBusConnection__credential = "connectionstring", want "managedidentity"`},
+	{"client ID of another identity", "infra/main.tf", `ServiceBusConnection__clientId                = azurerm_user_assigned_identity.func.client_id`, `ServiceBusConnection__clientId                = "00000000-0000-4000-8000-000000000000"`, "ServiceBusConnection__clientId"},
+	{"shared keys on", "infra/main.tf", `shared_access_key_enabled       = false`, `shared_access_key_enabled       = true`, "shared_access_key_enabled = true, want false"},
+	{"SAS on Service Bus", "infra/main.tf", `local_auth_enabled  = false`, `local_auth_enabled  = true`, "local_auth_enabled = true, want false"},
+	{"App Insights keys", "infra/main.tf", `local_authentication_disabled = true`, `local_authentication_disabled = false`, "local_authentication_disabled = false, want true"},
+	{"no duplicate detection", "infra/main.tf", `requires_duplicate_detection            = true`, `requires_duplicate_detection            = false`, "requires_duplicate_detection = false, want true"},
+	{"expired messages vanish", "infra/main.tf", `dead_lettering_on_message_expiration = true`, `dead_lettering_on_message_expiration = false`, "dead_lettering_on_message_expiration"},
+	{"no max delivery count", "infra/main.tf", "  max_delivery_count = 5\n", "", "max_delivery_count must be set"},
+	{"undocumented attempts default", "infra/variables.tf", "  default     = 8\n", "  default     = 5\n", `README documents PAL_MAX_ATTEMPTS's default as "8"`},
+	{"lock too long", "infra/main.tf", `lock_duration = "PT1M"`, `lock_duration = "PT10M"`, `lock_duration = "PT10M"`},
+	{"Basic namespace", "infra/main.tf", `sku                 = "Standard"`, `sku                 = "Basic"`, `sku "Basic"`},
+	{"consumption plan", "infra/main.tf", `sku_name            = "FC1"`, `sku_name            = "Y1"`, `sku_name = "Y1", want "FC1"`},
+	{"HCL syntax error", "infra/main.tf", "resource \"azurerm_service_plan\" \"main\" {", "resource \"azurerm_service_plan\" \"main\" {{", "main.tf"},
+	{"syntax error in another module", "infra/lighthouse/example/main.tf", `output "lighthouse_assignment_id" {`, `output "lighthouse_assignment_id" {{`, "example/main.tf"},
+	// infra/roles.tf: least privilege.
+	{"receiver on the namespace", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", "scope                = azurerm_servicebus_namespace.main.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", `"Azure Service Bus Data Receiver" is scoped to "azurerm_servicebus_namespace"`},
+	{"data owner", "infra/roles.tf", `role_definition_name = "Azure Service Bus Data Sender"`, `role_definition_name = "Azure Service Bus Data Owner"`, `must not hold "Azure Service Bus Data Owner"`},
+	{"no metrics publisher", "infra/roles.tf", `role_definition_name = "Monitoring Metrics Publisher"`, `role_definition_name = "Reader"`, `lacks "Monitoring Metrics Publisher"`},
+	{"role for client ID", "infra/roles.tf", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.principal_id", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.client_id", "not its client ID"},
+	// infra/outputs.tf, variables.tf, example.tfvars.
+	{"principal output is the client ID", "infra/outputs.tf", "value       = azurerm_user_assigned_identity.func.principal_id", "value       = azurerm_user_assigned_identity.func.client_id", "want a reference to azurerm_user_assigned_identity.func.principal_id"},
+	{"partner ID not validated", "infra/variables.tf", `can(regex("^[0-9]{1,10}$", var.pal_partner_id))`, `can(regex(".*", var.pal_partner_id))`, `variable pal_partner_id accepts "12a4567"`},
+	{"five-field schedule accepted", "infra/variables.tf", `condition     = length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 &&`, `condition     = true || length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 &&`, `variable pal_sweep_schedule accepts "0 0 3 * *"`},
+	{"untyped variable", "infra/variables.tf", "  type        = bool\n", "", "variable pal_relink_foreign has no type"},
+	{"bad example partner ID", "infra/example.tfvars", `pal_partner_id          = "1234567"`, `pal_partner_id          = "PLA-1234567"`, "pal_partner_id = \"PLA-1234567\" is rejected"},
+	// infra/lighthouse: Terraform module and ARM template.
+	{"module allows Owner", "infra/lighthouse/variables.tf", `contains(["cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e", "b24988ac-6180-42a0-ab88-20f7382dd24c"]`, `contains(["cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e", "b24988ac-6180-42a0-ab88-20f7382dd24c", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"]`, "variable pal_keeper_role_definition_id accepts \"8e3af657"},
+	{"module just-in-time", "infra/lighthouse/main.tf", "  # pal-keeper's identity: the PEC-eligible role, permanently.\n  authorization {", "  # pal-keeper's identity: the PEC-eligible role, permanently.\n  eligible_authorization {", "eligible (just-in-time) authorizations earn no partner credit"},
+	{"module without delete role", "infra/lighthouse/main.tf", `registration_assignment_delete_role = "91c1777a-f3dc-4fae-b103-61d183457e46"`, `registration_assignment_delete_role = "acdd72a7-3385-48ef-bd42-f606fba81ae7"`, "no authorization with the Managed Services Registration assignment Delete Role"},
+	{"example passes Owner", "infra/lighthouse/example/main.tf", `role_definition_id     = "b24988ac-6180-42a0-ab88-20f7382dd24c" # Contributor`, `role_definition_id     = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"`, "additional_authorizations is rejected"},
+	{"template allows Reader", "infra/lighthouse/lighthouse.json", "        \"b24988ac-6180-42a0-ab88-20f7382dd24c\"\n      ],", "        \"b24988ac-6180-42a0-ab88-20f7382dd24c\",\n        \"acdd72a7-3385-48ef-bd42-f606fba81ae7\"\n      ],", `palKeeperRoleDefinitionId allows "acdd72a7`},
+	{"template defaults to Contributor", "infra/lighthouse/lighthouse.json", `"defaultValue": "cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e",`, `"defaultValue": "b24988ac-6180-42a0-ab88-20f7382dd24c",`, "want Support Request Contributor"},
+	{"template just-in-time", "infra/lighthouse/lighthouse.json", `"authorizations": "[concat(`, `"eligibleAuthorizations": "[concat(`, "eligibleAuthorizations"},
+	{"template names the client ID", "infra/lighthouse/lighthouse.json", `"principalId": "[parameters('palKeeperPrincipalId')]"`, `"principalId": "[parameters('palKeeperClientId')]"`, "no authorization with principalId [parameters('palKeeperPrincipalId')]"},
+	{"parameters delegate Owner", "infra/lighthouse/lighthouse.parameters.example.json", `"roleDefinitionId": "b24988ac-6180-42a0-ab88-20f7382dd24c"`, `"roleDefinitionId": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"`, "Owner cannot be delegated"},
+	// function.json ↔ infra ↔ README.
+	{"placeholder infra does not set", "functions/onboarding/function.json", `"%PAL_ONBOARDING_QUEUE%"`, `"%ONBOARDING_QUEUE_NAME%"`, "app setting ONBOARDING_QUEUE_NAME is missing"},
+	{"connection infra does not set", "functions/onboarding/function.json", `"connection": "ServiceBusConnection"`, `"connection": "OnboardingBus"`, "app setting OnboardingBus__fullyQualifiedNamespace is missing"},
+	{"undocumented default", "infra/variables.tf", `default     = "0 0 3 * * *"`, `default     = "0 0 4 * * *"`, `README documents PAL_SWEEP_SCHEDULE's default as "0 0 3 * * *"`},
+	{"deploy steps out of order", "README.md", "The steps, in order:", "Verify with `handler sweep`. The steps, in order:", `"handler sweep" is first named before "az deployment sub create"`},
+	{"no rollback", "README.md", "### Roll back", "### Undo", `nothing about "roll back"`},
+	// .github/workflows.
+	{"no OIDC token", ".github/workflows/deploy.yml", "  id-token: write # OIDC token for azure/login\n", "", "want id-token: write"},
+	{"artifact deploy", ".github/workflows/deploy.yml", "      - name: Package (dist/functionapp.zip)\n        run: make package\n", "      - uses: actions/download-artifact@v4\n        with:\n          name: functionapp\n", "make package must run in the same job"},
+	{"wrong package", ".github/workflows/deploy.yml", "package: dist/functionapp.zip", "package: .", `package = ".", want dist/functionapp.zip`},
+	{"client secret", ".github/workflows/deploy.yml", "client-id: ${{ vars.AZURE_CLIENT_ID }}", "creds: ${{ secrets.AZURE_CREDENTIALS }}\n          client-id: ${{ vars.AZURE_CLIENT_ID }}", "creds is a client secret"},
+	{"unpinned action", ".github/workflows/ci.yml", "actions/setup-go@v5", "actions/setup-go@main", `pin actions to a major version`},
+	{"no package in CI", ".github/workflows/ci.yml", "        run: make package\n", "        run: echo skipped\n", "then runs make package"},
+}
+
+// TestMutations breaks one invariant at a time in a copy of the repository and
+// checks that the checks catch it.
+func TestMutations(t *testing.T) {
+	for _, mu := range mutations {
+		t.Run(mu.name, func(t *testing.T) {
+			t.Parallel()
+			root := copyRepo(t)
+			path := filepath.Join(root, filepath.FromSlash(mu.file))
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(raw), mu.old); n != 1 {
+				t.Fatalf("%s holds %q %d times, want once: update the mutation", mu.file, mu.old, n)
+			}
+			if err := os.WriteFile(path, []byte(strings.Replace(string(raw), mu.old, mu.new, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			errs := CheckAll(root)
+			for _, err := range errs {
+				if strings.Contains(err.Error(), mu.want) {
+					return
+				}
+			}
+			t.Errorf("got %d problems, want one containing %q:\n%s", len(errs), mu.want, join(errs))
+		})
+	}
+}
+
+// TestEveryTerraformDirectoryParses: a new module anywhere under infra/ is
+// at least syntax-checked.
+func TestEveryTerraformDirectoryParses(t *testing.T) {
+	root := copyRepo(t)
+	extra := filepath.Join(root, "infra", "modules", "extra")
+	if err := os.MkdirAll(extra, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(extra, "main.tf"), []byte("resource \"x\" \"y\" {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range CheckAll(root) {
+		if strings.Contains(err.Error(), filepath.Join("modules", "extra", "main.tf")) {
+			return
+		}
+	}
+	t.Error("a syntax error in infra/modules/extra/main.tf went unreported")
+}
+
+// TestDeploySectionRequired: the README must hold the "## Deploy" section.
+func TestDeploySectionRequired(t *testing.T) {
+	root := copyRepo(t)
+	readme := filepath.Join(root, "README.md")
+	raw, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deploySection(string(raw)) == "" {
+		t.Fatal("README.md has no Deploy section")
+	}
+	if err := os.WriteFile(readme, []byte(strings.Replace(string(raw), "## Deploy", "## Deployment", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errs := CheckAll(root)
+	found := false
+	for _, err := range errs {
+		found = found || strings.Contains(err.Error(), `no "## Deploy" section`)
+	}
+	if !found {
+		t.Errorf("without any Deploy section: got\n%s\nwant a problem about the missing section", join(errs))
+	}
+}
+
+// TestValidate evaluates variable validations directly: typed values, optional
+// attributes with defaults, and the Terraform functions they use.
+func TestValidate(t *testing.T) {
+	m, err := LoadModule(filepath.Join(repoRoot, "infra", "lighthouse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p problems
+	checkVariableCases(m, lighthouseVariableCases, &p)
+	for _, err := range p {
+		t.Error(err)
+	}
+	if _, err := m.Validate("no_such_variable", cty.StringVal("x")); err == nil {
+		t.Error("Validate(no_such_variable): got no error, want one")
+	}
+}
+
+func TestISODuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" means invalid
+	}{
+		{"PT1M", "1m0s"},
+		{"PT10M", "10m0s"},
+		{"P7D", "168h0m0s"},
+		{"P1DT2H3M4S", "26h3m4s"},
+		{"PT30S", "30s"},
+		{"P", ""},
+		{"PT", ""},
+		{"10 minutes", ""},
+		{"00:10:00", ""},
+	}
+	for _, tt := range tests {
+		d, ok := isoDuration(tt.in)
+		got := ""
+		if ok {
+			got = d.String()
+		}
+		if got != tt.want {
+			t.Errorf("isoDuration(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// copyRepo copies the files the checks read into a temporary directory.
+func copyRepo(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, dir := range []string{"infra", "functions", ".github"} {
+		err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(repoRoot, path)
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if d.Name() == ".terraform" {
+					return filepath.SkipDir
+				}
+				return os.MkdirAll(filepath.Join(root, rel), 0o755)
+			}
+			return copyFile(path, filepath.Join(root, rel))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.go")} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := copyFile(filepath.Join(repoRoot, f), filepath.Join(root, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func copyFile(src, dst string) error {
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, raw, 0o644)
+}
+
+func join(errs []error) string {
+	var b strings.Builder
+	for _, err := range errs {
+		b.WriteString("  " + err.Error() + "\n")
+	}
+	return b.String()
+}
