@@ -68,6 +68,11 @@ func TestE2ELongRetryAfterAndFlakyConnections(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %v; a long Retry-After must not be slept through", took)
 	}
+	// Without Service Bus to schedule a copy, the message fails with its reason.
+	_, dead := a.deliver(onboardingMessage(tenantA, subA1), nil)
+	if len(dead) != 1 || dead[0].Result.Status != http.StatusServiceUnavailable || !strings.Contains(string(dead[0].Result.Body), "429") {
+		t.Errorf("message = %+v, want it failed with 503 naming the 429", dead)
+	}
 	remove()
 
 	// A dropped connection and a slow answer are retried or waited out.

@@ -255,6 +255,8 @@ func (a *app) http(method, pathAndQuery, contentType, body string) *hostsim.HTTP
 		h.Set("Content-Type", contentType)
 	}
 	h.Set("x-functions-key", a.host.FunctionKey())
+	// A caller's credentials ride along in headers; none may reach a log or answer.
+	h.Set("Authorization", "Bearer caller-secret-"+a.emu.TokenMarker())
 	var b []byte
 	if body != "" {
 		b = []byte(body)
@@ -264,6 +266,9 @@ func (a *app) http(method, pathAndQuery, contentType, body string) *hostsim.HTTP
 		a.t.Fatalf("%s %s: %v", method, pathAndQuery, err)
 	}
 	a.answers.Write(ans.Body)
+	if ans.Invocation != nil {
+		a.answers.Write(ans.Invocation.Body) // the handler's raw answer, Logs included
+	}
 	return ans
 }
 

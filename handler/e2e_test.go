@@ -321,6 +321,16 @@ func TestE2EPersistentServerErrors(t *testing.T) {
 	}
 }
 
+func TestE2EServerErrorBurst(t *testing.T) {
+	a := startApp(t, appOptions{})
+	// Two 503s in a row, then Azure recovers: azcore's retries absorb the burst.
+	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 503, RetryAfter: time.Second, Times: 2})
+	res := a.onboard(onboardingMessage(tenantA, subA1))
+	if got := statusOf(res)[subA1]; got != pal.StatusAttributed {
+		t.Errorf("status = %q, want attributed after the burst", got)
+	}
+}
+
 func TestE2EIdentityEndpointDown(t *testing.T) {
 	a := startApp(t, appOptions{maxDeliveryCount: 1})
 	a.emu.InjectFault(emulator.Fault{Target: emulator.TargetIdentity, Status: 500, RetryAfter: time.Second})
