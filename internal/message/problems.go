@@ -16,6 +16,8 @@ const (
 	maxEcho = 40
 	// maxNamesInMessage is how many field names the error message lists.
 	maxNamesInMessage = 5
+	// maxNamesBytes bounds the field names listed in a message.
+	maxNamesBytes = 4*maxEcho + 40
 )
 
 // problems collects what is wrong with an input, field by field, in order.
@@ -64,13 +66,24 @@ func (p *problems) err(what string) error {
 		f := p.order[0]
 		msg = fmt.Sprintf("invalid %s: %s: %s", what, f, p.fields[f])
 	} else {
-		names := p.order
-		more := ""
-		if len(names) > maxNamesInMessage {
-			names = names[:maxNamesInMessage]
-			more = ", …"
+		// Name at most maxNamesInMessage fields, and no more than
+		// maxNamesBytes of them: names quoted from input can be long.
+		var names strings.Builder
+		shown := 0
+		for _, n := range p.order {
+			if shown == maxNamesInMessage || (shown > 0 && names.Len()+len(n) > maxNamesBytes) {
+				break
+			}
+			if shown > 0 {
+				names.WriteString(", ")
+			}
+			names.WriteString(n)
+			shown++
 		}
-		msg = fmt.Sprintf("invalid %s: %d problems (%s%s)", what, p.total, strings.Join(names, ", "), more)
+		if shown < len(p.order) {
+			names.WriteString(", …")
+		}
+		msg = fmt.Sprintf("invalid %s: %d problems (%s)", what, p.total, names.String())
 		if p.total > len(p.fields) {
 			msg += fmt.Sprintf("; fields lists %d of them", len(p.fields))
 		}
