@@ -140,6 +140,10 @@ type appOptions struct {
 	settings         map[string]string
 	estate           *emulator.Estate
 	maxDeliveryCount int
+	// throttle is the emulator's token bucket (none when nil).
+	throttle *emulator.Throttle
+	// maxConcurrentCalls overrides host.json's Service Bus concurrency.
+	maxConcurrentCalls int
 }
 
 // startApp starts the emulator and the handler. settings override the defaults.
@@ -149,7 +153,7 @@ func startApp(t *testing.T, opts appOptions) *app {
 	if opts.estate != nil {
 		estate = *opts.estate
 	}
-	emu, err := emulator.New(estate, &emulator.Options{Dir: t.TempDir()})
+	emu, err := emulator.New(estate, &emulator.Options{Dir: t.TempDir(), Throttle: opts.throttle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,14 +186,18 @@ func startApp(t *testing.T, opts appOptions) *app {
 	host, err := hostsim.Start(ctx, hostsim.Options{
 		AppRoot: "..", Executable: handlerBinary, Args: []string{}, Env: env,
 		Stdout: a.stdout, Stderr: a.stderr, MaxDeliveryCount: opts.maxDeliveryCount,
-		InitTimeout: 10 * time.Second,
+		MaxConcurrentCalls: opts.maxConcurrentCalls, InitTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		t.Fatalf("start handler: %v\nstderr: %s", err, a.stderr.String())
 	}
 	a.host = host
 	t.Cleanup(func() {
-		host.Stop(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if _, err := host.Stop(ctx); err != nil {
+			t.Errorf("stop handler: %v", err)
+		}
 		a.checkNoSecrets()
 	})
 	return a

@@ -315,48 +315,10 @@ func loadN(t *testing.T) int {
 }
 
 // startLoadApp is startApp with the emulator's throttle and the simulator's
-// concurrency set: the same settings, the same cleanup (stop, then the check
-// that no secret reached any output).
+// concurrency set.
 func startLoadApp(t *testing.T) *app {
 	t.Helper()
-	emu, err := emulator.New(testEstate(), &emulator.Options{Dir: t.TempDir(), Throttle: &loadThrottle})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emu.Close)
-	settings := map[string]string{
-		"PAL_PARTNER_ID":          partnerID,
-		"PAL_ALLOWED_PARTNER_IDS": otherID,
-		"AZURE_CLIENT_ID":         clientID,
-		"PAL_ONBOARDING_QUEUE":    "pal-onboarding",
-		"PAL_SWEEP_SCHEDULE":      "0 0 3 * * *",
-		"PAL_DELEGATION_WAIT":     "0s",
-	}
-	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, emu.Environ()...)
-	for k, v := range settings {
-		env = append(env, k+"="+v)
-	}
-	a := &app{t: t, emu: emu, stdout: &syncBuffer{}, stderr: &syncBuffer{}, answers: &syncBuffer{}}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	host, err := hostsim.Start(ctx, hostsim.Options{
-		AppRoot: "..", Executable: handlerBinary, Args: []string{}, Env: env,
-		Stdout: a.stdout, Stderr: a.stderr, MaxDeliveryCount: 3,
-		MaxConcurrentCalls: loadConcurrency, InitTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("start handler: %v\nstderr: %s", err, a.stderr.String())
-	}
-	a.host = host
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if _, err := host.Stop(ctx); err != nil {
-			t.Errorf("stop handler: %v", err)
-		}
-		a.checkNoSecrets()
-	})
-	return a
+	return startApp(t, appOptions{throttle: &loadThrottle, maxConcurrentCalls: loadConcurrency})
 }
 
 // loadMessages generates n onboarding messages (the same ones every run): a
