@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +98,31 @@ func TestSettingsAccepts(t *testing.T) {
 	}
 	if len(s.AllowedPartnerIDs) != 2 || !s.RelinkForeign || s.Credential != "managedidentity" || s.Port != 7071 {
 		t.Errorf("settings = %+v", s)
+	}
+}
+
+// TestLocalSettingsExampleNamesEverySetting keeps local.settings.json.example
+// in step with the settings the handler reads.
+func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
+	raw, err := os.ReadFile("../local.settings.json.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Values map[string]string `json:"Values"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("local.settings.json.example: %v", err)
+	}
+	for _, name := range []string{envPartnerID, envAllowedPartnerIDs, envRelinkForeign, envClientID, envCredential,
+		envCloud, envARMEndpoint, envOnboardingQueue, envSweepSchedule, envServiceBus, envMaxAttempts,
+		envDelegationWait, envInvocationTimeout, envHTTPRole} {
+		if _, ok := file.Values[name]; !ok {
+			t.Errorf("local.settings.json.example does not name %s", name)
+		}
+	}
+	// Its values must be valid settings themselves.
+	if _, err := settingsFromEnv(func(k string) string { return file.Values[k] }); err != nil {
+		t.Errorf("local.settings.json.example: %v", err)
 	}
 }
