@@ -178,8 +178,8 @@ func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req R
 		res.Summary[r.Status]++
 	}
 	sortResults(res.Results)
-	log.Info().Str("tenant_id", req.TenantID).Int("subscriptions", len(results)).
-		Str("link_action", string(link.result.Action)).Interface("summary", res.Summary).Msg("evaluated request")
+	log.Debug().Int("subscriptions", len(results)).Str("link_action", string(link.result.Action)).
+		Interface("summary", res.Summary).Msg("evaluated request")
 	return res, nil
 }
 
@@ -225,7 +225,7 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 		}
 	}
 	sortResults(res.Results)
-	log.Info().Int("subscriptions", len(results)).Str("link_action", string(link.result.Action)).
+	log.Debug().Int("subscriptions", len(results)).Str("link_action", string(link.result.Action)).
 		Interface("summary", res.Summary).Msg("sweep finished")
 	return res, nil
 }

@@ -15,7 +15,7 @@ func logResult(log *zerolog.Logger, res *pal.Result) {
 		if r.Status == pal.StatusAttributed {
 			continue
 		}
-		log.Warn().Str("tenant_id", r.TenantID).Str("subscription_id", r.SubscriptionID).
+		log.Warn().Str("subscription_tenant_id", r.TenantID).Str("subscription_id", r.SubscriptionID).
 			Str("display_name", r.DisplayName).Str("status", string(r.Status)).Strs("roles", r.Roles).
 			Str("detail", r.Detail).Msg("subscription not attributed")
 	}
