@@ -199,8 +199,56 @@ func startApp(t *testing.T, opts appOptions) *app {
 			t.Errorf("stop handler: %v", err)
 		}
 		a.checkNoSecrets()
+		a.checkLogLines()
 	})
 	return a
+}
+
+// checkLogLines proves every stdout line is one JSON object with a level and
+// a message and no key twice (App Insights and KQL parse_json keep only one).
+func (a *app) checkLogLines() {
+	a.t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(a.stdout.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		keys, err := topLevelKeys(line)
+		if err != nil {
+			a.t.Errorf("log line is not a JSON object (%v): %.200s", err, line)
+			continue
+		}
+		seen := map[string]bool{}
+		for _, k := range keys {
+			if seen[k] {
+				a.t.Errorf("log line has %q twice: %.300s", k, line)
+			}
+			seen[k] = true
+		}
+		if !seen["level"] || !seen["message"] {
+			a.t.Errorf("log line without level or message: %.200s", line)
+		}
+	}
+}
+
+// topLevelKeys returns the keys of a JSON object in order, duplicates included.
+func topLevelKeys(line string) ([]string, error) {
+	dec := json.NewDecoder(strings.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not an object")
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
 }
 
 func (a *app) ctx() context.Context {
