@@ -129,3 +129,23 @@ func TestE2EAsyncWithoutServiceBus(t *testing.T) {
 		t.Errorf("writes = %v, want none", a.writes())
 	}
 }
+
+func TestE2EWithServiceBusConfigured(t *testing.T) {
+	// The namespace is never contacted unless something must be sent: the
+	// azservicebus client connects lazily. Synchronous work is unchanged, and
+	// SIGTERM closes the client and exits 0.
+	a := startApp(t, appOptions{settings: map[string]string{
+		"ServiceBusConnection__fullyQualifiedNamespace": "pal-keeper-test.servicebus.windows.net",
+	}})
+	if !a.waitStdout(`"service_bus":true`) {
+		t.Errorf("the handler did not report Service Bus configured")
+	}
+	res := a.onboard(onboardingMessage(tenantA, subA1))
+	if got := statusOf(res)[subA1]; got != pal.StatusAttributed {
+		t.Errorf("status = %q, want attributed", got)
+	}
+	code, err := a.host.Stop(a.ctx())
+	if err != nil || code != 0 {
+		t.Errorf("Stop = %d, %v; want exit code 0", code, err)
+	}
+}
