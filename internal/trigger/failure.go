@@ -21,7 +21,9 @@ func httpStatusOf(err error) int {
 		return http.StatusForbidden
 	case pal.CodeTransient:
 		return http.StatusServiceUnavailable
-	case pal.CodeRejected:
+	case pal.CodeRejected, pal.CodeForbidden, pal.CodeNotFound:
+		// Azure refused a request the whole invocation depends on (the link,
+		// the subscription list): not the caller's fault, not transient.
 		return http.StatusBadGateway
 	default:
 		return http.StatusInternalServerError

@@ -196,6 +196,7 @@ func TestLinks(t *testing.T) {
 		{name: "get_without_tenant", req: httpRequest("GET", "", "", ""), wantStatus: 400, wantField: "tenantId"},
 		{name: "forbidden_partner", req: httpRequest("POST", "", "application/json", `{"tenantId":"`+tenant+`","partnerId":"42"}`), err: &pal.Error{Code: pal.CodePartnerNotAllowed, Message: "no", Fields: map[string]string{"partnerId": "not in the allowed set"}}, wantStatus: 403, wantCall: "onboard", wantField: "partnerId"},
 		{name: "throttled", req: httpRequest("POST", "", "application/json", `{"tenantId":"`+tenant+`"}`), err: throttled, wantStatus: 503, wantCall: "onboard", wantHeader: [2]string{"Retry-After", "7"}},
+		{name: "azure_forbids_the_link", req: httpRequest("POST", "", "application/json", `{"tenantId":"`+tenant+`"}`), err: &pal.Error{Code: pal.CodeForbidden, Message: "PUT partner link: Azure answered 403 AuthorizationFailed"}, wantStatus: 502, wantCall: "onboard"},
 		{name: "put_not_allowed", req: httpRequest("PUT", "", "application/json", `{}`), wantStatus: 405, wantHeader: [2]string{"Allow", "GET, POST"}},
 	}
 	for _, tt := range tests {
