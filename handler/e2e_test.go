@@ -120,10 +120,14 @@ func TestE2EWholeTenantAndCloudEvents(t *testing.T) {
 		t.Errorf("whole tenant statuses = %v, want %v", got, want)
 	}
 
-	envelope := `{"specversion":"1.0","type":"com.contoso.pal.onboard","source":"/portal","id":"ce-1","datacontenttype":"application/json","data":` + onboardingMessage(tenantB, subB1) + `}`
+	data := `{"tenantId":"` + tenantB + `","subscriptionIds":["` + subB1 + `"],"requestedBy":"portal:alice@contoso.com","correlationId":"ce-corr-1"}`
+	envelope := `{"specversion":"1.0","type":"com.contoso.pal.onboard","source":"/portal","id":"ce-1","datacontenttype":"application/json","data":` + data + `}`
 	res = a.onboard(envelope)
 	if got := statusOf(res)[subB1]; got != pal.StatusAttributed {
 		t.Errorf("CloudEvents status = %q, want attributed", got)
+	}
+	if !a.waitStdout(`"correlation_id":"ce-corr-1","requested_by":"portal:alice@contoso.com"`) {
+		t.Errorf("the message's correlationId and requestedBy are not in the log")
 	}
 	// base64 of the message, as a producer with a binary body might send it.
 	res = a.onboard(base64.StdEncoding.EncodeToString([]byte(onboardingMessage(tenantA, subA1))))

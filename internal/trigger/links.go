@@ -72,7 +72,8 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err != nil {
 			return answerErr(&log, err)
 		}
-		log = log.With().Str("tenant_id", req.TenantID).Logger()
+		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).
+			Str("requested_by", req.RequestedBy).Logger()
 		if method == http.MethodPost && isTrue(hr.Query.Get("async")) {
 			return opts.enqueue(ctx, &log, engine, inv.ID, req)
 		}

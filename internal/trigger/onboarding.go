@@ -46,7 +46,8 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err != nil {
 			return failWith(&log, err)
 		}
-		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).Logger()
+		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).
+			Str("requested_by", req.RequestedBy).Logger()
 		if st.correlationID == "" {
 			st.correlationID = req.CorrelationID
 		}
