@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pal-keeper/pal-keeper/internal/message"
@@ -143,8 +145,8 @@ func describe(err error) string {
 		return err.Error()
 	}
 	msg := pe.Message
-	for k, v := range pe.Fields {
-		msg += fmt.Sprintf("; %s: %s", k, v)
+	for _, k := range slices.Sorted(maps.Keys(pe.Fields)) {
+		msg += fmt.Sprintf("; %s: %s", k, pe.Fields[k])
 	}
 	return msg
 }

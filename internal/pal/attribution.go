@@ -2,6 +2,7 @@ package pal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -45,7 +46,7 @@ func errorResult(ref subscriptionRef, tenantID, displayName, what string, err er
 	if err != nil {
 		var msg string
 		var pe *Error
-		if asError(err, &pe) {
+		if errors.As(err, &pe) {
 			msg = pe.Message
 		} else {
 			msg = err.Error()
@@ -55,6 +56,11 @@ func errorResult(ref subscriptionRef, tenantID, displayName, what string, err er
 		r.retryAfter = RetryAfterOf(err)
 	}
 	return r
+}
+
+// ctxErr reports whether err is a context cancellation or deadline.
+func ctxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // evaluate judges one subscription.

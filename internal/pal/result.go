@@ -122,15 +122,15 @@ func (r *Result) Unreachable() []string {
 // Transient reports whether any error verdict came from transient trouble, and the
 // longest Retry-After Azure asked for among them.
 func (r *Result) Transient() (bool, time.Duration) {
-	var any bool
+	var found bool
 	var longest time.Duration
 	for _, s := range r.Results {
 		if s.Status == StatusError && s.transient {
-			any = true
+			found = true
 			if s.retryAfter > longest {
 				longest = s.retryAfter
 			}
 		}
 	}
-	return any, longest
+	return found, longest
 }

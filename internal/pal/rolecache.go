@@ -2,7 +2,6 @@ package pal
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 )
@@ -79,12 +78,4 @@ func (c *roleCache) judgeAll(ctx context.Context, ids []string) ([]RoleVerdict, 
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// asError is errors.As for *Error.
-func asError(err error, target **Error) bool { return errors.As(err, target) }
-
-// ctxErr reports whether err is a context cancellation or deadline.
-func ctxErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

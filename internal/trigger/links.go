@@ -209,7 +209,6 @@ func answerErr(log *zerolog.Logger, err error) customhandler.Result {
 	if status == http.StatusServiceUnavailable {
 		headers["Retry-After"] = retryAfterSeconds(pal.RetryAfterOf(err))
 	}
-	log.Debug().Str("error_code", string(pal.ErrorCodeOf(err))).Msg("answering an error")
 	return answerError(log, status, publicMessage(err), fieldsOf(err), headers)
 }
 
