@@ -11,7 +11,7 @@ ci:
 	bash .ci/run
 
 sandbox:
-	$(GO) run ./handler sandbox
+	$(GO) run ./cmd/sandbox
 
 # app assembles a function app root in dist/app (host.json, the linux/amd64
 # handler executable, one folder per function), ready for `func start` or zipping.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pal-keeper/pal-keeper/internal/emulator"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
@@ -90,8 +90,9 @@ func TestSandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole sandbox")
 	}
-	cmd := exec.Command(handlerBinary, "sandbox", "--app", "..")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	cmd := exec.Command("go", "run", "./cmd/sandbox", "--handler", handlerBinary)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sandbox: %v\n%s", err, out)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pal-keeper/pal-keeper/internal/emulator"
-	"github.com/pal-keeper/pal-keeper/internal/hostsim"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 

@@ -5,7 +5,6 @@
 // Run without arguments it serves the custom-handler protocol on
 // 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT. Subcommands:
 //
-//	handler sandbox            run the whole flow against the built-in Azure emulator
 //	handler link --tenant T    make sure the signed-in identity is linked; report T's subscriptions
 //	handler sweep [--json]     report every reachable customer subscription
 package main
@@ -29,14 +28,14 @@ const usage = `usage: handler [command]
 
 commands:
   (none), serve   serve the Azure Functions custom-handler protocol (what the Functions host runs)
-  sandbox         run the whole flow against the built-in Azure emulator; needs no Azure account
   link            make sure the signed-in identity is linked to PAL_PARTNER_ID and report attribution
                   flags: --tenant T  --subscription S (repeatable)  --partner-id P  --json
   sweep           report every reachable customer subscription that is not attributed
                   flags: --json  --repair (also create or fix the link)
   help            this text
 
-settings come from the environment (see README.md, "Settings").
+settings come from the environment (see docs/operations.md, "Settings").
+the sandbox (no Azure account needed) is a separate command: go run ./cmd/sandbox
 `
 
 // run is main without the process: it returns the exit code.
@@ -48,8 +47,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "", "serve":
 		return serve(ctx, getenv, stdout, stderr)
-	case "sandbox":
-		return sandbox(ctx, args, stdout, stderr)
 	case "link":
 		return linkCommand(ctx, args, getenv, stdout, stderr)
 	case "sweep":

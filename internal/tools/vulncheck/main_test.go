@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 			want: 0,
 			contains: []string{
 				"CALLED   GO-2026-6612 stdlib@v1.26.8 (fixed in v1.26.9) [advisory",
-				"internal/hostsim/http.go:75:19: hostsim.(*Host).HTTP → hostsim.(*Host).forward → hostsim.(*Host).roundTrip → hostsim.forward$1 → net/http.CanonicalHeaderKey",
+				"internal/testenv/hostsim/http.go:75:19: hostsim.(*Host).HTTP → hostsim.(*Host).forward → hostsim.(*Host).roundTrip → hostsim.forward$1 → net/http.CanonicalHeaderKey",
 				"IMPORTED GO-2026-6604 stdlib@v1.26.8 (fixed in v1.26.9) [not reachable",
 				"REQUIRED GO-2026-5932 golang.org/x/crypto@v0.58.0",
 				"The golang.org/x/crypto/openpgp package is unmaintained",

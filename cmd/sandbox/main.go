@@ -1,3 +1,11 @@
+// Command sandbox runs the whole pal-keeper flow with no Azure account: it
+// builds the handler, starts the Azure emulator with a demo estate and the
+// Functions-host simulator, and drives an onboarding message, a portal form, a
+// bad message, the timer sweep and read-only status queries through them.
+//
+//	go run ./cmd/sandbox [-v] [--app DIR] [--handler PATH]
+//
+// It is test machinery: it lives outside the production binary on purpose.
 package main
 
 import (
@@ -10,49 +18,60 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/pal-keeper/pal-keeper/internal/emulator"
-	"github.com/pal-keeper/pal-keeper/internal/hostsim"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
-// sandbox runs the whole flow with no Azure account: the emulator with the demo
-// estate, and this very executable started as the custom handler by the host
-// simulator, driven through an onboarding message, a portal form, status queries
-// and a sweep.
-func sandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "also print the handler's JSON log lines")
 	appRoot := fs.String("app", ".", "the function app root: the directory holding host.json and functions/")
+	handlerPath := fs.String("handler", "", "a built handler executable (default: build ./handler with the go command)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := runSandbox(ctx, *appRoot, *verbose, stdout); err != nil {
-		fmt.Fprintf(stderr, "handler sandbox: %v\n", err)
+	if err := runSandbox(ctx, *appRoot, *handlerPath, *verbose, stdout); err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func runSandbox(ctx context.Context, appRoot string, verbose bool, out io.Writer) error {
+func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.Writer) error {
 	if _, err := os.Stat(filepath.Join(appRoot, "host.json")); err != nil {
 		return fmt.Errorf("no host.json in %s: run the sandbox from the repository root, or pass --app", appRoot)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find this executable: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "pal-keeper-sandbox-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if exe == "" {
+		exe = filepath.Join(dir, "handler")
+		build := exec.CommandContext(ctx, "go", "build", "-o", exe, "./handler")
+		build.Dir = appRoot
+		if msg, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build the handler (go build ./handler in %s): %w\n%s", appRoot, err, msg)
+		}
+	}
 
 	estate := emulator.DemoEstate()
 	emu, err := emulator.New(estate, &emulator.Options{Dir: dir})
@@ -281,6 +300,14 @@ func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 160 {
 		s = s[:160] + "…"
+	}
+	return s
+}
+
+// dash shows an empty cell as "-".
+func dash(s string) string {
+	if s == "" {
+		return "-"
 	}
 	return s
 }

@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/pal-keeper/pal-keeper/internal/hostsim"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 )
 
 // An end-to-end test starts the built handler, sends a queue message and an HTTP
