@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 )
 
 // runCLI runs the built handler with args against the emulator, as a developer

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
-	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // handlerBinary is the real handler, built once by TestMain.

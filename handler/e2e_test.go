@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
-	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 func TestE2EOnboardingCreatesLinkThenNoWrite(t *testing.T) {

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
-	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // The load test: many onboarding messages through the host simulator, 32 at a

@@ -27,9 +27,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
-	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 func main() {
