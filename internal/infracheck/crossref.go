@@ -6,9 +6,11 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,7 +113,7 @@ func HandlerSettings(path string) ([]string, error) {
 	return out, nil
 }
 
-// deployCommands are the commands the "Deploy" section must name, in this order.
+// deployCommands are the commands the deploy guide must name, in this order.
 var deployCommands = []string{
 	"terraform init",
 	"terraform apply",
@@ -122,106 +124,140 @@ var deployCommands = []string{
 	"handler sweep",
 }
 
-// deployTopics must each be covered by the "Deploy" section.
+// deployTopics must each be covered by the deploy guide.
 var deployTopics = []string{"permission", "roll back"}
 
-// readDocs returns README.md.
+// Documentation files the checks read, relative to the repository root.
+const (
+	// settingsDoc holds the settings table whose defaults must match infra.
+	settingsDoc = "docs/operations.md"
+	// deployDoc names the deploy commands in order and covers permissions and rollback.
+	deployDoc = "docs/deploy.md"
+)
+
+// readDocs returns README.md and every docs/*.md, joined.
 func readDocs(root string) (string, error) {
-	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
-	return string(raw), err
-}
-
-// deploySection returns the "## Deploy" section of a markdown document (up to
-// the next level-two heading), or "".
-func deploySection(doc string) string {
-	lines := strings.Split(doc, "\n")
-	start := -1
-	for i, l := range lines {
-		if strings.HasPrefix(l, "## ") {
-			if start >= 0 {
-				return strings.Join(lines[start:i], "\n")
-			}
-			if strings.TrimSpace(strings.TrimPrefix(l, "## ")) == "Deploy" {
-				start = i
-			}
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		return "", err
+	}
+	files = append([]string{filepath.Join(root, "README.md")}, files...)
+	var b strings.Builder
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
 		}
+		b.Write(raw)
+		b.WriteString("\n")
 	}
-	if start >= 0 {
-		return strings.Join(lines[start:], "\n")
-	}
-	return ""
+	return b.String(), nil
 }
 
-// CheckDocs checks the documentation of the repository at root (README.md):
-// every connection, placeholder
-// and handler setting infra defines is documented, the documented defaults
-// match the root module's variables, and the "Deploy" section names its
-// commands in order and covers permissions and rollback.
+// CheckDocs checks the documentation of the repository at root (README.md
+// and docs/): every handler setting infra defines has a row in the settings
+// table of docs/operations.md with the root module's default, every
+// connection, placeholder and default queue name is documented, and
+// docs/deploy.md names the deploy commands in order and covers permissions
+// and rollback.
 func CheckDocs(root string, needs Needs, m *Module) []error {
 	var p problems
-	readme, err := readDocs(root)
+	docs, err := readDocs(root)
 	if err != nil {
 		return []error{err}
 	}
-	docs := readme
-	for _, name := range append(append(append([]string{}, needs.Connections...), needs.Placeholders...), needs.Settings...) {
+	for _, name := range append(append([]string{}, needs.Connections...), needs.Placeholders...) {
 		if !strings.Contains(docs, name) {
-			p.addf("README.md", "%s (used by function.json or read by the handler, set by infra) is not documented", name)
+			p.addf("docs", "%s (used by function.json, set by infra) is not documented in README.md or docs/", name)
+		}
+	}
+	settings, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(settingsDoc)))
+	if err != nil {
+		p.addf(settingsDoc, "cannot read the settings table: %v", err)
+	} else {
+		rows := settingRows(string(settings))
+		for _, name := range needs.Settings {
+			if _, ok := rows[name]; !ok {
+				p.addf(settingsDoc, "%s (read by the handler, set by infra) has no row in the settings table", name)
+			}
+		}
+		if m != nil {
+			checkDocumentedDefaults(rows, m, &p)
 		}
 	}
 	if m != nil {
-		checkDocumentedDefaults(readme, m, &p)
 		for _, q := range needs.QueueSettings {
 			if v := m.variable(strings.ToLower(q)); v != nil {
 				if d, ok := attrString(v.Body, "default"); ok && !strings.Contains(docs, d) {
-					p.addf("README.md", "the queue name %q (default of var.%s) is not documented", d, strings.ToLower(q))
+					p.addf("docs", "the queue name %q (default of var.%s) is not documented in README.md or docs/", d, strings.ToLower(q))
 				}
 			}
 		}
 	}
 
-	if s := deploySection(readme); s != "" {
-		checkDeploySection("README.md", s, &p)
+	if deploy, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(deployDoc))); err != nil {
+		p.addf(deployDoc, "no deploy guide: %v", err)
 	} else {
-		p.addf("README.md", `no "## Deploy" section`)
+		checkDeployGuide(deployDoc, string(deploy), &p)
 	}
 	return p
 }
 
-// checkDeploySection requires deployCommands in order and deployTopics.
-func checkDeploySection(file, s string, p *problems) {
+// checkDeployGuide requires deployCommands in order and deployTopics in s.
+func checkDeployGuide(file, s string, p *problems) {
 	last, lastCmd := -1, ""
 	for _, cmd := range deployCommands {
 		i := strings.Index(s, cmd)
 		switch {
 		case i < 0:
-			p.addf(file, "Deploy: %q is never named", cmd)
+			p.addf(file, "%q is never named", cmd)
 			continue
 		case i < last:
-			p.addf(file, "Deploy: %q is first named before %q; the steps must name their commands in order", cmd, lastCmd)
+			p.addf(file, "%q is first named before %q; the steps must name their commands in order", cmd, lastCmd)
 		}
 		last, lastCmd = i, cmd
 	}
 	lower := strings.ToLower(s)
 	for _, topic := range deployTopics {
 		if !strings.Contains(lower, topic) && !strings.Contains(lower, strings.ReplaceAll(topic, " ", "")) {
-			p.addf(file, "Deploy: nothing about %q", topic)
+			p.addf(file, "nothing about %q", topic)
 		}
 	}
 }
 
-var settingRow = regexp.MustCompile("^\\|\\s*`([A-Za-z0-9_]+)`\\s*\\|\\s*`([^`|]*)`\\s*\\|")
+// settingRow matches a settings table row: | `NAME` | default | meaning |.
+var settingRow = regexp.MustCompile("^\\|\\s*`([A-Za-z0-9_]+)`\\s*\\|\\s*([^|]*?)\\s*\\|")
 
-// checkDocumentedDefaults compares the README settings table's defaults (rows
-// whose default cell is one code literal) with the defaults of the variables
-// that set those settings.
-func checkDocumentedDefaults(readme string, m *Module, p *problems) {
-	for _, line := range strings.Split(readme, "\n") {
+// settingRows maps each setting named in the first cell of a table row of doc
+// to its default cell, with the backquotes of a single code literal removed.
+func settingRows(doc string) map[string]string {
+	rows := map[string]string{}
+	for _, line := range strings.Split(doc, "\n") {
 		row := settingRow.FindStringSubmatch(line)
-		if row == nil || !strings.HasPrefix(row[1], "PAL_") {
+		if row == nil {
 			continue
 		}
-		v := m.variable(strings.ToLower(row[1]))
+		d := row[2]
+		if len(d) >= 2 && strings.Count(d, "`") == 2 && strings.HasPrefix(d, "`") && strings.HasSuffix(d, "`") {
+			d = d[1 : len(d)-1]
+		} else {
+			d = "" // prose, not one literal: not compared
+		}
+		rows[row[1]] = d
+	}
+	return rows
+}
+
+// checkDocumentedDefaults compares the settings table's defaults (rows whose
+// default cell is one code literal) with the defaults of the variables that
+// set those settings.
+func checkDocumentedDefaults(rows map[string]string, m *Module, p *problems) {
+	for _, name := range slices.Sorted(maps.Keys(rows)) {
+		doc := rows[name]
+		if doc == "" || !strings.HasPrefix(name, "PAL_") {
+			continue
+		}
+		v := m.variable(strings.ToLower(name))
 		if v == nil {
 			continue
 		}
@@ -233,8 +269,8 @@ func checkDocumentedDefaults(readme string, m *Module, p *problems) {
 		if !ok || val.IsNull() || !(val.Type().Equals(cty.String) || val.Type().Equals(cty.Bool) || val.Type().Equals(cty.Number)) {
 			continue
 		}
-		if got := strings.Trim(show(val), `"`); got != row[2] {
-			p.addf(where(d.SrcRange), "var.%s defaults to %s, but README documents %s's default as %q", strings.ToLower(row[1]), show(val), row[1], row[2])
+		if got := strings.Trim(show(val), `"`); got != doc {
+			p.addf(where(d.SrcRange), "var.%s defaults to %s, but "+settingsDoc+" documents %s's default as %q", strings.ToLower(name), show(val), name, doc)
 		}
 	}
 }

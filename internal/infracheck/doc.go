@@ -10,7 +10,8 @@
 //   - the GitHub workflows (YAML);
 //   - the cross-references: every %SETTING% and connection a function.json uses
 //     is defined by infra and documented, every setting the handler reads is an
-//     app setting, and the README's "Deploy" section names its commands in order.
+//     app setting with a row in docs/operations.md's settings table (with infra's
+//     default), and docs/deploy.md names the deploy commands in order.
 //
 // [CheckAll] runs everything on a repository root and returns one error per
 // broken invariant, each naming the file and line. It cannot prove that

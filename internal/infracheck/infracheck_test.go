@@ -79,7 +79,7 @@ var mutations = []mutation{
 	{"no duplicate detection", "infra/main.tf", `requires_duplicate_detection            = true`, `requires_duplicate_detection            = false`, "requires_duplicate_detection = false, want true"},
 	{"expired messages vanish", "infra/main.tf", `dead_lettering_on_message_expiration = true`, `dead_lettering_on_message_expiration = false`, "dead_lettering_on_message_expiration"},
 	{"no max delivery count", "infra/main.tf", "  max_delivery_count = 5\n", "", "max_delivery_count must be set"},
-	{"undocumented attempts default", "infra/variables.tf", "  default     = 8\n", "  default     = 5\n", `README documents PAL_MAX_ATTEMPTS's default as "8"`},
+	{"undocumented attempts default", "infra/variables.tf", "  default     = 8\n", "  default     = 5\n", `docs/operations.md documents PAL_MAX_ATTEMPTS's default as "8"`},
 	{"lock too long", "infra/main.tf", `lock_duration = "PT1M"`, `lock_duration = "PT10M"`, `lock_duration = "PT10M"`},
 	{"Basic namespace", "infra/main.tf", `sku                 = "Standard"`, `sku                 = "Basic"`, `sku "Basic"`},
 	{"consumption plan", "infra/main.tf", `sku_name            = "FC1"`, `sku_name            = "Y1"`, `sku_name = "Y1", want "FC1"`},
@@ -106,12 +106,13 @@ var mutations = []mutation{
 	{"template just-in-time", "infra/lighthouse/lighthouse.json", `"authorizations": "[concat(`, `"eligibleAuthorizations": "[concat(`, "eligibleAuthorizations"},
 	{"template names the client ID", "infra/lighthouse/lighthouse.json", `"principalId": "[parameters('palKeeperPrincipalId')]"`, `"principalId": "[parameters('palKeeperClientId')]"`, "no authorization with principalId [parameters('palKeeperPrincipalId')]"},
 	{"parameters delegate Owner", "infra/lighthouse/lighthouse.parameters.example.json", `"roleDefinitionId": "b24988ac-6180-42a0-ab88-20f7382dd24c"`, `"roleDefinitionId": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"`, "Owner cannot be delegated"},
-	// function.json ↔ infra ↔ README.
+	// function.json ↔ infra ↔ docs.
 	{"placeholder infra does not set", "functions/onboarding/function.json", `"%PAL_ONBOARDING_QUEUE%"`, `"%ONBOARDING_QUEUE_NAME%"`, "app setting ONBOARDING_QUEUE_NAME is missing"},
 	{"connection infra does not set", "functions/onboarding/function.json", `"connection": "ServiceBusConnection"`, `"connection": "OnboardingBus"`, "app setting OnboardingBus__fullyQualifiedNamespace is missing"},
-	{"undocumented default", "infra/variables.tf", `default     = "0 0 3 * * *"`, `default     = "0 0 4 * * *"`, `README documents PAL_SWEEP_SCHEDULE's default as "0 0 3 * * *"`},
-	{"deploy steps out of order", "README.md", "The steps, in order:", "Verify with `handler sweep`. The steps, in order:", `"handler sweep" is first named before "az deployment sub create"`},
-	{"no rollback", "README.md", "### Roll back", "### Undo", `nothing about "roll back"`},
+	{"undocumented default", "infra/variables.tf", `default     = "0 0 3 * * *"`, `default     = "0 0 4 * * *"`, `docs/operations.md documents PAL_SWEEP_SCHEDULE's default as "0 0 3 * * *"`},
+	{"deploy steps out of order", "docs/deploy.md", "The steps, in order:", "Verify with `handler sweep`. The steps, in order:", `"handler sweep" is first named before "az deployment sub create"`},
+	{"no rollback", "docs/deploy.md", "## Roll back", "## Undo", `nothing about "roll back"`},
+	{"undocumented setting", "docs/operations.md", "| `PAL_RELINK_FOREIGN` |", "| `PAL_RELINK_OTHER` |", "PAL_RELINK_FOREIGN (read by the handler, set by infra) has no row in the settings table"},
 	// .github/workflows.
 	{"no OIDC token", ".github/workflows/deploy.yml", "  id-token: write # OIDC token for azure/login\n", "", "want id-token: write"},
 	{"artifact deploy", ".github/workflows/deploy.yml", "      - name: Package (dist/functionapp.zip)\n        run: make package\n", "      - uses: actions/download-artifact@v4\n        with:\n          name: functionapp\n", "make package must run in the same job"},
@@ -169,27 +170,19 @@ func TestEveryTerraformDirectoryParses(t *testing.T) {
 	t.Error("a syntax error in infra/modules/extra/main.tf went unreported")
 }
 
-// TestDeploySectionRequired: the README must hold the "## Deploy" section.
-func TestDeploySectionRequired(t *testing.T) {
+// TestDeployGuideRequired: docs/deploy.md must exist.
+func TestDeployGuideRequired(t *testing.T) {
 	root := copyRepo(t)
-	readme := filepath.Join(root, "README.md")
-	raw, err := os.ReadFile(readme)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if deploySection(string(raw)) == "" {
-		t.Fatal("README.md has no Deploy section")
-	}
-	if err := os.WriteFile(readme, []byte(strings.Replace(string(raw), "## Deploy", "## Deployment", 1)), 0o644); err != nil {
+	if err := os.Remove(filepath.Join(root, "docs", "deploy.md")); err != nil {
 		t.Fatal(err)
 	}
 	errs := CheckAll(root)
 	found := false
 	for _, err := range errs {
-		found = found || strings.Contains(err.Error(), `no "## Deploy" section`)
+		found = found || strings.Contains(err.Error(), "docs/deploy.md: no deploy guide")
 	}
 	if !found {
-		t.Errorf("without any Deploy section: got\n%s\nwant a problem about the missing section", join(errs))
+		t.Errorf("without docs/deploy.md: got\n%s\nwant a problem about the missing guide", join(errs))
 	}
 }
 
@@ -241,7 +234,7 @@ func TestISODuration(t *testing.T) {
 func copyRepo(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
-	for _, dir := range []string{"infra", "functions", ".github"} {
+	for _, dir := range []string{"infra", "functions", ".github", "docs"} {
 		err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(path string, d os.DirEntry, err error) error {
 			if err != nil {
 				return err
