@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// settings are the app settings of DESIGN.md, read from the environment.
+// settings are the app settings (docs/operations.md, "Settings"), read from the environment.
 type settings struct {
 	PartnerID           string
 	AllowedPartnerIDs   []string

@@ -39,7 +39,7 @@ resource "azurerm_role_assignment" "queue_receiver" {
 }
 
 # The handler may schedule a delayed copy of a message that hit transient trouble
-# (DESIGN "Failure semantics"): send on the same queue only.
+# (docs/contracts.md, "Failure semantics"): send on the same queue only.
 resource "azurerm_role_assignment" "queue_sender" {
   scope                = azurerm_servicebus_queue.onboarding.id
   role_definition_name = "Azure Service Bus Data Sender"

@@ -11,7 +11,7 @@ func TestDecodeString(t *testing.T) {
 		raw  string
 		want string
 	}{
-		// functions.md §1c: the Service Bus body {"message":"hello","number":2}.
+		// docs/reference.md, "Service Bus trigger": the body {"message":"hello","number":2}.
 		{"double-encoded Service Bus body", sbBody, `{"message":"hello","number":2}`},
 		{"single-encoded body", `"{\"message\":\"hello\",\"number\":2}"`, `{"message":"hello","number":2}`},
 		{"host unit test value", `"\"HelloWorld\""`, "HelloWorld"},
@@ -50,7 +50,7 @@ func TestDecodeBinary(t *testing.T) {
 		raw  string
 		want string
 	}{
-		// functions.md §1c: dataType binary.
+		// docs/reference.md, "Service Bus trigger": dataType binary.
 		{"host base64", `"eyJtZXNzYWdlIjoiaGVsbG8iLCJudW1iZXIiOjJ9"`, want},
 		{"padded", `"eyJhIjoxfQ=="`, `{"a":1}`},
 		{"unpadded", `"eyJhIjoxfQ"`, `{"a":1}`},

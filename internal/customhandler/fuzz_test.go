@@ -19,7 +19,7 @@ import (
 )
 
 // The seed corpora are in testdata/fuzz/<FuzzName>: host-shaped inputs from
-// functions.md §1 (Service Bus, HTTP and timer envelopes, double-encoded and
+// docs/reference.md (Service Bus, HTTP and timer envelopes, double-encoded and
 // base64 bodies, both header shapes) and one file per kind of bad input.
 
 // fuzzMaxBodyBytes is small so that the fuzzer reaches the 413 path.

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// httpTriggerData is Data.req of functions.md §1a.
+// httpTriggerData is Data.req (docs/reference.md, "HTTP trigger request").
 const httpTriggerData = `{
   "Url": "http://localhost:7071/api/links?tenantId=abc&subscriptionId=1&subscriptionId=2&code=k",
   "Method": "POST",

@@ -53,12 +53,12 @@ func (b *lockedBuffer) lines(t *testing.T) []map[string]any {
 const (
 	testInvocationID = "3b6b4f3e-5d2c-4b8a-9f41-2f3c1d0e9a77"
 	// sbBody is the host's Service Bus trigger value for the body
-	// {"message":"hello","number":2}: JSON-encoded twice (functions.md §1c).
+	// {"message":"hello","number":2}: JSON-encoded twice (docs/reference.md, "Service Bus trigger").
 	sbBody = `"\"{\\\"message\\\":\\\"hello\\\",\\\"number\\\":2}\""`
 )
 
 // sbInvocation is a Service Bus invocation request as the host sends it
-// (functions.md §1c).
+// (docs/reference.md, "Service Bus trigger").
 const sbInvocation = `{"Data":{"msg":` + sbBody + `},
  "Metadata":{"MessageReceiver":{},"MessageSession":{},"MessageActions":{},"SessionActions":{},"ReceiveActions":{},
   "Client":{"FullyQualifiedNamespace":"namespace","IsClosed":false,"TransportType":0,"Identifier":"namespace-1"},

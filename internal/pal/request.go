@@ -1,7 +1,7 @@
 package pal
 
 // Request asks for the link and the attribution of one customer tenant's
-// subscriptions. It is the onboarding message of DESIGN.md after decoding.
+// subscriptions. It is the onboarding message (docs/contracts.md) after decoding.
 type Request struct {
 	// TenantID is the customer tenant GUID (lower case).
 	TenantID string `json:"tenantId"`

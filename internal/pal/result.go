@@ -8,7 +8,7 @@ import (
 // Status is the attribution status of one subscription.
 type Status string
 
-// Statuses, as DESIGN.md's result object names them.
+// Statuses, as the result object names them (docs/contracts.md, "Result object").
 const (
 	// StatusAttributed: the link holds an allowed partner ID and the identity has
 	// a permanent PEC-eligible role on the subscription.
@@ -67,7 +67,7 @@ type SubscriptionResult struct {
 	unreachable bool
 }
 
-// Result is the result object of DESIGN.md: the ReturnValue of every invocation
+// Result is the result object of docs/contracts.md: the ReturnValue of every invocation
 // and the body of every HTTP answer that carries results.
 type Result struct {
 	PartnerID string               `json:"partnerId"`

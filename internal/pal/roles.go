@@ -4,7 +4,7 @@ import "strings"
 
 // PEC eligibility of Azure built-in roles, from the documented table
 // (learn.microsoft.com partner-center/billing/azure-roles-perms-pec; see
-// reference/pal.md §3). Names are compared case-insensitively.
+// docs/reference.md, "PEC-eligible roles"). Names are compared case-insensitively.
 
 // pecEligibleRoles are the built-in roles the table marks eligible.
 var pecEligibleRoles = roleSet(

@@ -127,7 +127,7 @@ func TestOnboarding(t *testing.T) {
 	}
 }
 
-// httpRequest is the host's HTTP request object (functions.md §1a).
+// httpRequest is the host's HTTP request object (docs/reference.md, "HTTP trigger request").
 func httpRequest(method, query, contentType, body string) map[string]any {
 	q := map[string]string{}
 	if query != "" {

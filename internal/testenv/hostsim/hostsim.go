@@ -7,8 +7,8 @@
 // answers: only a 2xx application/json answer is a success, a function timeout restarts
 // the handler, Service Bus messages are completed, redelivered or dead-lettered.
 //
-// The facts it imitates, with their sources, are in reference/functions.md. It is used by
-// end-to-end tests and by the handler's sandbox command; it only ever talks to 127.0.0.1.
+// The facts it imitates, with their sources, are in docs/reference.md. It is used by
+// end-to-end tests and by cmd/sandbox; it only ever talks to 127.0.0.1.
 //
 // A Host is safe for concurrent use.
 //
@@ -18,7 +18,7 @@
 // and route parameters), ISO date strings in such properties are printed the way
 // Newtonsoft reads them ("01/02/2024 03:04:05"), a missing http output answers 200 "{}",
 // an HTTP function without an http output answers 204. HTTP Metadata also carries a
-// "Params" object as reference/functions.md §1a shows.
+// "Params" object as docs/reference.md, "HTTP trigger request", shows.
 //
 // Not simulated: retry policies (RetryContext), sessions, batches (cardinality "many" is
 // rejected), message expiry, lock renewal, runOnStartup and timers firing on their own

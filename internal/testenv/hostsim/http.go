@@ -233,7 +233,7 @@ func (h *Host) httpPayload(f *Function, method string, u *url.URL, query *ordere
 		bd.set("Headers", flat)
 	}
 	// Not in the HTTP extension's binding data, but part of the documented shape
-	// (reference/functions.md §1a); harmless for handlers that do not read it.
+	// (docs/reference.md, "HTTP trigger request"); harmless for handlers that do not read it.
 	if !bd.has("Params") {
 		bd.set("Params", params)
 	}

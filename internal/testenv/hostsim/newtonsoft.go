@@ -13,7 +13,7 @@ import (
 )
 
 // This file reproduces the Newtonsoft.Json behaviour the Functions host applies when it
-// builds an invocation request (reference/functions.md §1):
+// builds an invocation request (docs/reference.md, "Invocation request"):
 //
 //   - a scalar binding value becomes JsonConvert.SerializeObject(value): a JSON text stored
 //     in a string, so the string "abc" travels as "\"abc\"" and the number 4 as "4";
