@@ -7,7 +7,11 @@ terraform {
   required_providers {
     azurerm = {
       source  = "hashicorp/azurerm"
-      version = "~> 4.40"
+      # 4.58.0 is the first release that accepts a maximum_instance_count below
+      # 40 on azurerm_function_app_flex_consumption (the range went from 40-1000
+      # to 1-1000: https://github.com/hashicorp/terraform-provider-azurerm/pull/31392);
+      # the default here is 4.
+      version = "~> 4.58"
     }
   }
 

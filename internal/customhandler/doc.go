@@ -5,7 +5,8 @@
 // fails the invocation (for Service Bus: abandon, redelivery, dead-letter).
 //
 // [Server] dispatches invocations to [HandlerFunc]s, gives each one a logger
-// whose lines go to stdout and into that invocation's Logs, recovers panics
+// whose lines go to stdout only (the answer's Logs is always empty, so the
+// host ingests each line once, also for failed invocations), recovers panics
 // and shuts down gracefully. The decoding helpers unwrap the host's
 // encodings: double-encoded strings ([DecodeString]), base64 ([DecodeBinary]),
 // metadata scalars ([MetadataString], [MetadataInt], [MetadataTime]) and HTTP

@@ -23,7 +23,8 @@ type Invocation struct {
 	// Header is the header of the host's request.
 	Header http.Header
 	// Log is this invocation's logger: it carries "invocation_id" and
-	// "function", and its lines go to stdout and into the answer's Logs.
+	// "function", and its lines go to stdout only (the host ingests stdout;
+	// the answer's Logs stays empty, see logs.go).
 	Log zerolog.Logger
 }
 
@@ -31,7 +32,9 @@ type Invocation struct {
 type Result struct {
 	// Outputs holds output binding values, keyed by binding name.
 	Outputs map[string]any
-	// ReturnValue is bound to the $return binding, if any.
+	// ReturnValue is answered as the invocation's ReturnValue. The host binds
+	// it to a $return binding and otherwise ignores it; no pal-keeper function
+	// has one, so it is seen only by local tools and tests, never in Azure.
 	ReturnValue any
 	// Failure, when set, fails the invocation; Outputs and ReturnValue are
 	// then ignored.

@@ -1,53 +1,32 @@
 package customhandler
 
-import (
-	"bytes"
-	"fmt"
-	"sync"
-)
+// How an invocation's log lines reach the Functions host: through stdout only.
+//
+// The host has two ways in, and ingests both (azure-functions-host 4.1037.0, commit
+// 89dc438d476542786f2fc4070f553423213a6223):
+//
+//   - stdout/stderr of the handler process: every line, as it is written, whatever the
+//     invocation's outcome, logged under the category "Host.Function.Console" (stdout at
+//     Information; stderr at Error, or Warning when the line contains "warn").
+//     https://github.com/Azure/azure-functions-host/blob/89dc438d476542786f2fc4070f553423213a6223/src/WebJobs.Script/Workers/ProcessManagement/WorkerProcess.cs#L112-L233
+//   - the answer's Logs: logged at Information under "Function.<name>.User" after the
+//     handler answered, but only when the answer is 2xx and a JSON invocation result.
+//     EnsureSuccessStatusCode runs first, so the Logs of a failed invocation (non-2xx),
+//     of an answer the host cannot read, and of an invocation the host timed out are
+//     all lost.
+//     https://github.com/Azure/azure-functions-host/blob/89dc438d476542786f2fc4070f553423213a6223/src/WebJobs.Script/Workers/Http/DefaultHttpWorkerService.cs#L179-L262
+//
+// Writing a line to both would put every line in Application Insights twice. Failing
+// invocations are the ones whose lines matter most, and a failure must stay a non-2xx
+// answer (so that Service Bus abandons and eventually dead-letters the message), so the
+// one path is stdout: each line is written once, at once, and carries invocation_id and
+// function so it can be found per invocation. The answer's Logs is always empty.
 
-const (
-	// maxLogLines and maxLogBytes bound what one invocation's Logs may hold;
-	// stdout still gets every line.
-	maxLogLines = 1000
-	maxLogBytes = 1 << 20
-)
+// emptyLogs is the Logs of a success answer: it always encodes as [], so no line can
+// reach the host through Logs.
+type emptyLogs struct{}
 
-// logCollector keeps the log lines of one invocation for its answer's Logs.
-// It is safe for concurrent use.
-type logCollector struct {
-	mu      sync.Mutex
-	lines   []string
-	size    int
-	dropped int
-	closed  bool
-}
-
-// Write implements io.Writer: p is one JSON log line from zerolog.
-func (c *logCollector) Write(p []byte) (int, error) {
-	line := string(bytes.TrimRight(p, "\r\n"))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case c.closed:
-	case len(c.lines) >= maxLogLines || c.size+len(line) > maxLogBytes:
-		c.dropped++
-	default:
-		c.lines = append(c.lines, line)
-		c.size += len(line)
-	}
-	return len(p), nil
-}
-
-// close stops collecting and returns the lines collected, never nil. Lines
-// written later (by goroutines that outlive the handler) reach stdout only.
-func (c *logCollector) close() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed = true
-	lines := append(make([]string, 0, len(c.lines)+1), c.lines...)
-	if c.dropped > 0 {
-		lines = append(lines, fmt.Sprintf(`{"level":"warn","message":"%d more log lines are on stdout only"}`, c.dropped))
-	}
-	return lines
+// MarshalJSON implements json.Marshaler.
+func (emptyLogs) MarshalJSON() ([]byte, error) {
+	return []byte("[]"), nil
 }

@@ -39,7 +39,8 @@ const (
 // ServerOptions configures a Server. The zero value is ready to use.
 type ServerOptions struct {
 	// Stdout receives every log line, one JSON object per line, serialised.
-	// Default os.Stdout, which the host captures.
+	// Default os.Stdout, which the host captures: it is the only path by which
+	// log lines reach the host (answers carry no Logs).
 	Stdout io.Writer
 	// ReadHeaderTimeout bounds reading a request's header. Default 10s.
 	ReadHeaderTimeout time.Duration
@@ -55,7 +56,6 @@ type ServerOptions struct {
 // readiness probes on "/" and dispatches POST /{function} to handlers.
 type Server struct {
 	log      zerolog.Logger
-	stdout   io.Writer
 	opts     ServerOptions
 	mu       sync.RWMutex
 	handlers map[string]registered
@@ -86,10 +86,8 @@ func NewServer(log zerolog.Logger, opts *ServerOptions) *Server {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = defaultMaxBodyBytes
 	}
-	stdout := zerolog.SyncWriter(o.Stdout)
 	return &Server{
-		log:      log.Output(stdout),
-		stdout:   stdout,
+		log:      log.Output(zerolog.SyncWriter(o.Stdout)),
 		opts:     o,
 		handlers: make(map[string]registered),
 	}
@@ -174,18 +172,21 @@ type invocationRequest struct {
 }
 
 // invocationResponse is the success answer. Newtonsoft matches keys
-// case-insensitively; these are the documented spellings.
+// case-insensitively; these are the documented spellings. Logs is always
+// empty: log lines go to stdout only (see logs.go). ReturnValue is kept for
+// local tools and tests; the host ignores it, as no function has a $return
+// binding.
 type invocationResponse struct {
 	Outputs     map[string]any `json:"Outputs"`
-	Logs        []string       `json:"Logs"`
+	Logs        emptyLogs      `json:"Logs"`
 	ReturnValue any            `json:"ReturnValue"`
 }
 
 // failureResponse is the answer that fails an invocation. The host ignores
-// the body of a non-2xx answer; the Logs are there for people and tests.
+// the body of a non-2xx answer; the error is there for people and tests, and
+// the invocation's log lines are on stdout.
 type failureResponse struct {
-	Error string   `json:"error"`
-	Logs  []string `json:"Logs"`
+	Error string `json:"error"`
 }
 
 // errorBody is the answer to a request that is not an invocation.
@@ -201,9 +202,8 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, reg registered) 
 	if generated {
 		id = newInvocationID()
 	}
-	logs := &logCollector{}
-	log := s.log.Output(zerolog.MultiLevelWriter(s.stdout, logs)).With().
-		Str(fieldInvocationID, id).Str(fieldFunction, reg.name).Logger()
+	// One path only: the lines go to stdout, never also into the answer's Logs.
+	log := s.log.With().Str(fieldInvocationID, id).Str(fieldFunction, reg.name).Logger()
 	if generated {
 		log.Debug().Msg("no usable invocation ID header; generated one")
 	}
@@ -221,7 +221,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, reg registered) 
 			ev = log.Warn()
 		}
 		ev.Int("status", status).Str("error", f.Message).Dur("duration", time.Since(start)).Msg("invocation failed")
-		writeJSON(w, status, failureResponse{Error: f.Message, Logs: logs.close()})
+		writeJSON(w, status, failureResponse{Error: f.Message})
 		return
 	}
 
@@ -233,11 +233,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, reg registered) 
 	// Encode once to find values that cannot be encoded before logging success.
 	if _, err := json.Marshal(resp); err != nil {
 		log.Error().Err(err).Msg("invocation failed: cannot encode the result")
-		writeJSON(w, http.StatusInternalServerError, failureResponse{Error: "internal error: cannot encode the result", Logs: logs.close()})
+		writeJSON(w, http.StatusInternalServerError, failureResponse{Error: "internal error: cannot encode the result"})
 		return
 	}
 	log.Info().Dur("duration", time.Since(start)).Msg("invocation succeeded")
-	resp.Logs = logs.close()
 	writeJSON(w, http.StatusOK, resp)
 }
 

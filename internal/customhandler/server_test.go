@@ -127,17 +127,16 @@ func decodeStrict(t *testing.T, b []byte, v any) {
 	}
 }
 
-// logLine parses a Logs entry.
-func logLine(t *testing.T, s string) map[string]any {
+// invocationLines returns the stdout lines of one invocation, in order.
+func invocationLines(t *testing.T, out *lockedBuffer, id string) []map[string]any {
 	t.Helper()
-	if strings.HasSuffix(s, "\n") {
-		t.Errorf("Logs line %q ends in a newline", s)
+	var lines []map[string]any
+	for _, l := range out.lines(t) {
+		if l["invocation_id"] == id {
+			lines = append(lines, l)
+		}
 	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		t.Fatalf("Logs line %q is not JSON: %v", s, err)
-	}
-	return m
+	return lines
 }
 
 func TestReadiness(t *testing.T) {
@@ -191,26 +190,20 @@ func TestSuccessShape(t *testing.T) {
 	if string(sb.Outputs["outQueue"]) != `{"tenantId":"t"}` || string(sb.ReturnValue) != `{"summary":{"attributed":3}}` {
 		t.Errorf("answer %s", body)
 	}
-	if len(sb.Logs) != 2 {
-		t.Fatalf("Logs = %q, want the handler's line and the success line", sb.Logs)
+	// Log lines reach the host by one path only: stdout. Logs stays empty.
+	if sb.Logs == nil || len(sb.Logs) != 0 {
+		t.Errorf("Logs = %q, want [] (lines go to stdout only)", sb.Logs)
 	}
-	first := logLine(t, sb.Logs[0])
-	if first["message"] != "working" || first["step"] != "one" || first["invocation_id"] != testInvocationID ||
+	lines := invocationLines(t, out, testInvocationID)
+	if len(lines) != 2 {
+		t.Fatalf("stdout lines of the invocation = %v, want the handler's line and the success line", lines)
+	}
+	if first := lines[0]; first["message"] != "working" || first["step"] != "one" ||
 		first["function"] != "onboarding" || first["app"] != "pal-keeper" || first["level"] != "info" {
-		t.Errorf("Logs[0] = %v", first)
+		t.Errorf("first line = %v", first)
 	}
-	if last := logLine(t, sb.Logs[1]); last["message"] != "invocation succeeded" || last["invocation_id"] != testInvocationID {
-		t.Errorf("Logs[1] = %v", last)
-	}
-	// The same lines are on stdout.
-	var onStdout int
-	for _, l := range out.lines(t) {
-		if l["invocation_id"] == testInvocationID {
-			onStdout++
-		}
-	}
-	if onStdout != 2 {
-		t.Errorf("%d lines of the invocation on stdout, want 2", onStdout)
+	if last := lines[1]; last["message"] != "invocation succeeded" {
+		t.Errorf("last line = %v", last)
 	}
 
 	if got.ID != testInvocationID || got.Function != "onboarding" {
@@ -234,7 +227,7 @@ func TestSuccessShape(t *testing.T) {
 func TestEmptyResult(t *testing.T) {
 	s, _, ts := newTestServer(t, nil)
 	s.Handle("sweep", func(ctx context.Context, inv *Invocation) Result { return Result{} })
-	// A log level that drops everything leaves Logs empty, but present.
+	// Logs is always present and empty.
 	quiet := NewServer(zerolog.New(io.Discard).Level(zerolog.Disabled), &ServerOptions{Stdout: io.Discard})
 	quiet.Handle("sweep", func(ctx context.Context, inv *Invocation) Result { return Result{} })
 	qs := httptest.NewServer(quiet)
@@ -248,7 +241,7 @@ func TestEmptyResult(t *testing.T) {
 	}
 	var m map[string]json.RawMessage
 	decodeStrict(t, body, &m)
-	if string(m["Outputs"]) != "{}" || string(m["ReturnValue"]) != "null" || !bytes.HasPrefix(m["Logs"], []byte("[")) || len(m) != 3 {
+	if string(m["Outputs"]) != "{}" || string(m["ReturnValue"]) != "null" || string(m["Logs"]) != "[]" || len(m) != 3 {
 		t.Errorf("answer %s", body)
 	}
 
@@ -282,24 +275,21 @@ func TestFailureShape(t *testing.T) {
 			if status != tt.wantStatus || ct != "application/json" {
 				t.Fatalf("status %d, Content-Type %q, body %s", status, ct, body)
 			}
-			var fb struct {
-				Error string
-				Logs  []string
-			}
+			// Only the error: the host drops the body of a non-2xx answer, so the
+			// lines are on stdout, the path it always ingests.
+			var fb struct{ Error string }
 			decodeStrict(t, body, &fb)
 			if fb.Error != tt.failure.Message {
 				t.Errorf("error = %q, want %q", fb.Error, tt.failure.Message)
 			}
-			last := logLine(t, fb.Logs[len(fb.Logs)-1])
+			lines := invocationLines(t, out, testInvocationID)
+			if len(lines) < 2 || lines[0]["message"] != "decoding" {
+				t.Fatalf("stdout lines of the invocation = %v, want the handler's line first", lines)
+			}
+			last := lines[len(lines)-1]
 			if last["message"] != "invocation failed" || last["error"] != tt.failure.Message ||
-				last["status"] != float64(tt.wantStatus) || last["level"] != tt.wantLevel || last["invocation_id"] != testInvocationID {
+				last["status"] != float64(tt.wantStatus) || last["level"] != tt.wantLevel {
 				t.Errorf("last log line = %v", last)
-			}
-			if logLine(t, fb.Logs[0])["message"] != "decoding" {
-				t.Errorf("Logs = %q", fb.Logs)
-			}
-			if n := len(out.lines(t)); n < len(fb.Logs) {
-				t.Errorf("%d lines on stdout, fewer than the %d Logs", n, len(fb.Logs))
 			}
 		})
 	}
@@ -322,7 +312,7 @@ func TestUnencodableResult(t *testing.T) {
 }
 
 func TestInvocationID(t *testing.T) {
-	s, _, ts := newTestServer(t, nil)
+	s, out, ts := newTestServer(t, nil)
 	ids := make(chan string, 1)
 	s.Handle("f", func(ctx context.Context, inv *Invocation) Result {
 		ids <- inv.ID
@@ -340,7 +330,7 @@ func TestInvocationID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, body := post(t, ts.URL+"/f", tt.header, `{"Data":{}}`)
+			post(t, ts.URL+"/f", tt.header, `{"Data":{}}`)
 			got := <-ids
 			switch {
 			case tt.keep && got != tt.header:
@@ -348,12 +338,8 @@ func TestInvocationID(t *testing.T) {
 			case !tt.keep && !uuid.MatchString(got):
 				t.Errorf("generated ID %q is not a v4 UUID", got)
 			}
-			var sb successBody
-			decodeStrict(t, body, &sb)
-			for _, l := range sb.Logs {
-				if id := logLine(t, l)["invocation_id"]; id != got {
-					t.Errorf("log line with invocation_id %v, want %q", id, got)
-				}
+			if lines := invocationLines(t, out, got); len(lines) == 0 {
+				t.Errorf("no stdout line with invocation_id %q", got)
 			}
 		})
 	}
@@ -404,10 +390,8 @@ func TestRouting(t *testing.T) {
 			if tt.status == 405 && resp.Header.Get("Allow") != "POST" {
 				t.Errorf("Allow = %q", resp.Header.Get("Allow"))
 			}
-			if tt.status == 400 || tt.status == 413 {
-				if logs, _ := m["Logs"].([]any); len(logs) == 0 {
-					t.Errorf("no Logs in %s", body)
-				}
+			if _, ok := m["Logs"]; ok {
+				t.Errorf("Logs in a failure answer %s; lines go to stdout only", body)
 			}
 		})
 	}
@@ -452,10 +436,7 @@ func TestPanicRecovery(t *testing.T) {
 	if status != 500 || ct != "application/json" {
 		t.Fatalf("status %d, Content-Type %q, body %s", status, ct, body)
 	}
-	var fb struct {
-		Error string
-		Logs  []string
-	}
+	var fb struct{ Error string }
 	decodeStrict(t, body, &fb)
 	if fb.Error != "internal error" {
 		t.Errorf("error = %q", fb.Error)
@@ -480,16 +461,14 @@ func TestPanicRecovery(t *testing.T) {
 }
 
 func TestContextCarriesLogger(t *testing.T) {
-	s, _, ts := newTestServer(t, nil)
+	s, out, ts := newTestServer(t, nil)
 	s.Handle("f", func(ctx context.Context, inv *Invocation) Result {
 		zerolog.Ctx(ctx).Info().Msg("via context")
 		return Result{}
 	})
-	_, _, body := post(t, ts.URL+"/f", testInvocationID, `{"Data":{}}`)
-	var sb successBody
-	decodeStrict(t, body, &sb)
-	if l := logLine(t, sb.Logs[0]); l["message"] != "via context" || l["invocation_id"] != testInvocationID {
-		t.Errorf("Logs[0] = %v", l)
+	post(t, ts.URL+"/f", testInvocationID, `{"Data":{}}`)
+	if l := invocationLines(t, out, testInvocationID); len(l) == 0 || l[0]["message"] != "via context" {
+		t.Errorf("stdout lines of the invocation = %v, want \"via context\" first", l)
 	}
 }
 
@@ -501,7 +480,7 @@ func TestLogsPerInvocationUnderConcurrency(t *testing.T) {
 		if err := json.Unmarshal(inv.Data["marker"], &marker); err != nil {
 			return Fail(400, err.Error())
 		}
-		// Log from several goroutines too: the collector must be safe for that.
+		// Log from several goroutines too: stdout must stay line-atomic.
 		var wg sync.WaitGroup
 		for i := range perInvocation {
 			wg.Go(func() {
@@ -521,32 +500,6 @@ func TestLogsPerInvocationUnderConcurrency(t *testing.T) {
 			status, _, body := post(t, ts.URL+"/f", id, `{"Data":{"marker":"`+marker+`"}}`)
 			if status != 200 {
 				errs <- fmt.Errorf("invocation %d: status %d %s", k, status, body)
-				return
-			}
-			var sb successBody
-			if err := json.Unmarshal(body, &sb); err != nil {
-				errs <- err
-				return
-			}
-			seen := map[float64]bool{}
-			for _, s := range sb.Logs {
-				var l map[string]any
-				if err := json.Unmarshal([]byte(s), &l); err != nil {
-					errs <- fmt.Errorf("invocation %d: line %q: %w", k, s, err)
-					return
-				}
-				if l["invocation_id"] != id {
-					errs <- fmt.Errorf("invocation %d got a line of %v", k, l["invocation_id"])
-				}
-				if l["message"] == "line" {
-					if l["marker"] != marker {
-						errs <- fmt.Errorf("invocation %d got marker %v", k, l["marker"])
-					}
-					seen[l["i"].(float64)] = true
-				}
-			}
-			if len(seen) != perInvocation || len(sb.Logs) != perInvocation+1 {
-				errs <- fmt.Errorf("invocation %d: %d distinct lines of %d, %d Logs", k, len(seen), perInvocation, len(sb.Logs))
 			}
 		})
 	}
@@ -555,13 +508,34 @@ func TestLogsPerInvocationUnderConcurrency(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	// Every line reached stdout whole (lines() fails on an interleaved line).
+	// Every line reached stdout whole (lines() fails on an interleaved line),
+	// once, tagged with its own invocation.
 	if got, want := len(out.lines(t)), n*(perInvocation+1); got != want {
 		t.Errorf("%d lines on stdout, want %d", got, want)
 	}
+	for k := range n {
+		id, marker := fmt.Sprintf("00000000-0000-4000-8000-%012d", k), fmt.Sprintf("m%d", k)
+		seen := map[float64]int{}
+		for _, l := range invocationLines(t, out, id) {
+			if l["message"] != "line" {
+				continue
+			}
+			if l["marker"] != marker {
+				t.Errorf("invocation %d got marker %v", k, l["marker"])
+			}
+			seen[l["i"].(float64)]++
+		}
+		for i := range perInvocation {
+			if seen[float64(i)] != 1 {
+				t.Errorf("invocation %d: line %d on stdout %d times, want once", k, i, seen[float64(i)])
+			}
+		}
+	}
 }
 
-func TestLogsAfterReturnGoToStdoutOnly(t *testing.T) {
+// TestLogsAfterReturnGoToStdout: a line logged after the handler returned
+// still reaches the host (stdout), and never the answer.
+func TestLogsAfterReturnGoToStdout(t *testing.T) {
 	s, out, ts := newTestServer(t, nil)
 	release := make(chan struct{})
 	done := make(chan struct{})
@@ -588,22 +562,23 @@ func TestLogsAfterReturnGoToStdoutOnly(t *testing.T) {
 	}
 }
 
-func TestLogsBounded(t *testing.T) {
+// TestManyLogLinesAllOnStdout: there is no bound on an invocation's lines
+// (Logs once had one); all reach stdout and the answer stays small.
+func TestManyLogLinesAllOnStdout(t *testing.T) {
+	const lines = 1500
 	s, out, ts := newTestServer(t, nil)
 	s.Handle("f", func(ctx context.Context, inv *Invocation) Result {
-		for i := range maxLogLines + 10 { // + the success line: 11 beyond the bound
+		for i := range lines {
 			inv.Log.Info().Int("i", i).Msg("chatty")
 		}
 		return Result{}
 	})
 	_, _, body := post(t, ts.URL+"/f", testInvocationID, `{"Data":{}}`)
-	var sb successBody
-	decodeStrict(t, body, &sb)
-	if len(sb.Logs) != maxLogLines+1 || !strings.Contains(sb.Logs[maxLogLines], "11 more log lines are on stdout only") {
-		t.Errorf("%d Logs, last %q", len(sb.Logs), sb.Logs[len(sb.Logs)-1])
+	if string(body) != `{"Outputs":{},"Logs":[],"ReturnValue":null}` {
+		t.Errorf("answer %.200s", body)
 	}
-	if got := len(out.lines(t)); got != maxLogLines+11 {
-		t.Errorf("%d lines on stdout, want %d", got, maxLogLines+11)
+	if got := len(invocationLines(t, out, testInvocationID)); got != lines+1 {
+		t.Errorf("%d lines on stdout, want %d", got, lines+1)
 	}
 }
 

@@ -83,6 +83,8 @@ var mutations = []mutation{
 	{"lock too long", "infra/main.tf", `lock_duration = "PT1M"`, `lock_duration = "PT10M"`, `lock_duration = "PT10M"`},
 	{"Basic namespace", "infra/main.tf", `sku                 = "Standard"`, `sku                 = "Basic"`, `sku "Basic"`},
 	{"consumption plan", "infra/main.tf", `sku_name            = "FC1"`, `sku_name            = "Y1"`, `sku_name = "Y1", want "FC1"`},
+	{"azurerm floor below 4.58", "infra/versions.tf", `version = "~> 4.58"`, `version = "~> 4.40"`, `version "~> 4.40", want at least ~> 4.58`},
+	{"azurerm not pessimistic", "infra/versions.tf", `version = "~> 4.58"`, `version = ">= 4.58"`, `want a pessimistic constraint`},
 	{"HCL syntax error", "infra/main.tf", "resource \"azurerm_service_plan\" \"main\" {", "resource \"azurerm_service_plan\" \"main\" {{", "main.tf"},
 	{"syntax error in another module", "infra/lighthouse/example/main.tf", `output "lighthouse_assignment_id" {`, `output "lighthouse_assignment_id" {{`, "example/main.tf"},
 	// infra/roles.tf: least privilege.

@@ -75,7 +75,7 @@ func CheckLighthouseModule(dir string) []error {
 	if tf := m.blocks("terraform"); len(tf) != 1 {
 		p.addf(dir, "want one terraform block, found %d", len(tf))
 	} else {
-		checkRequiredProviders(tf[0], &p)
+		checkRequiredProviders(tf[0], &p, 0)
 	}
 	for _, b := range m.blocks("provider") {
 		p.addf(where(b.DefRange()), "a module must not configure providers: the caller signs in to the customer's tenant")

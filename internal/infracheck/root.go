@@ -232,7 +232,7 @@ func (c *rootChecker) providers() {
 	if attr(tf[0].Body, "required_version") == nil {
 		c.p.addf(where(tf[0].DefRange()), "terraform: required_version is not set")
 	}
-	checkRequiredProviders(tf[0], &c.p)
+	checkRequiredProviders(tf[0], &c.p, rootAzurermMinor)
 	prov := c.m.block("provider", "azurerm")
 	if prov == nil {
 		c.p.addf(c.m.Dir, `no provider "azurerm" block`)
@@ -246,8 +246,16 @@ func (c *rootChecker) providers() {
 	}
 }
 
-// checkRequiredProviders requires azurerm 4.x (and azapi 2.x, when used).
-func checkRequiredProviders(tf *hclsyntax.Block, p *problems) {
+// rootAzurermMinor is the root module's azurerm floor, ~> 4.58: 4.58.0 is the
+// first azurerm release that accepts a Flex Consumption maximum_instance_count
+// below 40 (the range went from 40-1000 to 1-1000 in
+// https://github.com/hashicorp/terraform-provider-azurerm/pull/31392), and the
+// root module's default is 4.
+const rootAzurermMinor = 58
+
+// checkRequiredProviders requires a pessimistic azurerm 4.x constraint whose
+// floor is at least 4.minMinor (and azapi 2.x, when used).
+func checkRequiredProviders(tf *hclsyntax.Block, p *problems, minMinor int) {
 	var rp *hclsyntax.Block
 	for _, b := range subBlocks(tf.Body, "required_providers") {
 		rp = b
@@ -257,7 +265,7 @@ func checkRequiredProviders(tf *hclsyntax.Block, p *problems) {
 		return
 	}
 	want := map[string]struct{ source, version string }{
-		"azurerm": {"hashicorp/azurerm", `^~> ?4\.`},
+		"azurerm": {"hashicorp/azurerm", `^~> ?4\.[0-9]+(\.[0-9]+)?$`},
 		"azapi":   {"azure/azapi", `^~> ?2\.`},
 	}
 	for name, a := range rp.Body.Attributes {
@@ -274,8 +282,11 @@ func checkRequiredProviders(tf *hclsyntax.Block, p *problems) {
 		if s, _ := constString(items["source"]); !strings.EqualFold(s, w.source) {
 			p.addf(where(a.SrcRange), "required_providers.%s: source %q, want %q", name, s, w.source)
 		}
-		if v, _ := constString(items["version"]); !regexp.MustCompile(w.version).MatchString(v) {
+		v, _ := constString(items["version"])
+		if !regexp.MustCompile(w.version).MatchString(v) {
 			p.addf(where(a.SrcRange), "required_providers.%s: version %q, want a pessimistic constraint matching %s", name, v, w.version)
+		} else if name == "azurerm" && azurermMinor(v) < minMinor {
+			p.addf(where(a.SrcRange), "required_providers.azurerm: version %q, want at least ~> 4.%d", v, minMinor)
 		}
 	}
 	if _, ok := rp.Body.Attributes["azurerm"]; !ok {
@@ -700,4 +711,18 @@ func (c *rootChecker) tfvars(path string) {
 			c.p.addf(path, "required variable %s is not set", v.Labels[0])
 		}
 	}
+}
+
+// azurermMinor is the minor version of a constraint like "~> 4.58" or
+// "~> 4.58.1" (-1 when it has none).
+func azurermMinor(constraint string) int {
+	m := regexp.MustCompile(`^~> ?4\.([0-9]+)`).FindStringSubmatch(constraint)
+	if m == nil {
+		return -1
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return -1
+	}
+	return n
 }

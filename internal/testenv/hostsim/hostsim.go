@@ -7,8 +7,8 @@
 // answers: only a 2xx application/json answer is a success, a function timeout restarts
 // the handler, Service Bus messages are completed, redelivered or dead-lettered.
 //
-// The facts it imitates, with their sources, are in docs/reference.md. It is used by
-// end-to-end tests and by cmd/sandbox; it only ever talks to 127.0.0.1.
+// The facts it imitates, with their sources, are in reference/functions.md. It is used by
+// end-to-end tests and by the handler's sandbox command; it only ever talks to 127.0.0.1.
 //
 // A Host is safe for concurrent use.
 //
@@ -17,8 +17,15 @@
 // Metadata (Service Bus: non-array properties; HTTP: all, arrays as JSON text, plus query
 // and route parameters), ISO date strings in such properties are printed the way
 // Newtonsoft reads them ("01/02/2024 03:04:05"), a missing http output answers 200 "{}",
-// an HTTP function without an http output answers 204. HTTP Metadata also carries a
-// "Params" object as docs/reference.md, "HTTP trigger request", shows.
+// an HTTP function without an http output answers an empty 200 (OkResult). HTTP
+// Metadata has no "Params" (only Data.<req> has it). A request without Content-Length
+// (chunked) reaches the handler without a body.
+//
+// Logs: the simulator records what the host ingests (Host.Ingested): every stdout and
+// stderr line of the handler process, and the Logs of an answer only when the answer is
+// a 2xx JSON invocation result; the Logs of a non-2xx answer are dropped. ReturnValue is
+// parsed (InvocationResult.ReturnValue) but, as in the host, it reaches nothing unless a
+// binding is named "$return".
 //
 // Not simulated: retry policies (RetryContext), sessions, batches (cardinality "many" is
 // rejected), message expiry, lock renewal, runOnStartup and timers firing on their own
@@ -146,6 +153,7 @@ type Host struct {
 	baseURL         *url.URL
 	log             zerolog.Logger
 	stdout, stderr  io.Writer
+	ingested        *ingestLog
 
 	functions []*Function
 	routes    map[*Function]routeTemplate
@@ -225,6 +233,7 @@ func newHost(opts Options) (*Host, error) {
 		routes:      map[*Function]routeTemplate{},
 		stopDone:    make(chan struct{}),
 		log:         zerolog.Nop(),
+		ingested:    newIngestLog(),
 	}
 	if opts.Logger != nil {
 		h.log = opts.Logger.With().Str("component", "hostsim").Logger()

@@ -43,6 +43,11 @@ type httpAnswer struct {
 // templates, methods; no match is 404), checks the function key (401 without invoking),
 // invokes the handler and maps the http output binding to the answer (a failed
 // invocation is 500). The error is non-nil only when nothing could be attempted.
+//
+// The request carries a Content-Length of len(body), unless header has
+// "Transfer-Encoding: chunked": then it is sent as a chunked request, without
+// Content-Length, and like the host (which copies a body only when ContentLength > 0,
+// see chunked) the handler gets no body at all.
 func (h *Host) HTTP(ctx context.Context, method, pathAndQuery string, header http.Header, body []byte) (*HTTPResult, error) {
 	u, err := url.ParseRequestURI(pathAndQuery)
 	if err != nil || !strings.HasPrefix(pathAndQuery, "/") {
@@ -56,9 +61,13 @@ func (h *Host) HTTP(ctx context.Context, method, pathAndQuery string, header htt
 	if header.Get("Host") == "" {
 		header.Set("Host", h.baseURL.Host)
 	}
-	if len(body) > 0 {
+	switch {
+	case chunked(header):
+		header.Del("Content-Length")
+		body = nil
+	case len(body) > 0:
 		header.Set("Content-Length", strconv.Itoa(len(body)))
-	} else {
+	default:
 		header.Del("Content-Length")
 	}
 
@@ -86,10 +95,31 @@ func (h *Host) HTTP(ctx context.Context, method, pathAndQuery string, header htt
 		out.StatusCode, out.Header = http.StatusInternalServerError, http.Header{}
 	case answer != nil:
 		out.StatusCode, out.Header, out.Body = answer.status, answer.header, answer.body
-	default: // no http output binding: the host answers 204 No Content
-		out.StatusCode, out.Header = http.StatusNoContent, http.Header{}
+	default:
+		// No http output binding: FunctionInvocationMiddleware finds no response in
+		// HttpContext.Items and returns new OkResult(), an empty 200.
+		// https://github.com/Azure/azure-functions-host/blob/89dc438d476542786f2fc4070f553423213a6223/src/WebJobs.Script.WebHost/Middleware/FunctionInvocationMiddleware.cs#L153-L158
+		out.StatusCode, out.Header = http.StatusOK, http.Header{}
 	}
 	return out, nil
+}
+
+// chunked reports whether a request is sent without a Content-Length: Kestrel gives
+// such a request a null ContentLength, and the host copies the body into the invocation
+// (GetRequestAsJObject, binding data) and into a forwarded request (ToHttpRequestMessage)
+// only when ContentLength > 0, so the handler gets no body. The header itself stays in
+// Headers.
+// https://github.com/Azure/azure-functions-host/blob/89dc438d476542786f2fc4070f553423213a6223/src/WebJobs.Script/Extensions/HttpRequestExtensions.cs#L170
+// https://github.com/Azure/azure-functions-host/blob/89dc438d476542786f2fc4070f553423213a6223/src/WebJobs.Script/Extensions/HttpRequestExtensions.cs#L211
+func chunked(header http.Header) bool {
+	for _, v := range header.Values("Transfer-Encoding") {
+		for _, te := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(te), "chunked") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // route finds the httpTrigger function for a request: the best-ranked route template
@@ -232,11 +262,9 @@ func (h *Host) httpPayload(f *Function, method string, u *url.URL, query *ordere
 	if !bd.has("Headers") {
 		bd.set("Headers", flat)
 	}
-	// Not in the HTTP extension's binding data, but part of the documented shape
-	// (docs/reference.md, "HTTP trigger request"); harmless for handlers that do not read it.
-	if !bd.has("Params") {
-		bd.set("Params", params)
-	}
+	// No "Params" here: the HTTP extension's binding data holds the route values one by
+	// one (above), and Params exists only in Data.<req> (GetRequestAsJObject).
+	// https://github.com/Azure/azure-webjobs-sdk-extensions/blob/dev/src/WebJobs.Extensions.Http/HttpTriggerAttributeBindingProvider.cs
 	bd.set("sys", newSys(f.Name, time.Now()))
 	return map[string]any{f.Trigger.Name: req}, bd.metadata()
 }
@@ -568,6 +596,11 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	header := r.Header.Clone()
 	header.Set("Host", r.Host)
+	if r.ContentLength < 0 {
+		// net/http moves Transfer-Encoding out of the header; put it back so that HTTP
+		// applies the host's rule for requests without a Content-Length.
+		header.Set("Transfer-Encoding", "chunked")
+	}
 	res, err := h.HTTP(r.Context(), r.Method, r.URL.RequestURI(), header, body)
 	if err != nil {
 		status := http.StatusInternalServerError

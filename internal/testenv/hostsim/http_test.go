@@ -151,6 +151,85 @@ func TestHTTPRequestShape(t *testing.T) {
 	if _, ok := md["code"]; ok {
 		t.Error("the code query parameter must not reach the binding data")
 	}
+	// Params is part of Data.req only; the HTTP trigger's binding data has none.
+	if p, ok := md["Params"]; ok {
+		t.Errorf("Metadata.Params = %s, want no Params in the metadata", p)
+	}
+}
+
+// TestHTTPChunkedPostHasNoBody: the host copies a request body into the invocation only
+// when Content-Length > 0 (HttpRequestExtensions.GetRequestAsJObject), so a chunked POST
+// reaches the handler without Body and without body properties in Metadata; the
+// Transfer-Encoding header is still there for the handler to see.
+func TestHTTPChunkedPostHasNoBody(t *testing.T) {
+	h, _ := startHost(t, Options{AppRoot: httpApp(t, basicHostJSON), FunctionKey: "fkey"})
+	ctx := testContext(t)
+	body := []byte(`{"tenantId":"t3"}`)
+
+	t.Run("HTTP", func(t *testing.T) {
+		header := http.Header{"Content-Type": {"application/json"}, "Transfer-Encoding": {"chunked"}}
+		res, err := h.HTTP(ctx, "POST", "/api/links?code=fkey", header, body)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("HTTP = %+v, %v", res, err)
+		}
+		checkNoBody(t, receivedOf(t, res.Invocation))
+	})
+
+	t.Run("front end", func(t *testing.T) {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		// A reader of unknown length makes net/http send the request chunked. The adm
+		// function's "$return" answer is the fake's echo body: the envelope it received.
+		req, err := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/adm?code=fkey", io.MultiReader(bytes.NewReader(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		var r received
+		if resp.StatusCode != 200 || json.Unmarshal(answer, &r) != nil {
+			t.Fatalf("status %d, body %s; want 200 and the envelope", resp.StatusCode, answer)
+		}
+		checkNoBody(t, r)
+	})
+
+	t.Run("with Content-Length", func(t *testing.T) {
+		res, err := h.HTTP(ctx, "POST", "/api/links?code=fkey", http.Header{"Content-Type": {"application/json"}}, body)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("HTTP = %+v, %v", res, err)
+		}
+		var req requestObject
+		_ = json.Unmarshal(receivedOf(t, res.Invocation).Data["req"], &req)
+		if req.Body == nil || *req.Body != string(body) {
+			t.Errorf("Body = %v, want %s", req.Body, body)
+		}
+	})
+}
+
+// checkNoBody checks that an HTTP invocation carries no request body.
+func checkNoBody(t *testing.T, r received) {
+	t.Helper()
+	var req requestObject
+	if err := json.Unmarshal(r.Data["req"], &req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Body != nil {
+		t.Errorf("Body = %q, want none for a request without Content-Length", *req.Body)
+	}
+	if _, ok := r.Metadata["tenantId"]; ok {
+		t.Errorf("Metadata.tenantId = %s, want no body properties", r.Metadata["tenantId"])
+	}
+	if te := req.Headers["Transfer-Encoding"]; len(te) != 1 || te[0] != "chunked" {
+		t.Errorf("Headers[Transfer-Encoding] = %v, want [chunked]", te)
+	}
+	if cl, ok := req.Headers["Content-Length"]; ok {
+		t.Errorf("Headers[Content-Length] = %v, want none", cl)
+	}
 }
 
 func TestHTTPBodyAndRouteParams(t *testing.T) {
@@ -263,9 +342,11 @@ func TestHTTPResponseMapping(t *testing.T) {
 			}
 		})
 	}
+	// FunctionInvocationMiddleware answers new OkResult() when no http output set a
+	// response: an empty 200, not 204.
 	res, _ := h.HTTP(ctx, "GET", "/api/noout", nil, nil)
-	if res.StatusCode != 204 {
-		t.Errorf("function without an http output = %d, want 204", res.StatusCode)
+	if res.StatusCode != 200 || len(res.Body) != 0 {
+		t.Errorf("function without an http output = %d %q, want an empty 200", res.StatusCode, res.Body)
 	}
 }
 

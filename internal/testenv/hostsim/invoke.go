@@ -29,10 +29,19 @@ type InvocationResult struct {
 	Header http.Header
 	Body   []byte
 
-	// Outputs, Logs and ReturnValue are parsed from a successful answer.
-	Outputs     map[string]json.RawMessage
-	Logs        []string
+	// Outputs and Logs are parsed from an answer the host accepted (2xx, JSON). The
+	// host ingests those Logs (Host.Ingested); the Logs of any other answer are not
+	// parsed and never reach the host's logs.
+	Outputs map[string]json.RawMessage
+	Logs    []string
+	// ReturnValue is what the handler answered in ReturnValue. The real host ignores
+	// it unless the function has a binding named "$return" (then it is that binding's
+	// value, see BoundReturnValue): nothing of it is visible in Azure otherwise. Tests
+	// and local tools may read it.
 	ReturnValue json.RawMessage
+	// BoundReturnValue is ReturnValue when the function has a "$return" binding, and
+	// nil otherwise: what the host does something with.
+	BoundReturnValue json.RawMessage
 
 	// Failed is true when the host would count the invocation as failed; Err says why
 	// (it wraps ErrInvalidResponse, ErrFunctionTimeout or the transport error).
@@ -94,6 +103,12 @@ func (h *Host) invoke(ctx context.Context, f *Function, env envelope) (*Invocati
 	}
 	if !res.Failed {
 		res.parseAnswer()
+	}
+	if !res.Failed {
+		// ProcessLogsFromHttpResponse runs after EnsureSuccessStatusCode and the body's
+		// parse, before the outputs are bound: Logs of an accepted answer are ingested
+		// even when binding its outputs fails later.
+		h.ingestAnswerLogs(res)
 	}
 	var answer *httpAnswer
 	if !res.Failed {
@@ -265,6 +280,15 @@ func (h *Host) bindOutputs(f *Function, res *InvocationResult) *httpAnswer {
 		}
 		v, ok := res.Outputs[b.Name]
 		return v, ok
+	}
+	// HttpScriptInvocationResultExtensions.ToScriptInvocationResult: ReturnValue feeds
+	// the "$return" binding; without one it reaches no binding and no log (only
+	// Durable Functions' triggers use an implicit $return).
+	// https://github.com/Azure/azure-functions-host/blob/89dc438d476542786f2fc4070f553423213a6223/src/WebJobs.Script/Workers/Http/HttpScriptInvocationResultExtensions.cs#L31-L42
+	for _, b := range f.Bindings {
+		if b.Name == "$return" && strings.EqualFold(b.Direction, "out") {
+			res.BoundReturnValue = res.ReturnValue
+		}
 	}
 	var answer *httpAnswer
 	if outs := f.output("http"); len(outs) > 0 {

@@ -276,7 +276,7 @@ func TestInvocationAnswerRules(t *testing.T) {
 					t.Errorf("Logs = %q; a failed answer's logs are discarded", res.Logs)
 				}
 			}
-			if tt.name == "created_counts_as_success" && (len(res.Logs) != 1 || res.Logs[0] != "failing with 201") {
+			if tt.name == "created_counts_as_success" && (len(res.Logs) != 2 || res.Logs[1] != "failing with 201") {
 				t.Errorf("Logs = %q", res.Logs)
 			}
 		})

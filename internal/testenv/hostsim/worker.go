@@ -138,8 +138,10 @@ func (h *Host) startProcess(ctx context.Context, w *worker) error {
 	cmd := exec.Command(h.exe, h.args...)
 	cmd.Dir = h.workDir
 	cmd.Env = h.childEnv(port, w.id)
-	cmd.Stdout = h.stdout
-	cmd.Stderr = io.MultiWriter(h.stderr, w.tail)
+	outLines := newOutputLines(h.ingested, false, w.id)
+	errLines := newOutputLines(h.ingested, true, w.id)
+	cmd.Stdout = io.MultiWriter(h.stdout, outLines)
+	cmd.Stderr = io.MultiWriter(h.stderr, w.tail, errLines)
 	cmd.WaitDelay = 2 * time.Second
 	if err := h.ctx.Err(); err != nil {
 		return ErrHostStopped
@@ -149,7 +151,9 @@ func (h *Host) startProcess(ctx context.Context, w *worker) error {
 	}
 	w.cmd = cmd
 	go func() {
-		w.waitErr = cmd.Wait()
+		w.waitErr = cmd.Wait() // returns once the output has been copied
+		outLines.flush()
+		errLines.flush()
 		w.state = cmd.ProcessState
 		close(w.done)
 	}()

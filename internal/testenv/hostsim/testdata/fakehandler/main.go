@@ -10,6 +10,9 @@
 //	FAKE:exit=N          exit with code N at once
 //	FAKE:failuntil=N     answer 500 while Metadata.DeliveryCount < N
 //	FAKE:outputs64=B64   use the base64url JSON object as Outputs
+//	FAKE:log=TAG         write "fake-log TAG" to stdout and put it in the answer's Logs
+//	                     too (both paths, to see which the host keeps); write
+//	                     "fake-err TAG" to stderr
 //
 // Other requests (forwarded HTTP requests) get the echo as the body, with the status
 // from the X-Fake-Status header.
@@ -142,6 +145,13 @@ func handle(w http.ResponseWriter, r *http.Request) {
 			d["status"] = "500"
 		}
 	}
+	logs := []string{"fake: handled " + r.URL.Path}
+	if tag, ok := d["log"]; ok {
+		line := "fake-log " + tag
+		fmt.Println(line)
+		fmt.Fprintln(os.Stderr, "fake-err "+tag)
+		logs = append(logs, line)
+	}
 	outputs := json.RawMessage(`{}`)
 	if v, ok := d["outputs64"]; ok {
 		raw, err := base64.RawURLEncoding.DecodeString(v)
@@ -156,7 +166,8 @@ func handle(w http.ResponseWriter, r *http.Request) {
 		status, _ := strconv.Atoi(d["status"])
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
-		_, _ = fmt.Fprintf(w, `{"Outputs":{},"Logs":["failing with %d"],"ReturnValue":null}`, status)
+		logs = append(logs, fmt.Sprintf("failing with %d", status))
+		_ = json.NewEncoder(w).Encode(map[string]any{"Outputs": map[string]any{}, "Logs": logs, "ReturnValue": nil})
 	case hasKey(d, "text"):
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, `{"Outputs":{},"Logs":[],"ReturnValue":null}`)
@@ -169,7 +180,7 @@ func handle(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"outputs":     outputs, // lower case on purpose: keys match case-insensitively
-			"Logs":        []string{"fake: handled " + r.URL.Path},
+			"Logs":        logs,
 			"ReturnValue": echo,
 		})
 	}
