@@ -3,7 +3,6 @@ package pal
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -77,11 +76,6 @@ type Engine struct {
 	// so waiting honours the context).
 	linkLock chan struct{}
 }
-
-var partnerIDPattern = regexp.MustCompile(`^[0-9]{1,10}$`)
-
-// ValidPartnerID reports whether id looks like a partner ID (digits only).
-func ValidPartnerID(id string) bool { return partnerIDPattern.MatchString(id) }
 
 // NewEngine returns an engine that links to partnerID by default.
 func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, error) {
