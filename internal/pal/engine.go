@@ -72,8 +72,10 @@ type Engine struct {
 	concurrency   int
 	az            Azure
 	roles         *roleCache
-	// linkLock serialises link writes within the process (a one-slot semaphore,
-	// so waiting honours the context).
+	// linkLock serialises link writes within the process. It is a one-slot
+	// channel on purpose: that is the simplest lock whose waiting honours the
+	// context (sync.Mutex cannot be given up on, and errgroup or a weighted
+	// semaphore would add nothing for a single slot).
 	linkLock chan struct{}
 }
 
