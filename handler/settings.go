@@ -65,9 +65,15 @@ const (
 	envDelegationWait    = "PAL_DELEGATION_WAIT"
 	envInvocationTimeout = "PAL_INVOCATION_TIMEOUT"
 	envHTTPRole          = "PAL_HTTP_ROLE"
-	// Set by the platform, not by the operator.
-	envAuthEnabled = "WEBSITE_AUTH_ENABLED"
-	envWebsiteSKU  = "WEBSITE_SKU"
+)
+
+// Settings the platform sets, not the operator (so not env*: the offline
+// checks expect every env* setting in the Terraform app settings).
+const (
+	// platformAuthEnabled is "true" when App Service Authentication is on.
+	platformAuthEnabled = "WEBSITE_AUTH_ENABLED"
+	// platformSKU is the plan: "Dynamic" for Consumption.
+	platformSKU = "WEBSITE_SKU"
 )
 
 const (
@@ -110,7 +116,7 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		DelegationWait:      30 * time.Minute,
 		InvocationTimeout:   defaultInvocationTimeout,
 		HTTPRole:            strings.TrimSpace(getenv(envHTTPRole)),
-		AuthEnabled:         strings.EqualFold(strings.TrimSpace(getenv(envAuthEnabled)), "true"),
+		AuthEnabled:         strings.EqualFold(strings.TrimSpace(getenv(platformAuthEnabled)), "true"),
 	}
 	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -165,7 +171,7 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		return s, err
 	}
 	raw, readErr := readHost()
-	if s.FunctionTimeout, err = functionTimeoutOf(raw, readErr, getenv(envWebsiteSKU)); err != nil {
+	if s.FunctionTimeout, err = functionTimeoutOf(raw, readErr, getenv(platformSKU)); err != nil {
 		return s, err
 	}
 	limit := s.invocationLimit()
@@ -228,7 +234,7 @@ func (s settings) validate() error {
 	}
 	if s.HTTPRole != "" && !s.AuthEnabled {
 		return fmt.Errorf("%s: set, but App Service Authentication is off (%s is not true), so any caller could forge the role header; turn Authentication on or leave %s empty",
-			envHTTPRole, envAuthEnabled, envHTTPRole)
+			envHTTPRole, platformAuthEnabled, envHTTPRole)
 	}
 	if s.ARMEndpoint != "" {
 		u, err := url.Parse(s.ARMEndpoint)

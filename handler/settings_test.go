@@ -81,8 +81,8 @@ func TestSettingsErrors(t *testing.T) {
 		{"wait_not_duration", map[string]string{envDelegationWait: "30"}, envDelegationWait},
 		{"timeout_too_small", map[string]string{envInvocationTimeout: "10ms"}, envInvocationTimeout},
 		{"role_without_auth", map[string]string{envHTTPRole: "PAL.Operator"}, envHTTPRole},
-		{"role_auth_false", map[string]string{envHTTPRole: "PAL.Operator", envAuthEnabled: "false"}, envHTTPRole},
-		{"role_auth_garbage", map[string]string{envHTTPRole: "PAL.Operator", envAuthEnabled: "yes"}, envHTTPRole},
+		{"role_auth_false", map[string]string{envHTTPRole: "PAL.Operator", platformAuthEnabled: "false"}, envHTTPRole},
+		{"role_auth_garbage", map[string]string{envHTTPRole: "PAL.Operator", platformAuthEnabled: "yes"}, envHTTPRole},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestSettingsAccepts(t *testing.T) {
 		envPartnerID: "1234567", envAllowedPartnerIDs: " 7654321 ,,1111111", envRelinkForeign: "TRUE",
 		envClientID: "0F3C8D2E-1111-2222-3333-444455556666", envCredential: "ManagedIdentity", envCloud: "AzureChina",
 		envARMEndpoint: "https://127.0.0.1:8443", envSweepSchedule: "00:30:00", envServiceBus: "contoso.servicebus.windows.net",
-		envPort: "7071", envHTTPRole: "PAL.Operator", envAuthEnabled: " True ",
+		envPort: "7071", envHTTPRole: "PAL.Operator", platformAuthEnabled: " True ",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -169,8 +169,8 @@ func TestSettingsHostFunctionTimeout(t *testing.T) {
 		{"key_any_case", hostJSON(`{"FunctionTimeout":"00:10:00"}`), nil, 10 * time.Minute, 2 * time.Minute, ""},
 		{"days", hostJSON(`{"functionTimeout":"1.00:00:00"}`), map[string]string{envInvocationTimeout: "2h"}, 24 * time.Hour, 2 * time.Hour, ""},
 		{"unbounded", hostJSON(`{"functionTimeout":"-1"}`), map[string]string{envInvocationTimeout: "2h"}, 0, 2 * time.Hour, ""},
-		{"absent_consumption", hostJSON(`{"version":"2.0"}`), map[string]string{envWebsiteSKU: "Dynamic"}, 5 * time.Minute, 2 * time.Minute, ""},
-		{"absent_flex", hostJSON(`{"version":"2.0"}`), map[string]string{envWebsiteSKU: "FlexConsumption"}, 30 * time.Minute, 2 * time.Minute, ""},
+		{"absent_consumption", hostJSON(`{"version":"2.0"}`), map[string]string{platformSKU: "Dynamic"}, 5 * time.Minute, 2 * time.Minute, ""},
+		{"absent_flex", hostJSON(`{"version":"2.0"}`), map[string]string{platformSKU: "FlexConsumption"}, 30 * time.Minute, 2 * time.Minute, ""},
 		{"null_is_absent", hostJSON(`{"functionTimeout":null}`), nil, 30 * time.Minute, 2 * time.Minute, ""},
 		// The default shrinks below a short functionTimeout.
 		{"default_below_short_host", hostJSON(`{"functionTimeout":"00:01:00"}`), nil, time.Minute, 54 * time.Second, ""},
@@ -178,7 +178,7 @@ func TestSettingsHostFunctionTimeout(t *testing.T) {
 		{"set_at_limit_plus", hostJSON(`{"functionTimeout":"00:10:00"}`), map[string]string{envInvocationTimeout: "9m1s"}, 0, 0, envInvocationTimeout},
 		{"set_equal", hostJSON(`{"functionTimeout":"00:10:00"}`), map[string]string{envInvocationTimeout: "10m"}, 0, 0, envInvocationTimeout},
 		{"set_above", hostJSON(`{"functionTimeout":"00:05:00"}`), map[string]string{envInvocationTimeout: "20m"}, 0, 0, envInvocationTimeout},
-		{"consumption_default_host", hostJSON(`{}`), map[string]string{envWebsiteSKU: "Dynamic", envInvocationTimeout: "5m"}, 0, 0, envInvocationTimeout},
+		{"consumption_default_host", hostJSON(`{}`), map[string]string{platformSKU: "Dynamic", envInvocationTimeout: "5m"}, 0, 0, envInvocationTimeout},
 		{"bad_span", hostJSON(`{"functionTimeout":"ten minutes"}`), nil, 0, 0, hostJSONName},
 		{"zero_span", hostJSON(`{"functionTimeout":"00:00:00"}`), nil, 0, 0, hostJSONName},
 		{"not_json", hostJSON(`{"functionTimeout": // comment
