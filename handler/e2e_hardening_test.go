@@ -88,7 +88,8 @@ func TestE2ELongRetryAfterAndFlakyConnections(t *testing.T) {
 }
 
 func TestE2ECallerRoleAndLimits(t *testing.T) {
-	a := startApp(t, appOptions{settings: map[string]string{"PAL_HTTP_ROLE": "PAL.Operator"}})
+	// The role gate needs App Service Authentication (the platform sets WEBSITE_AUTH_ENABLED).
+	a := startApp(t, appOptions{settings: map[string]string{"PAL_HTTP_ROLE": "PAL.Operator", "WEBSITE_AUTH_ENABLED": "true"}})
 	body := onboardingMessage(tenantA, subA1)
 	if ans := a.http("POST", "/api/links", "application/json", body); ans.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no principal = %d, want 401", ans.StatusCode)

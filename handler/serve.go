@@ -67,6 +67,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	log.Info().Int("port", s.Port).Str("partner_id", s.PartnerID).Str("credential", s.Credential).
 		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", opts.Queue != nil).
+		Dur("invocation_timeout", s.InvocationTimeout).Dur("function_timeout", s.FunctionTimeout).
+		Str("http_role", s.HTTPRole).
 		Msg("pal-keeper starting")
 	if err := srv.Serve(ctx, ln); err != nil {
 		log.Error().Err(err).Msg("server stopped")

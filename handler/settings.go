@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/azure"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // settings are the app settings (docs/operations.md, "Settings"), read from the environment.
@@ -28,10 +31,21 @@ type settings struct {
 	// DelegationWait is how long a message's unreachable subscriptions are
 	// treated as a delegation still on its way.
 	DelegationWait time.Duration
-	// InvocationTimeout bounds one invocation's work.
+	// InvocationTimeout bounds one invocation's work. It stays within
+	// [maxInvocationShare] of FunctionTimeout, so the handler answers before
+	// the host gives up on the invocation and restarts the handler.
 	InvocationTimeout time.Duration
-	// HTTPRole, when set, is the App Service Authentication role an HTTP caller needs.
+	// FunctionTimeout is the host's functionTimeout from host.json in the app
+	// root (the host's plan default when host.json leaves it out). Zero means
+	// no bound: no host.json (the CLI on a workstation) or functionTimeout -1.
+	FunctionTimeout time.Duration
+	// HTTPRole, when set, is the App Service Authentication role an HTTP
+	// caller needs. It is only accepted with AuthEnabled.
 	HTTPRole string
+	// AuthEnabled is true when App Service Authentication is on
+	// (WEBSITE_AUTH_ENABLED): only then is X-MS-CLIENT-PRINCIPAL set by the
+	// platform rather than by the caller.
+	AuthEnabled bool
 }
 
 // Setting names.
@@ -53,21 +67,45 @@ const (
 	envHTTPRole          = "PAL_HTTP_ROLE"
 )
 
+// Settings the platform sets, not the operator (so not env*: the offline
+// checks expect every env* setting in the Terraform app settings).
+const (
+	// platformAuthEnabled is "true" when App Service Authentication is on.
+	platformAuthEnabled = "WEBSITE_AUTH_ENABLED"
+	// platformSKU is the plan: "Dynamic" for Consumption.
+	platformSKU = "WEBSITE_SKU"
+)
+
+const (
+	// defaultInvocationTimeout is PAL_INVOCATION_TIMEOUT's default when the
+	// host's functionTimeout leaves room for it.
+	defaultInvocationTimeout = 2 * time.Minute
+	// maxInvocationShare is the largest share of the host's functionTimeout an
+	// invocation may use, in tenths: the rest is left for the answer to reach
+	// the host before the host's own timer fires.
+	maxInvocationShare = 9
+)
+
 var (
-	digits        = regexp.MustCompile(`^[0-9]{1,10}$`)
-	guidPattern   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	queuePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,259}$`)
 	fqdnPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$`)
 	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
 )
 
-// settingsFromEnv reads the settings with getenv and validates them rule by
-// rule. The error names the setting and what is wrong, on one line.
+// settingsFromEnv reads the settings with getenv and host.json from the app
+// root (see [readHostJSON]) and validates them rule by rule. The error names
+// the setting and what is wrong, on one line.
 func settingsFromEnv(getenv func(string) string) (settings, error) {
+	return loadSettings(getenv, func() ([]byte, error) { return readHostJSON(getenv) })
+}
+
+// loadSettings is settingsFromEnv with host.json read by readHost (an
+// fs.ErrNotExist error when there is none).
+func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (settings, error) {
 	s := settings{
 		PartnerID:           strings.TrimSpace(getenv(envPartnerID)),
 		ClientID:            strings.TrimSpace(getenv(envClientID)),
-		Credential:          strings.ToLower(strings.TrimSpace(getenv(envCredential))),
+		Credential:          strings.TrimSpace(getenv(envCredential)),
 		Cloud:               strings.TrimSpace(getenv(envCloud)),
 		ARMEndpoint:         strings.TrimSpace(getenv(envARMEndpoint)),
 		OnboardingQueue:     strings.TrimSpace(getenv(envOnboardingQueue)),
@@ -76,8 +114,9 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		Port:                8080,
 		MaxAttempts:         8,
 		DelegationWait:      30 * time.Minute,
-		InvocationTimeout:   2 * time.Minute,
+		InvocationTimeout:   defaultInvocationTimeout,
 		HTTPRole:            strings.TrimSpace(getenv(envHTTPRole)),
+		AuthEnabled:         strings.EqualFold(strings.TrimSpace(getenv(platformAuthEnabled)), "true"),
 	}
 	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -92,13 +131,20 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		s.RelinkForeign = b
 	}
 	if s.Credential == "" {
-		s.Credential = "azurecli"
+		s.Credential = azure.CredentialAzureCLI
 		if getenv("IDENTITY_ENDPOINT") != "" || getenv("MSI_ENDPOINT") != "" {
-			s.Credential = "managedidentity"
+			s.Credential = azure.CredentialManagedIdentity
 		}
 	}
 	if s.Cloud == "" {
-		s.Cloud = "AzurePublic"
+		s.Cloud = azure.CloudAzurePublic
+	}
+	// The owners spell the names; a known name is kept in their spelling.
+	if k, ok := azure.CredentialKind(s.Credential); ok {
+		s.Credential = k
+	}
+	if c, ok := azure.CloudName(s.Cloud); ok {
+		s.Cloud = c
 	}
 	if s.OnboardingQueue == "" {
 		s.OnboardingQueue = "pal-onboarding"
@@ -124,10 +170,28 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 	if s.DelegationWait, err = durationSetting(getenv, envDelegationWait, s.DelegationWait, 0, 24*time.Hour); err != nil {
 		return s, err
 	}
+	raw, readErr := readHost()
+	if s.FunctionTimeout, err = functionTimeoutOf(raw, readErr, getenv(platformSKU)); err != nil {
+		return s, err
+	}
+	limit := s.invocationLimit()
+	if limit > 0 && s.InvocationTimeout > limit {
+		s.InvocationTimeout = limit
+	}
 	if s.InvocationTimeout, err = durationSetting(getenv, envInvocationTimeout, s.InvocationTimeout, time.Second, 2*time.Hour); err != nil {
 		return s, err
 	}
+	if limit > 0 && s.InvocationTimeout > limit {
+		return s, fmt.Errorf("%s: %v does not stay below host.json functionTimeout %v: at most %v (nine tenths of it, so the answer reaches the host before the host gives up)",
+			envInvocationTimeout, s.InvocationTimeout, s.FunctionTimeout, limit)
+	}
 	return s, s.validate()
+}
+
+// invocationLimit is the longest InvocationTimeout the host's functionTimeout
+// allows, or zero for no limit.
+func (s settings) invocationLimit() time.Duration {
+	return s.FunctionTimeout / 10 * maxInvocationShare
 }
 
 // durationSetting reads a Go duration ("30m", "90s") within [min, max].
@@ -151,26 +215,26 @@ func (s settings) validate() error {
 	switch {
 	case s.PartnerID == "":
 		return errors.New(envPartnerID + ": required: the location-based partner ID (digits) to link")
-	case !digits.MatchString(s.PartnerID):
+	case !pal.ValidPartnerID(s.PartnerID):
 		return fmt.Errorf("%s: %q is not a partner ID: digits only, e.g. 1234567", envPartnerID, s.PartnerID)
 	}
 	for _, id := range s.AllowedPartnerIDs {
-		if !digits.MatchString(id) {
+		if !pal.ValidPartnerID(id) {
 			return fmt.Errorf("%s: %q is not a partner ID: a comma-separated list of digits", envAllowedPartnerIDs, id)
 		}
 	}
-	if s.ClientID != "" && !guidPattern.MatchString(s.ClientID) {
+	if s.ClientID != "" && !pal.IsGUID(s.ClientID) {
 		return fmt.Errorf("%s: %q is not a GUID (the client ID of the user-assigned managed identity)", envClientID, s.ClientID)
 	}
-	switch s.Credential {
-	case "managedidentity", "azurecli":
-	default:
-		return fmt.Errorf("%s: %q is not managedidentity or azurecli", envCredential, s.Credential)
+	if _, ok := azure.CredentialKind(s.Credential); !ok {
+		return fmt.Errorf("%s: %q is not %s", envCredential, s.Credential, orList(azure.CredentialKinds()))
 	}
-	switch s.Cloud {
-	case "AzurePublic", "AzureUSGovernment", "AzureChina":
-	default:
-		return fmt.Errorf("%s: %q is not AzurePublic, AzureUSGovernment or AzureChina", envCloud, s.Cloud)
+	if _, ok := azure.CloudName(s.Cloud); !ok {
+		return fmt.Errorf("%s: %q is not %s", envCloud, s.Cloud, orList(azure.Clouds()))
+	}
+	if s.HTTPRole != "" && !s.AuthEnabled {
+		return fmt.Errorf("%s: set, but App Service Authentication is off (%s is not true), so any caller could forge the role header; turn Authentication on or leave %s empty",
+			envHTTPRole, platformAuthEnabled, envHTTPRole)
 	}
 	if s.ARMEndpoint != "" {
 		u, err := url.Parse(s.ARMEndpoint)
@@ -188,6 +252,14 @@ func (s settings) validate() error {
 		return fmt.Errorf("%s: %q is not a namespace host name such as contoso.servicebus.windows.net", envServiceBus, s.ServiceBusNamespace)
 	}
 	return nil
+}
+
+// orList joins names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // checkSchedule accepts a six-field NCRONTAB expression or a TimeSpan.

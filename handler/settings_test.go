@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -12,8 +14,21 @@ func envFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// noHostJSON reads no host.json: the file does not exist.
+func noHostJSON() ([]byte, error) { return nil, fs.ErrNotExist }
+
+// hostJSON reads a host.json with the given text.
+func hostJSON(text string) func() ([]byte, error) {
+	return func() ([]byte, error) { return []byte(text), nil }
+}
+
+// settingsFromMap is settingsFromEnv on a map, without a host.json.
+func settingsFromMap(m map[string]string) (settings, error) {
+	return loadSettings(envFrom(m), noHostJSON)
+}
+
 func TestSettingsDefaults(t *testing.T) {
-	s, err := settingsFromEnv(envFrom(map[string]string{envPartnerID: "1234567"}))
+	s, err := settingsFromMap(map[string]string{envPartnerID: "1234567"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +49,11 @@ func TestSettingsDefaults(t *testing.T) {
 		t.Errorf("MaxAttempts, DelegationWait, InvocationTimeout, HTTPRole = %d, %v, %v, %q; want 8, 30m, 2m, \"\"",
 			s.MaxAttempts, s.DelegationWait, s.InvocationTimeout, s.HTTPRole)
 	}
-	s, _ = settingsFromEnv(envFrom(map[string]string{envPartnerID: "1234567", "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi"}))
+	s, _ = settingsFromMap(map[string]string{envPartnerID: "1234567", "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi"})
 	if s.Credential != "managedidentity" {
 		t.Errorf("Credential with IDENTITY_ENDPOINT = %q, want managedidentity", s.Credential)
 	}
-	s, _ = settingsFromEnv(envFrom(map[string]string{envPartnerID: "1234567", "MSI_ENDPOINT": "http://127.0.0.1:1/msi"}))
+	s, _ = settingsFromMap(map[string]string{envPartnerID: "1234567", "MSI_ENDPOINT": "http://127.0.0.1:1/msi"})
 	if s.Credential != "managedidentity" {
 		t.Errorf("Credential with MSI_ENDPOINT = %q, want managedidentity", s.Credential)
 	}
@@ -65,6 +80,9 @@ func TestSettingsErrors(t *testing.T) {
 		{"attempts_zero", map[string]string{envMaxAttempts: "0"}, envMaxAttempts},
 		{"wait_not_duration", map[string]string{envDelegationWait: "30"}, envDelegationWait},
 		{"timeout_too_small", map[string]string{envInvocationTimeout: "10ms"}, envInvocationTimeout},
+		{"role_without_auth", map[string]string{envHTTPRole: "PAL.Operator"}, envHTTPRole},
+		{"role_auth_false", map[string]string{envHTTPRole: "PAL.Operator", platformAuthEnabled: "false"}, envHTTPRole},
+		{"role_auth_garbage", map[string]string{envHTTPRole: "PAL.Operator", platformAuthEnabled: "yes"}, envHTTPRole},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +93,7 @@ func TestSettingsErrors(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			_, err := settingsFromEnv(envFrom(env))
+			_, err := settingsFromMap(env)
 			if err == nil {
 				t.Fatalf("settingsFromEnv(%v) = nil error, want one naming %s", tt.env, tt.wantErr)
 			}
@@ -87,16 +105,17 @@ func TestSettingsErrors(t *testing.T) {
 }
 
 func TestSettingsAccepts(t *testing.T) {
-	s, err := settingsFromEnv(envFrom(map[string]string{
+	s, err := settingsFromMap(map[string]string{
 		envPartnerID: "1234567", envAllowedPartnerIDs: " 7654321 ,,1111111", envRelinkForeign: "TRUE",
 		envClientID: "0F3C8D2E-1111-2222-3333-444455556666", envCredential: "ManagedIdentity", envCloud: "AzureChina",
 		envARMEndpoint: "https://127.0.0.1:8443", envSweepSchedule: "00:30:00", envServiceBus: "contoso.servicebus.windows.net",
-		envPort: "7071",
-	}))
+		envPort: "7071", envHTTPRole: "PAL.Operator", platformAuthEnabled: " True ",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.AllowedPartnerIDs) != 2 || !s.RelinkForeign || s.Credential != "managedidentity" || s.Port != 7071 {
+	if len(s.AllowedPartnerIDs) != 2 || !s.RelinkForeign || s.Credential != "managedidentity" || s.Port != 7071 ||
+		s.HTTPRole != "PAL.Operator" || !s.AuthEnabled || s.Cloud != "AzureChina" {
 		t.Errorf("settings = %+v", s)
 	}
 }
@@ -122,7 +141,156 @@ func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
 		}
 	}
 	// Its values must be valid settings themselves.
-	if _, err := settingsFromEnv(func(k string) string { return file.Values[k] }); err != nil {
-		t.Errorf("local.settings.json.example: %v", err)
+	// With the repository's host.json, as the host would run it.
+	repoHost := func() ([]byte, error) { return os.ReadFile("../host.json") }
+	s, err := loadSettings(func(k string) string { return file.Values[k] }, repoHost)
+	if err != nil {
+		t.Errorf("local.settings.json.example with ../host.json: %v", err)
+	}
+	if s.FunctionTimeout != 10*time.Minute || s.InvocationTimeout != 2*time.Minute {
+		t.Errorf("FunctionTimeout, InvocationTimeout = %v, %v; want 10m (host.json), 2m", s.FunctionTimeout, s.InvocationTimeout)
+	}
+}
+
+// TestSettingsHostFunctionTimeout: PAL_INVOCATION_TIMEOUT stays below
+// host.json's functionTimeout, by default and when set.
+func TestSettingsHostFunctionTimeout(t *testing.T) {
+	tests := []struct {
+		name        string
+		host        func() ([]byte, error)
+		env         map[string]string
+		wantHost    time.Duration // FunctionTimeout
+		wantTimeout time.Duration // InvocationTimeout
+		wantErr     string        // the setting the error names; "" for none
+	}{
+		{"no_host_json", noHostJSON, nil, 0, 2 * time.Minute, ""},
+		{"no_host_json_any_timeout", noHostJSON, map[string]string{envInvocationTimeout: "2h"}, 0, 2 * time.Hour, ""},
+		{"repo_like", hostJSON(`{"version":"2.0","functionTimeout":"00:10:00"}`), nil, 10 * time.Minute, 2 * time.Minute, ""},
+		{"key_any_case", hostJSON(`{"FunctionTimeout":"00:10:00"}`), nil, 10 * time.Minute, 2 * time.Minute, ""},
+		{"days", hostJSON(`{"functionTimeout":"1.00:00:00"}`), map[string]string{envInvocationTimeout: "2h"}, 24 * time.Hour, 2 * time.Hour, ""},
+		{"unbounded", hostJSON(`{"functionTimeout":"-1"}`), map[string]string{envInvocationTimeout: "2h"}, 0, 2 * time.Hour, ""},
+		{"absent_consumption", hostJSON(`{"version":"2.0"}`), map[string]string{platformSKU: "Dynamic"}, 5 * time.Minute, 2 * time.Minute, ""},
+		{"absent_flex", hostJSON(`{"version":"2.0"}`), map[string]string{platformSKU: "FlexConsumption"}, 30 * time.Minute, 2 * time.Minute, ""},
+		{"null_is_absent", hostJSON(`{"functionTimeout":null}`), nil, 30 * time.Minute, 2 * time.Minute, ""},
+		// The default shrinks below a short functionTimeout.
+		{"default_below_short_host", hostJSON(`{"functionTimeout":"00:01:00"}`), nil, time.Minute, 54 * time.Second, ""},
+		{"set_below", hostJSON(`{"functionTimeout":"00:10:00"}`), map[string]string{envInvocationTimeout: "9m"}, 10 * time.Minute, 9 * time.Minute, ""},
+		{"set_at_limit_plus", hostJSON(`{"functionTimeout":"00:10:00"}`), map[string]string{envInvocationTimeout: "9m1s"}, 0, 0, envInvocationTimeout},
+		{"set_equal", hostJSON(`{"functionTimeout":"00:10:00"}`), map[string]string{envInvocationTimeout: "10m"}, 0, 0, envInvocationTimeout},
+		{"set_above", hostJSON(`{"functionTimeout":"00:05:00"}`), map[string]string{envInvocationTimeout: "20m"}, 0, 0, envInvocationTimeout},
+		{"consumption_default_host", hostJSON(`{}`), map[string]string{platformSKU: "Dynamic", envInvocationTimeout: "5m"}, 0, 0, envInvocationTimeout},
+		{"bad_span", hostJSON(`{"functionTimeout":"ten minutes"}`), nil, 0, 0, hostJSONName},
+		{"zero_span", hostJSON(`{"functionTimeout":"00:00:00"}`), nil, 0, 0, hostJSONName},
+		{"not_json", hostJSON(`{"functionTimeout": // comment
+			"00:10:00"}`), nil, 0, 0, hostJSONName},
+		{"unreadable", func() ([]byte, error) { return nil, fs.ErrPermission }, nil, 0, 0, hostJSONName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{envPartnerID: "1234567"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			s, err := loadSettings(envFrom(env), tt.host)
+			if tt.wantErr != "" {
+				if err == nil {
+					t.Fatalf("loadSettings = %+v, nil error; want one naming %s", s, tt.wantErr)
+				}
+				if msg := err.Error(); !strings.HasPrefix(msg, tt.wantErr+":") || strings.Contains(msg, "\n") {
+					t.Errorf("error = %q, want one line starting with %q", msg, tt.wantErr+":")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.FunctionTimeout != tt.wantHost || s.InvocationTimeout != tt.wantTimeout {
+				t.Errorf("FunctionTimeout, InvocationTimeout = %v, %v; want %v, %v",
+					s.FunctionTimeout, s.InvocationTimeout, tt.wantHost, tt.wantTimeout)
+			}
+		})
+	}
+}
+
+func TestParseTimeSpan(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"00:10:00", 10 * time.Minute, true},
+		{"00:00:00.5", 500 * time.Millisecond, true},
+		{"01:30", 90 * time.Minute, true},
+		{"2.03:00:00", 51 * time.Hour, true},
+		{"-1", -24 * time.Hour, true},
+		{"1", 24 * time.Hour, true},
+		{"24:00:00", 0, false},
+		{"00:60:00", 0, false},
+		{"00:00:60", 0, false},
+		{"00:00:1e1", 0, false},
+		{"10m", 0, false},
+		{"", 0, false},
+		{"1:2:3:4", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseTimeSpan(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseTimeSpan(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestAppRoot(t *testing.T) {
+	exe := func() (string, error) { return "/home/site/wwwroot/handler", nil }
+	if got, _ := appRoot(envFrom(map[string]string{"FUNCTIONS_APP_ROOT_PATH": "/app"}), exe); got != "/app" {
+		t.Errorf("appRoot with FUNCTIONS_APP_ROOT_PATH = %q, want /app", got)
+	}
+	if got, _ := appRoot(envFrom(nil), exe); got != "/home/site/wwwroot" {
+		t.Errorf("appRoot beside the executable = %q, want /home/site/wwwroot", got)
+	}
+	broken := func() (string, error) { return "", errors.New("no /proc") }
+	if _, err := appRoot(envFrom(nil), broken); err == nil {
+		t.Error("appRoot without an executable path = nil error, want one")
+	}
+}
+
+// TestSettingsReadHostJSONFromAppRoot: settingsFromEnv reads host.json from
+// FUNCTIONS_APP_ROOT_PATH.
+func TestSettingsReadHostJSONFromAppRoot(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/host.json", []byte(`{"functionTimeout":"00:01:40"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := settingsFromEnv(envFrom(map[string]string{envPartnerID: "1234567", "FUNCTIONS_APP_ROOT_PATH": dir}))
+	if err != nil || s.FunctionTimeout != 100*time.Second || s.InvocationTimeout != 90*time.Second {
+		t.Errorf("settingsFromEnv = FunctionTimeout %v, InvocationTimeout %v, %v; want 1m40s, 1m30s, nil",
+			s.FunctionTimeout, s.InvocationTimeout, err)
+	}
+}
+
+// TestServeRefusesBadSettingsInOneLine: the program does not start, and says
+// why in one line naming the setting.
+func TestServeRefusesBadSettingsInOneLine(t *testing.T) {
+	tests := []struct {
+		name, want string
+		env        map[string]string
+	}{
+		{"role_without_auth", "pal-keeper: invalid setting PAL_HTTP_ROLE: set, but App Service Authentication is off",
+			map[string]string{envHTTPRole: "PAL.Operator"}},
+		{"timeout_reaches_host", "pal-keeper: invalid setting PAL_INVOCATION_TIMEOUT: 10m0s does not stay below host.json functionTimeout 10m0s",
+			map[string]string{envInvocationTimeout: "10m"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{envPartnerID: "1234567", "FUNCTIONS_APP_ROOT_PATH": "..", envPort: "1"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			var stdout, stderr strings.Builder
+			code := run(t.Context(), nil, envFrom(env), &stdout, &stderr)
+			if code != 1 || !strings.HasPrefix(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("run = %d, stderr %q; want 1 and one line starting %q", code, stderr.String(), tt.want)
+			}
+		})
 	}
 }

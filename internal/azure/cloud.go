@@ -15,9 +15,25 @@ const (
 	CloudAzureChina        = "AzureChina"
 )
 
+// Clouds lists the cloud names [CloudConfig] accepts, in their canonical
+// spelling: [CloudAzurePublic], [CloudAzureUSGovernment], [CloudAzureChina].
+func Clouds() []string {
+	return []string{CloudAzurePublic, CloudAzureUSGovernment, CloudAzureChina}
+}
+
+// CloudName returns the canonical spelling of the cloud named name (matched
+// without regard to case), and false when name is none of [Clouds].
+func CloudName(name string) (string, bool) {
+	for _, c := range Clouds() {
+		if strings.EqualFold(name, c) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
 // CloudConfig returns the azcore cloud configuration named name: one of
-// [CloudAzurePublic], [CloudAzureUSGovernment] or [CloudAzureChina] (matched
-// without regard to case).
+// [Clouds] (matched without regard to case, see [CloudName]).
 //
 // A non-empty armEndpoint replaces the cloud's Resource Manager base URL, for
 // instance with an emulator's "https://127.0.0.1:8443". It must be an absolute
@@ -28,13 +44,14 @@ const (
 //
 // The result is a copy: changing it does not change azcore's package values.
 func CloudConfig(name, armEndpoint string) (cloud.Configuration, error) {
+	canonical, _ := CloudName(name)
 	var base cloud.Configuration
-	switch {
-	case strings.EqualFold(name, CloudAzurePublic):
+	switch canonical {
+	case CloudAzurePublic:
 		base = cloud.AzurePublic
-	case strings.EqualFold(name, CloudAzureUSGovernment):
+	case CloudAzureUSGovernment:
 		base = cloud.AzureGovernment
-	case strings.EqualFold(name, CloudAzureChina):
+	case CloudAzureChina:
 		base = cloud.AzureChina
 	default:
 		return cloud.Configuration{}, fmt.Errorf("unknown cloud %q: want %s, %s or %s",

@@ -76,3 +76,28 @@ func TestCloudConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCloudName(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"AzurePublic", CloudAzurePublic, true},
+		{"azureusgovernment", CloudAzureUSGovernment, true},
+		{"AZURECHINA", CloudAzureChina, true},
+		{"AzureGermany", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := CloudName(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("CloudName(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	// Every listed cloud is one CloudConfig builds.
+	for _, c := range Clouds() {
+		if _, err := CloudConfig(c, ""); err != nil {
+			t.Errorf("CloudConfig(%q) = %v, want a configuration for a listed cloud", c, err)
+		}
+	}
+}

@@ -21,6 +21,25 @@ const (
 	CredentialAzureCLI = "azurecli"
 )
 
+// CredentialKinds lists the kinds [NewCredential] accepts, in their canonical
+// (lower-case) spelling.
+func CredentialKinds() []string {
+	return []string{CredentialManagedIdentity, CredentialAzureCLI}
+}
+
+// CredentialKind returns the canonical spelling of kind (matched without
+// regard to case or surrounding space), and false when it is none of
+// [CredentialKinds].
+func CredentialKind(kind string) (string, bool) {
+	kind = strings.TrimSpace(kind)
+	for _, k := range CredentialKinds() {
+		if strings.EqualFold(kind, k) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 // NewCredential returns the credential of the given kind, matched without regard
 // to case. There is no fallback chain: an unknown kind is an error that names
 // the valid ones.
@@ -31,7 +50,8 @@ const (
 //   - [CredentialAzureCLI]: the identity logged in to the Azure CLI, in the cloud
 //     the CLI is set to (az cloud set); clientID and cfg are not used.
 func NewCredential(kind, clientID string, cfg cloud.Configuration) (azcore.TokenCredential, error) {
-	switch strings.ToLower(strings.TrimSpace(kind)) {
+	canonical, _ := CredentialKind(kind)
+	switch canonical {
 	case CredentialManagedIdentity:
 		opts := &azidentity.ManagedIdentityCredentialOptions{}
 		opts.Cloud = cfg

@@ -131,3 +131,22 @@ func randomGUID(t *testing.T) string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+func TestCredentialKind(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"managedidentity", CredentialManagedIdentity, true},
+		{" ManagedIdentity ", CredentialManagedIdentity, true},
+		{"AzureCLI", CredentialAzureCLI, true},
+		{"default", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := CredentialKind(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("CredentialKind(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func NewDelegationClient(cred azcore.TokenCredential, options *arm.ClientOptions
 // created, deleted, or failed) grant nothing and are left out. Role IDs are the
 // lower-case GUID at the end of roleDefinitionId; principal IDs are lower case.
 func (c *DelegationClient) ListDelegations(ctx context.Context, subscriptionID string) ([]pal.Delegation, error) {
-	if !isGUID(subscriptionID) {
+	if !pal.IsGUID(subscriptionID) {
 		return nil, invalidInput("subscriptionId", "must be a GUID")
 	}
 	subscriptionID = strings.ToLower(subscriptionID)

@@ -70,14 +70,14 @@ func (c *PartnerClient) CurrentLink(ctx context.Context) (*pal.Link, error) {
 // CreateLink links the caller to partnerID: PUT /providers/Microsoft.ManagementPartner/partners/{partnerID}.
 // PUT is not idempotent: when the caller is linked already, to any ID, Azure
 // refuses and the error has code CodeAlreadyLinked; change a link with
-// [PartnerClient.UpdateLink]. partnerID must be digits (CodeInvalidInput).
+// [PartnerClient.UpdateLink]. partnerID must pass [pal.ValidPartnerID] (CodeInvalidInput).
 func (c *PartnerClient) CreateLink(ctx context.Context, partnerID string) (*pal.Link, error) {
 	return c.write(ctx, "PartnerClient.Create", http.MethodPut, partnerID)
 }
 
 // UpdateLink moves the caller's existing link to partnerID:
 // PATCH /providers/Microsoft.ManagementPartner/partners/{partnerID}, naming
-// the new ID. partnerID must be digits (CodeInvalidInput).
+// the new ID. partnerID must pass [pal.ValidPartnerID] (CodeInvalidInput).
 func (c *PartnerClient) UpdateLink(ctx context.Context, partnerID string) (*pal.Link, error) {
 	return c.write(ctx, "PartnerClient.Update", http.MethodPatch, partnerID)
 }
@@ -85,10 +85,10 @@ func (c *PartnerClient) UpdateLink(ctx context.Context, partnerID string) (*pal.
 // DeleteLink removes the caller's link to partnerID:
 // DELETE /providers/Microsoft.ManagementPartner/partners/{partnerID}. Azure
 // keeps the record with State "Deleted". A 404 is returned as CodeNotFound.
-// partnerID must be digits (CodeInvalidInput).
+// partnerID must pass [pal.ValidPartnerID] (CodeInvalidInput).
 func (c *PartnerClient) DeleteLink(ctx context.Context, partnerID string) error {
-	if !isDigits(partnerID) {
-		return invalidInput("partnerId", "must be a non-empty string of digits")
+	if !pal.ValidPartnerID(partnerID) {
+		return invalidInput("partnerId", fmt.Sprintf("must be a partner ID: 1 to %d digits", pal.MaxPartnerIDLen))
 	}
 	_, err := c.do(ctx, "PartnerClient.Delete", http.MethodDelete, partnerID)
 	return translate("DELETE partner link "+partnerID, err)
@@ -97,8 +97,8 @@ func (c *PartnerClient) DeleteLink(ctx context.Context, partnerID string) error 
 // write sends a PUT or PATCH and returns the link it made. An answer without a
 // body (204, or an empty 200/201) is followed by a GET of the current link.
 func (c *PartnerClient) write(ctx context.Context, apiName, method, partnerID string) (*pal.Link, error) {
-	if !isDigits(partnerID) {
-		return nil, invalidInput("partnerId", "must be a non-empty string of digits")
+	if !pal.ValidPartnerID(partnerID) {
+		return nil, invalidInput("partnerId", fmt.Sprintf("must be a partner ID: 1 to %d digits", pal.MaxPartnerIDLen))
 	}
 	op := method + " partner link " + partnerID
 	body, err := c.do(ctx, apiName, method, partnerID)

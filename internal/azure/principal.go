@@ -106,9 +106,9 @@ func principalFromJWT(token string) (pal.Principal, error) {
 		return pal.Principal{}, bad("token has no tid (tenant ID) claim")
 	case oid == "":
 		return pal.Principal{}, bad("token has no oid (object ID) claim")
-	case !isGUID(tid):
+	case !pal.IsGUID(tid):
 		return pal.Principal{}, bad("tid claim is not a GUID")
-	case !isGUID(oid):
+	case !pal.IsGUID(oid):
 		return pal.Principal{}, bad("oid claim is not a GUID")
 	}
 	return pal.Principal{TenantID: strings.ToLower(tid), ObjectID: strings.ToLower(oid)}, nil

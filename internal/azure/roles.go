@@ -41,7 +41,7 @@ func NewRoleClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*Ro
 // "BuiltInRole" and HasDataActions is true when any permission lists dataActions.
 func (c *RoleClient) GetRoleDefinition(ctx context.Context, roleID string) (*pal.RoleDefinition, error) {
 	guid := strings.ToLower(lastSegment(roleID))
-	if !isGUID(guid) {
+	if !pal.IsGUID(guid) {
 		return nil, invalidInput("roleDefinitionId", "must be a GUID")
 	}
 	op := "GET role definition " + guid

@@ -62,7 +62,7 @@ func (c *SubscriptionClient) ListSubscriptions(ctx context.Context) ([]pal.Subsc
 // CodeNotFound (404, or 401 InvalidAuthenticationTokenTenant when it belongs to
 // a tenant the identity has no access to) or CodeForbidden (403).
 func (c *SubscriptionClient) GetSubscription(ctx context.Context, id string) (*pal.Subscription, error) {
-	if !isGUID(id) {
+	if !pal.IsGUID(id) {
 		return nil, invalidInput("subscriptionId", "must be a GUID")
 	}
 	id = strings.ToLower(id)

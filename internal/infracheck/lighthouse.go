@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // Built-in role definition IDs the Lighthouse checks know.
@@ -29,8 +31,6 @@ var pecRoles = map[string]string{
 	RoleSupportRequestContributor: "Support Request Contributor",
 	RoleContributor:               "Contributor",
 }
-
-var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // lighthouseVariableCases are values the Lighthouse module's variables must
 // accept or reject.
@@ -428,7 +428,7 @@ func checkARMAuthorizations(list []any, p *problems, at string) {
 		}
 		principal, _ := obj["principalId"].(string)
 		role, _ := obj["roleDefinitionId"].(string)
-		if !guidPattern.MatchString(principal) || !guidPattern.MatchString(role) {
+		if !pal.IsGUID(principal) || !pal.IsGUID(role) {
 			p.addf(at, "authorization %d: principalId and roleDefinitionId must be GUIDs (object ID, built-in role ID)", i)
 		}
 		switch strings.ToLower(role) {
@@ -477,7 +477,7 @@ func checkARMParameters(path string, t armTemplate) []error {
 				checkARMAuthorizations(list, &p, path+": "+n)
 			}
 		}
-		if s, ok := v.(string); ok && strings.HasSuffix(n, "Id") && s != "" && !guidPattern.MatchString(s) {
+		if s, ok := v.(string); ok && strings.HasSuffix(n, "Id") && s != "" && !pal.IsGUID(s) {
 			p.addf(path, "parameter %s = %q is not a GUID", n, s)
 		}
 	}

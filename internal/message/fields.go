@@ -21,34 +21,18 @@ const (
 const (
 	// maxTextLen is the most characters requestedBy and correlationId may hold.
 	maxTextLen = 256
-	// maxPartnerIDLen is the most digits a partner ID may have. Real
-	// location-based partner IDs have 6 or 7.
-	maxPartnerIDLen = 10
 	// nilGUID is the all-zero GUID, never a tenant or a subscription.
 	nilGUID = "00000000-0000-0000-0000-000000000000"
 )
 
 // parseGUID returns s in lower case when it is a GUID in the plain
-// 8-4-4-4-12 hexadecimal form (any case, no braces), or a reason why not.
+// 8-4-4-4-12 hexadecimal form (any case, no braces; see [pal.IsGUID]), or a
+// reason why not.
 func parseGUID(s string) (string, string) {
-	if len(s) != 36 {
+	if !pal.IsGUID(s) {
 		return "", "not a GUID: " + echo(s)
 	}
-	b := []byte(s)
-	for i, c := range b {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return "", "not a GUID: " + echo(s)
-			}
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
-		case 'A' <= c && c <= 'F':
-			b[i] = c + ('a' - 'A')
-		default:
-			return "", "not a GUID: " + echo(s)
-		}
-	}
-	g := string(b)
+	g := strings.ToLower(s)
 	if g == nilGUID {
 		return "", "the nil GUID is not a valid ID"
 	}
@@ -119,8 +103,8 @@ func checkPartner(p *problems, req *pal.Request, s string) {
 	if s == "" {
 		return
 	}
-	if len(s) > maxPartnerIDLen || !allDigits(s) {
-		p.addf(fieldPartnerID, "not a partner ID (1 to %d digits): %s", maxPartnerIDLen, echo(s))
+	if !pal.ValidPartnerID(s) {
+		p.addf(fieldPartnerID, "not a partner ID (1 to %d digits): %s", pal.MaxPartnerIDLen, echo(s))
 		return
 	}
 	req.PartnerID = s
@@ -138,19 +122,6 @@ func checkText(p *problems, field, s string) string {
 		return ""
 	}
 	return s
-}
-
-// allDigits reports whether s is non-empty and only ASCII digits.
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // splitIDs splits a list of IDs separated by commas, semicolons or white space.

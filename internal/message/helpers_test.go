@@ -41,7 +41,7 @@ func checkValid(t testing.TB, req pal.Request) {
 		}
 		seen[id] = true
 	}
-	if req.PartnerID != "" && (!allDigits(req.PartnerID) || len(req.PartnerID) > maxPartnerIDLen) {
+	if req.PartnerID != "" && !pal.ValidPartnerID(req.PartnerID) {
 		t.Errorf("PartnerID %q is not 1-10 digits", req.PartnerID)
 	}
 	for name, s := range map[string]string{"RequestedBy": req.RequestedBy, "CorrelationID": req.CorrelationID} {

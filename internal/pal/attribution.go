@@ -6,34 +6,33 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 )
 
 // evaluateAll judges every subscription, at most e.concurrency at a time.
+// Each subscription's failure is its own result, so the group never fails and
+// its context is not used; a subscription whose turn comes after ctx ended is
+// "stopped before it was checked".
 func (e *Engine) evaluateAll(ctx context.Context, log *zerolog.Logger, p Principal, link linkState, refs []subscriptionRef) []SubscriptionResult {
 	results := make([]SubscriptionResult, len(refs))
-	sem := make(chan struct{}, e.concurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(e.concurrency)
 	for i, ref := range refs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i] = errorResult(ref, ref.tenantID, "", "stopped before it was checked", ctx.Err())
-				return
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				results[i] = errorResult(ref, ref.tenantID, "", "stopped before it was checked", err)
+				return nil
 			}
-			defer func() { <-sem }()
 			results[i] = e.evaluate(ctx, p, link, ref)
 			if results[i].Status == StatusError {
 				log.Warn().Str("subscription_id", ref.id).Str("detail", results[i].Detail).Msg("subscription could not be judged")
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // every function returns nil
 	return results
 }
 

@@ -3,7 +3,6 @@ package pal
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -73,15 +72,12 @@ type Engine struct {
 	concurrency   int
 	az            Azure
 	roles         *roleCache
-	// linkLock serialises link writes within the process (a one-slot semaphore,
-	// so waiting honours the context).
+	// linkLock serialises link writes within the process. It is a one-slot
+	// channel on purpose: that is the simplest lock whose waiting honours the
+	// context (sync.Mutex cannot be given up on, and errgroup or a weighted
+	// semaphore would add nothing for a single slot).
 	linkLock chan struct{}
 }
-
-var partnerIDPattern = regexp.MustCompile(`^[0-9]{1,10}$`)
-
-// ValidPartnerID reports whether id looks like a partner ID (digits only).
-func ValidPartnerID(id string) bool { return partnerIDPattern.MatchString(id) }
 
 // NewEngine returns an engine that links to partnerID by default.
 func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, error) {

@@ -4,25 +4,37 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
+// roleLookupTimeout bounds one shared role-definition lookup. The lookup runs
+// detached from the invocation that started it, so it needs its own bound.
+const roleLookupTimeout = 30 * time.Second
+
 // roleCache judges role definition GUIDs, looking up each unknown one at most
-// once per process (failed lookups are retried next time).
+// once per process. Callers that ask for the same GUID at the same time share
+// one lookup; failed lookups are not cached (they are mostly transient), so
+// the next caller tries again.
+//
+// The shared lookup runs on a context detached from its first caller's
+// cancellation (context.WithoutCancel) with its own timeout: one invocation
+// that is cancelled or runs out of time gives up waiting and returns its own
+// context error, but the lookup goes on for the others.
 type roleCache struct {
 	reader RoleDefinitionReader
+	// timeout bounds one lookup; roleLookupTimeout unless a test changes it.
+	timeout time.Duration
 
-	mu      sync.Mutex
-	entries map[string]*roleEntry
-}
+	group singleflight.Group
 
-type roleEntry struct {
-	done    chan struct{}
-	verdict RoleVerdict
-	err     error
+	mu       sync.Mutex
+	verdicts map[string]RoleVerdict
 }
 
 func newRoleCache(reader RoleDefinitionReader) *roleCache {
-	return &roleCache{reader: reader, entries: make(map[string]*roleEntry)}
+	return &roleCache{reader: reader, timeout: roleLookupTimeout, verdicts: make(map[string]RoleVerdict)}
 }
 
 // judge returns the verdict on one role definition GUID.
@@ -31,37 +43,56 @@ func (c *roleCache) judge(ctx context.Context, id string) (RoleVerdict, error) {
 	if name, ok := wellKnownRoles[id]; ok {
 		return JudgeRole(RoleDefinition{ID: id, Name: name, BuiltIn: true}), nil
 	}
-	c.mu.Lock()
-	e, ok := c.entries[id]
-	if !ok {
-		e = &roleEntry{done: make(chan struct{})}
-		c.entries[id] = e
-		c.mu.Unlock()
-		def, err := c.reader.GetRoleDefinition(ctx, id)
-		switch {
-		case err != nil:
-			e.err = err
-			c.mu.Lock()
-			delete(c.entries, id)
-			c.mu.Unlock()
-		case def == nil:
-			e.verdict = RoleVerdict{Name: id, Reason: "role definition not found"}
-		default:
-			e.verdict = JudgeRole(*def)
-			if e.verdict.Name == "" {
-				e.verdict.Name = id
+	if v, ok := c.cached(id); ok {
+		return v, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return RoleVerdict{}, err
+	}
+	// The lookup keeps the values of the first caller's context (its
+	// logger, its trace) but not its cancellation.
+	shared := context.WithoutCancel(ctx)
+	ch := c.group.DoChan(id, func() (any, error) {
+		if v, ok := c.cached(id); ok {
+			return v, nil
+		}
+		lctx, cancel := context.WithTimeout(shared, c.timeout)
+		defer cancel()
+		def, err := c.reader.GetRoleDefinition(lctx, id)
+		if err != nil {
+			return nil, err
+		}
+		var v RoleVerdict
+		if def == nil {
+			v = RoleVerdict{Name: id, Reason: "role definition not found"}
+		} else {
+			v = JudgeRole(*def)
+			if v.Name == "" {
+				v.Name = id
 			}
 		}
-		close(e.done)
-		return e.verdict, e.err
-	}
-	c.mu.Unlock()
+		c.mu.Lock()
+		c.verdicts[id] = v
+		c.mu.Unlock()
+		return v, nil
+	})
 	select {
-	case <-e.done:
-		return e.verdict, e.err
+	case r := <-ch:
+		if r.Err != nil {
+			return RoleVerdict{}, r.Err
+		}
+		return r.Val.(RoleVerdict), nil
 	case <-ctx.Done():
 		return RoleVerdict{}, ctx.Err()
 	}
+}
+
+// cached returns the verdict stored for id, if any.
+func (c *roleCache) cached(id string) (RoleVerdict, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.verdicts[id]
+	return v, ok
 }
 
 // judgeAll judges every GUID in ids, in order.
