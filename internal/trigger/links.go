@@ -23,8 +23,6 @@ const MaxHTTPBody = 64 << 10
 type errorBody struct {
 	Error  string            `json:"error"`
 	Fields map[string]string `json:"fields"`
-	// Result is the result object, when the engine produced one.
-	Result *pal.Result `json:"result,omitempty"`
 }
 
 // acceptedBody answers an asynchronous request.
@@ -77,7 +75,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			req, err = decodePost(hr)
 		}
 		if err != nil {
-			return answerOutcome(&log, nil, Decide(ctx, nil, err))
+			return answerOutcome(&log, Decide(ctx, nil, err))
 		}
 		async := method == http.MethodPost && isTrue(hr.Query.Get("async"))
 		if async && req.CorrelationID == "" {
@@ -100,7 +98,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		out := Decide(workCtx, res, err)
 		logResult(&log, res, out)
 		if out.Kind != KindDone {
-			return answerOutcome(&log, res, out)
+			return answerOutcome(&log, out)
 		}
 		return respond(res, customhandler.JSONResponse(http.StatusOK, res, nil))
 	}
@@ -142,12 +140,12 @@ func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine
 	messageID := "portal-" + hex.EncodeToString(sum[:16])
 	body, err := json.Marshal(req)
 	if err != nil {
-		return answerOutcome(log, nil, Decide(ctx, nil, err))
+		return answerOutcome(log, Decide(ctx, nil, err))
 	}
 	err = o.Queue.SendMessage(ctx, QueueMessage{Body: body, MessageID: messageID, CorrelationID: req.CorrelationID, ContentType: "application/json"})
 	if err != nil {
 		log.Error().Str("error", err.Error()).Msg("could not enqueue the request")
-		return answerOutcome(log, nil, Decide(ctx, nil, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err}))
+		return answerOutcome(log, Decide(ctx, nil, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err}))
 	}
 	status := statusURL(req)
 	log.Info().Str("message_id", messageID).Msg("request queued")
@@ -218,23 +216,18 @@ func isTrue(s string) bool {
 // answerOutcome answers an outcome that is not done with its status: 4xx
 // for the caller's mistakes, 503 with Retry-After for transient trouble,
 // 499 when the caller cancelled, 5xx for ours or Azure's. The body is
-// {"error", "fields"}, plus "result" when the engine produced one (its
-// error verdicts say which subscriptions could not be judged).
-func answerOutcome(log *zerolog.Logger, res *pal.Result, out Outcome) customhandler.Result {
+// {"error", "fields"}: an answer that is not 200 never carries a result, so
+// a partial one cannot be mistaken for the verdict (the log has it).
+func answerOutcome(log *zerolog.Logger, out Outcome) customhandler.Result {
 	headers := map[string]string{}
 	if out.Kind == KindRetry {
 		headers["Retry-After"] = out.RetryAfterHeader()
 	}
-	return answer(log, out.Status, out.Reason, out.Fields, headers, res)
+	return answerError(log, out.Status, out.Reason, out.Fields, headers)
 }
 
 // answerError answers status with {"error", "fields"} and logs it.
 func answerError(log *zerolog.Logger, status int, msg string, fields map[string]string, headers map[string]string) customhandler.Result {
-	return answer(log, status, msg, fields, headers, nil)
-}
-
-// answer answers status with {"error", "fields", "result"} and logs it.
-func answer(log *zerolog.Logger, status int, msg string, fields map[string]string, headers map[string]string, res *pal.Result) customhandler.Result {
 	if fields == nil {
 		fields = map[string]string{}
 	}
@@ -243,7 +236,7 @@ func answer(log *zerolog.Logger, status int, msg string, fields map[string]strin
 		ev = log.Error()
 	}
 	ev.Int("status", status).Interface("fields", fields).Str("reason", msg).Msg("links request failed")
-	return respond(nil, customhandler.JSONResponse(status, errorBody{Error: msg, Fields: fields, Result: res}, headers))
+	return respond(nil, customhandler.JSONResponse(status, errorBody{Error: msg, Fields: fields}, headers))
 }
 
 // respond wraps an HTTP answer as the invocation result.

@@ -294,3 +294,20 @@ func TestQueuedLineKeysOnce(t *testing.T) {
 		t.Errorf("no request queued line in %v", lines)
 	}
 }
+
+// TestLinksErrorVerdicts: subscriptions that could not be judged fail the
+// request (the invocation is not done) and the answer carries no partial result.
+func TestLinksErrorVerdicts(t *testing.T) {
+	res := &pal.Result{Link: pal.LinkResult{Action: pal.LinkNone}, Results: []pal.SubscriptionResult{
+		{TenantID: tenant, SubscriptionID: "s1", Status: pal.StatusAttributed},
+		{TenantID: tenant, SubscriptionID: "s2", Status: pal.StatusError, Detail: "reading a role definition failed"}},
+		Summary: map[pal.Status]int{pal.StatusAttributed: 1, pal.StatusError: 1}}
+	status, out := response(t, Links(&fakeEngine{res: res}, nil)(context.Background(),
+		invocation(t, httpBinding, httpRequest("GET", "tenantId="+tenant, "", ""))))
+	if status != http.StatusInternalServerError || !strings.Contains(out.Body, "1 subscription(s) could not be judged, e.g. s2") {
+		t.Errorf("answer = %d %s, want 500 naming s2", status, out.Body)
+	}
+	if strings.Contains(out.Body, `"summary"`) || strings.Contains(out.Body, `"attributed"`) {
+		t.Errorf("error answer carries a result: %s", out.Body)
+	}
+}
