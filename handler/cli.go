@@ -56,16 +56,16 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 	partner := fs.String("partner-id", "", "partner ID to link (default PAL_PARTNER_ID)")
 	asJSON := fs.Bool("json", false, "print the result object as JSON")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return trigger.ExitUsage
 	}
 	if len(subs) > 0 && *tenant == "" {
 		fmt.Fprintln(stderr, "handler link: --subscription needs --tenant")
-		return 2
+		return trigger.ExitUsage
 	}
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: invalid setting %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	req := pal.Request{RequestedBy: "handler link"}
 	if *tenant != "" {
@@ -76,13 +76,13 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 		req, err = message.DecodeQuery(values)
 		if err != nil {
 			fmt.Fprintf(stderr, "handler link: %s\n", describe(err))
-			return 2
+			return trigger.ExitUsage
 		}
 	}
 	engine, _, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
 	res, err := engine.Onboard(ctx, &log, req)
@@ -97,17 +97,17 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 	repair := fs.Bool("repair", false, "also create or fix the signed-in identity's link (as the timer does)")
 	partner := fs.String("partner-id", "", "partner ID (default PAL_PARTNER_ID)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return trigger.ExitUsage
 	}
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	engine, _, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
 	res, err := engine.Sweep(ctx, &log, &pal.SweepOptions{ReadOnly: !*repair})
