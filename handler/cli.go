@@ -12,6 +12,7 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/message"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/rs/zerolog"
 )
 
@@ -55,16 +56,16 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 	partner := fs.String("partner-id", "", "partner ID to link (default PAL_PARTNER_ID)")
 	asJSON := fs.Bool("json", false, "print the result object as JSON")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return trigger.ExitUsage
 	}
 	if len(subs) > 0 && *tenant == "" {
 		fmt.Fprintln(stderr, "handler link: --subscription needs --tenant")
-		return 2
+		return trigger.ExitUsage
 	}
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: invalid setting %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	req := pal.Request{RequestedBy: "handler link"}
 	if *tenant != "" {
@@ -75,21 +76,17 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 		req, err = message.DecodeQuery(values)
 		if err != nil {
 			fmt.Fprintf(stderr, "handler link: %s\n", describe(err))
-			return 2
+			return trigger.ExitUsage
 		}
 	}
 	engine, _, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
 	res, err := engine.Onboard(ctx, &log, req)
-	if err != nil {
-		fmt.Fprintf(stderr, "handler link: %s\n", describe(err))
-		return 1
-	}
-	return finish(stdout, stderr, "pal-keeper link", res, *asJSON)
+	return finish(ctx, stdout, stderr, "handler link", "pal-keeper link", res, err, *asJSON)
 }
 
 // sweepCommand reports every reachable customer subscription, read-only unless --repair.
@@ -100,42 +97,54 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 	repair := fs.Bool("repair", false, "also create or fix the signed-in identity's link (as the timer does)")
 	partner := fs.String("partner-id", "", "partner ID (default PAL_PARTNER_ID)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return trigger.ExitUsage
 	}
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	engine, _, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
-		return 1
+		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
 	res, err := engine.Sweep(ctx, &log, &pal.SweepOptions{ReadOnly: !*repair})
-	if err != nil {
-		fmt.Fprintf(stderr, "handler sweep: %s\n", describe(err))
-		return 1
-	}
-	return finish(stdout, stderr, "pal-keeper sweep (subscriptions not attributed)", res, *asJSON)
+	return finish(ctx, stdout, stderr, "handler sweep", "pal-keeper sweep (subscriptions not attributed)", res, err, *asJSON)
 }
 
-// finish prints the result; the exit code is 1 when something could not be judged.
-func finish(stdout, stderr io.Writer, title string, res *pal.Result, asJSON bool) int {
-	if asJSON {
-		if err := printJSON(stdout, res); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
+// finish prints the result, when there is one, and returns the exit code
+// the outcome policy (trigger.Decide) gives: 0 done, 2 bad input, 75
+// transient trouble (try again later), 130 interrupted, 1 otherwise — e.g.
+// when something could not be judged.
+func finish(ctx context.Context, stdout, stderr io.Writer, cmd, title string, res *pal.Result, err error, asJSON bool) int {
+	out := trigger.Decide(ctx, res, err)
+	if res != nil {
+		if asJSON {
+			if perr := printJSON(stdout, res); perr != nil {
+				fmt.Fprintln(stderr, perr)
+				return trigger.ExitFailed
+			}
+		} else {
+			printReport(stdout, title, res)
 		}
-	} else {
-		printReport(stdout, title, res)
 	}
-	if n := res.Summary[pal.StatusError]; n > 0 {
-		fmt.Fprintf(stderr, "%d subscription(s) could not be judged; see the detail column\n", n)
-		return 1
+	if out.Kind == trigger.KindDone {
+		return out.ExitCode()
 	}
-	return 0
+	switch {
+	case out.Cancelled():
+		fmt.Fprintf(stderr, "%s: interrupted before it finished\n", cmd)
+	case err != nil:
+		// The operator at the terminal sees the whole error.
+		fmt.Fprintf(stderr, "%s: %s\n", cmd, describe(err))
+	case out.Kind == trigger.KindRetry:
+		fmt.Fprintf(stderr, "%s: %s; try again later\n", cmd, out.Reason)
+	default:
+		fmt.Fprintf(stderr, "%s: %s\n", cmd, out.Reason)
+	}
+	return out.ExitCode()
 }
 
 // describe renders an error for a terminal: the safe message and the fields.

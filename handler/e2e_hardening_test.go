@@ -115,6 +115,10 @@ func TestE2ECallerRoleAndLimits(t *testing.T) {
 	if ans := call("PAL.Operator", big); ans.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("70 KiB body = %d, want 413", ans.StatusCode)
 	}
+	// The host passes no body without Content-Length (a chunked POST): 411 saying so.
+	if ans := call("PAL.Operator", ""); ans.StatusCode != http.StatusLengthRequired || !strings.Contains(string(ans.Body), "Content-Length") {
+		t.Errorf("POST without a body or Content-Length = %d %s, want 411 naming Content-Length", ans.StatusCode, ans.Body)
+	}
 	if ans := a.http("POST", "/api/links?async=true", "application/json", body); ans.StatusCode != http.StatusUnauthorized {
 		t.Errorf("async without principal = %d, want 401", ans.StatusCode)
 	}

@@ -13,14 +13,14 @@ import (
 // {"a":1} arrives as "\"{\\\"a\\\":1}\""), so: a JSON string is unmarshalled,
 // and if the result is itself a JSON string literal it is unmarshalled once
 // more. An object, array, number or boolean is returned as is. A missing
-// value or null is an error.
+// value or null is an error, as is a value that is not JSON.
 func DecodeString(raw json.RawMessage) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, errors.New("decode string: no value")
+		return nil, errors.New("decode string: no value (null or empty)")
 	}
 	if !json.Valid(raw) {
-		return nil, errors.New("decode string: not JSON")
+		return nil, errors.New("decode string: the value is not JSON")
 	}
 	if raw[0] != '"' {
 		return bytes.Clone(raw), nil

@@ -63,6 +63,11 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			return answerError(&log, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB", nil, nil)
 		}
 
+		if method == http.MethodPost && len(hr.Body) == 0 && lengthUnknown(hr.Header) {
+			return answerError(&log, http.StatusLengthRequired, msgLengthRequired,
+				map[string]string{"Content-Length": "required: send the body with a Content-Length header, not chunked"}, nil)
+		}
+
 		var req pal.Request
 		if method == http.MethodGet {
 			req, err = message.DecodeQuery(withoutKey(hr.Query, "async"))
@@ -70,15 +75,19 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			req, err = decodePost(hr)
 		}
 		if err != nil {
-			return answerErr(&log, err)
+			return answerOutcome(&log, Decide(ctx, nil, err))
+		}
+		async := method == http.MethodPost && isTrue(hr.Query.Get("async"))
+		if async && req.CorrelationID == "" {
+			req.CorrelationID = inv.ID
 		}
 		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).
 			Str("requested_by", req.RequestedBy).Logger()
-		if method == http.MethodPost && isTrue(hr.Query.Get("async")) {
-			return opts.enqueue(ctx, &log, engine, inv.ID, req)
+		if async {
+			return opts.enqueue(ctx, &log, engine, req)
 		}
 
-		workCtx, cancel := context.WithTimeout(ctx, opts.InvocationTimeout)
+		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
 		var res *pal.Result
 		if method == http.MethodPost {
@@ -86,27 +95,33 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		} else {
 			res, err = engine.Status(workCtx, &log, req)
 		}
-		if err == nil {
-			if transient, _ := res.Transient(); transient {
-				logResult(&log, res)
-				err = resultError(res)
-			}
+		out := Decide(workCtx, res, err)
+		logResult(&log, res, out)
+		if out.Kind != KindDone {
+			return answerOutcome(&log, out)
 		}
-		if err != nil {
-			if workCtx.Err() != nil && !pal.IsTransient(err) {
-				err = &pal.Error{Code: pal.CodeTransient, Message: "the request ran out of time (PAL_INVOCATION_TIMEOUT)", Err: err}
-			}
-			return answerErr(&log, err)
-		}
-		logResult(&log, res)
-		log.Info().Interface("summary", res.Summary).Str("link_action", string(res.Link.Action)).Msg("links request answered")
 		return respond(res, customhandler.JSONResponse(http.StatusOK, res, nil))
 	}
 }
 
+// msgLengthRequired explains a 411: the Functions host copies a request body
+// into the invocation only when Content-Length is greater than 0, so a
+// chunked POST arrives without its body.
+const msgLengthRequired = "the request body arrived empty and the request has no Content-Length: " +
+	"send the body with a Content-Length header (the Functions host drops a chunked body)"
+
+// lengthUnknown reports whether a request's headers give no body length: no
+// Content-Length, or Transfer-Encoding chunked.
+func lengthUnknown(h http.Header) bool {
+	return strings.TrimSpace(h.Get("Content-Length")) == "" ||
+		strings.Contains(strings.ToLower(strings.Join(h.Values("Transfer-Encoding"), ",")), "chunked")
+}
+
 // enqueue puts a portal request on the onboarding queue and answers 202 with
 // the read-only GET that reports its outcome.
-func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine, invocationID string, req pal.Request) customhandler.Result {
+// The caller has set req.CorrelationID (the invocation ID when the request
+// named none) and put it in log's context.
+func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine, req pal.Request) customhandler.Result {
 	if o.Queue == nil {
 		return answerError(log, http.StatusBadRequest,
 			"async=true needs Service Bus: set ServiceBusConnection__fullyQualifiedNamespace, or drop async to be answered synchronously",
@@ -123,20 +138,17 @@ func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine
 	idBytes, _ := json.Marshal(idReq)
 	sum := sha256.Sum256(idBytes)
 	messageID := "portal-" + hex.EncodeToString(sum[:16])
-	if req.CorrelationID == "" {
-		req.CorrelationID = invocationID
-	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return answerErr(log, err)
+		return answerOutcome(log, Decide(ctx, nil, err))
 	}
 	err = o.Queue.SendMessage(ctx, QueueMessage{Body: body, MessageID: messageID, CorrelationID: req.CorrelationID, ContentType: "application/json"})
 	if err != nil {
 		log.Error().Str("error", err.Error()).Msg("could not enqueue the request")
-		return answerErr(log, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err})
+		return answerOutcome(log, Decide(ctx, nil, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err}))
 	}
 	status := statusURL(req)
-	log.Info().Str("message_id", messageID).Str("correlation_id", req.CorrelationID).Msg("request queued")
+	log.Info().Str("message_id", messageID).Msg("request queued")
 	return respond(nil, customhandler.JSONResponse(http.StatusAccepted,
 		acceptedBody{Status: "queued", MessageID: messageID, CorrelationID: req.CorrelationID, StatusURL: status},
 		map[string]string{"Location": status}))
@@ -201,15 +213,17 @@ func isTrue(s string) bool {
 	return false
 }
 
-// answerErr answers an error with its status: 4xx for the caller's mistakes,
-// 503 with Retry-After for transient trouble.
-func answerErr(log *zerolog.Logger, err error) customhandler.Result {
-	status := httpStatusOf(err)
+// answerOutcome answers an outcome that is not done with its status: 4xx
+// for the caller's mistakes, 503 with Retry-After for transient trouble,
+// 499 when the caller cancelled, 5xx for ours or Azure's. The body is
+// {"error", "fields"}: an answer that is not 200 never carries a result, so
+// a partial one cannot be mistaken for the verdict (the log has it).
+func answerOutcome(log *zerolog.Logger, out Outcome) customhandler.Result {
 	headers := map[string]string{}
-	if status == http.StatusServiceUnavailable {
-		headers["Retry-After"] = retryAfterSeconds(pal.RetryAfterOf(err))
+	if out.Kind == KindRetry {
+		headers["Retry-After"] = out.RetryAfterHeader()
 	}
-	return answerError(log, status, publicMessage(err), fieldsOf(err), headers)
+	return answerError(log, out.Status, out.Reason, out.Fields, headers)
 }
 
 // answerError answers status with {"error", "fields"} and logs it.

@@ -2,9 +2,8 @@ package trigger
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -19,12 +18,15 @@ import (
 const scheduleTimeout = 30 * time.Second
 
 // Onboarding handles the Service Bus trigger: decode the message, run the
-// engine, and report the result. Bad input fails the invocation (Service Bus
-// redelivers, then dead-letters it intact). Transient trouble — including
-// subscriptions not reachable yet while the message is younger than the
-// delegation wait — schedules a delayed copy of the message and completes the
-// original when a queue is configured; otherwise, or after MaxAttempts, the
-// invocation fails so the host redelivers.
+// engine, and report the result. What becomes of the invocation is Decide's:
+// bad input fails it (400 with the reason; Service Bus redelivers, then
+// dead-letters it intact). Transient trouble — including subscriptions not
+// reachable yet while the message is younger than the delegation wait, and
+// the invocation's own deadline — schedules a delayed copy of the message and
+// completes the original when a queue is configured; otherwise, after
+// MaxAttempts, or when the chain is older than MaxChainAge, the invocation
+// fails so the host redelivers and finally dead-letters it. A cancelled
+// invocation fails (499) without scheduling anything.
 func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
@@ -33,18 +35,9 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		if n, ok := customhandler.MetadataString(inv.Metadata, "DeliveryCount"); ok {
 			log = log.With().Str("delivery_count", n).Logger()
 		}
-		raw, ok := inv.Data[onboardingBinding]
-		if !ok {
-			log.Error().Msg("invocation has no Data." + onboardingBinding)
-			return fail(http.StatusBadRequest, "the invocation carries no Data."+onboardingBinding)
-		}
-		body, err := customhandler.DecodeString(raw)
-		var req pal.Request
-		if err == nil {
-			req, err = message.Decode(body)
-		}
+		body, req, err := decodeDelivery(inv.Data)
 		if err != nil {
-			return failWith(&log, err)
+			return failWith(&log, Decide(ctx, nil, err))
 		}
 		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).
 			Str("requested_by", req.RequestedBy).Logger()
@@ -52,31 +45,45 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 			st.correlationID = req.CorrelationID
 		}
 
-		workCtx, cancel := context.WithTimeout(ctx, opts.InvocationTimeout)
+		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
+		defer cancel()
 		res, err := engine.Onboard(workCtx, &log, req)
-		cancel()
-		if err == nil {
-			err = resultError(res)
-		}
-		if err == nil {
-			err = opts.delegationPending(req, res, st)
-		}
-		if err == nil {
-			log.Info().Interface("summary", res.Summary).Str("link_action", string(res.Link.Action)).Msg("onboarding message processed")
-			logResult(&log, res)
-			return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
-		}
-		if errors.Is(workCtx.Err(), context.DeadlineExceeded) && !pal.IsTransient(err) {
-			err = &pal.Error{Code: pal.CodeTransient, Message: "the invocation ran out of time (PAL_INVOCATION_TIMEOUT)", Err: err}
-		}
-		logResult(&log, res)
-		if pal.IsTransient(err) && opts.Queue != nil {
-			if r, ok := opts.scheduleRetry(ctx, &log, body, st, err); ok {
-				return r
+		out := Decide(workCtx, res, err)
+		if out.Kind == KindDone {
+			if pending := opts.delegationPending(req, res, st); pending != nil {
+				out = Decide(workCtx, res, pending)
 			}
 		}
-		return failWith(&log, err)
+		logResult(&log, res, out)
+		switch {
+		case out.Kind == KindDone:
+			return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
+		case out.Kind == KindRetry && opts.Queue != nil:
+			return opts.retryOrFail(ctx, &log, body, st, out)
+		default:
+			return failWith(&log, out)
+		}
 	}
+}
+
+// decodeDelivery reads the message body of a Service Bus delivery and decodes
+// it. Every problem is the sender's — a missing, null, non-string or
+// undecodable value — so every error is invalid input with its reason.
+func decodeDelivery(data map[string]json.RawMessage) ([]byte, pal.Request, error) {
+	raw, ok := data[onboardingBinding]
+	if !ok {
+		return nil, pal.Request{}, &pal.Error{Code: pal.CodeInvalidInput,
+			Message: "the invocation carries no Data." + onboardingBinding + " (the message body)",
+			Fields:  map[string]string{"body": "missing"}}
+	}
+	body, err := customhandler.DecodeString(raw)
+	if err != nil {
+		return nil, pal.Request{}, &pal.Error{Code: pal.CodeInvalidInput,
+			Message: "the message body could not be read: " + err.Error(),
+			Fields:  map[string]string{"body": err.Error()}, Err: err}
+	}
+	req, err := message.Decode(body)
+	return body, req, err
 }
 
 // delegationPending turns unreachable subscriptions into a transient error
@@ -104,42 +111,60 @@ func (o Options) delegationPending(req pal.Request, res *pal.Result, st messageS
 	}
 }
 
-// scheduleRetry schedules the next attempt of a message and completes this one.
-// It reports false when the attempts are used up or the queue failed: then the
-// invocation must fail so the host redelivers the message.
-func (o Options) scheduleRetry(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, cause error) (customhandler.Result, bool) {
-	if st.attempt >= o.MaxAttempts {
-		log.Error().Int("max_attempts", o.MaxAttempts).Str("reason", publicMessage(cause)).
-			Msg("attempts used up; failing the invocation so Service Bus dead-letters the message")
-		return customhandler.Result{}, false
-	}
+// retryOrFail schedules the next attempt of a message and completes this
+// delivery. When the attempts are used up, the chain is older than
+// MaxChainAge or the queue fails, the invocation fails instead, so the host
+// redelivers the message and finally dead-letters it.
+func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, out Outcome) customhandler.Result {
 	now := o.Now()
-	delay := retryDelay(st.attempt, pal.RetryAfterOf(cause), o.Jitter())
+	if st.attempt >= o.MaxAttempts {
+		log.Error().Int("max_attempts", o.MaxAttempts).Str("reason", out.Reason).
+			Msg("attempts used up; failing the invocation so Service Bus dead-letters the message")
+		out.Reason = fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d): %s", st.attempt, o.MaxAttempts, out.Reason)
+		return failWith(log, out)
+	}
+	if age := now.Sub(st.firstEnqueued); !st.firstEnqueued.IsZero() && age > o.MaxChainAge {
+		log.Error().Dur("age", age).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
+			Msg("retry chain too old; failing the invocation so Service Bus dead-letters the message")
+		out.Reason = fmt.Sprintf("retries given up: the message was first enqueued %v ago, more than %v: %s",
+			age.Round(time.Second), o.MaxChainAge, out.Reason)
+		return failWith(log, out)
+	}
+	delay := out.Delay(st.attempt, o.Jitter())
 	next := st.nextCopy(body, now)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
 	defer cancel()
 	if err := o.Queue.ScheduleMessage(sctx, next, now.Add(delay)); err != nil {
 		log.Error().Str("error", err.Error()).Msg("could not schedule a retry; failing the invocation so the host redelivers")
-		return customhandler.Result{}, false
+		return failWith(log, out)
 	}
-	log.Warn().Str("reason", publicMessage(cause)).Int("next_attempt", st.attempt+1).Dur("delay", delay).
+	log.Warn().Str("reason", out.Reason).Int("next_attempt", st.attempt+1).Dur("delay", delay).Str("delay_from", out.Why()).
 		Str("retry_message_id", next.MessageID).Msg("transient trouble; retry scheduled, this delivery completes")
 	return customhandler.Result{Outputs: map[string]any{}, ReturnValue: map[string]any{
 		"retry": map[string]any{"attempt": st.attempt + 1, "messageId": next.MessageID,
-			"scheduledFor": now.Add(delay).UTC().Format(time.RFC3339), "reason": publicMessage(cause)},
-	}}, true
+			"scheduledFor": now.Add(delay).UTC().Format(time.RFC3339), "reason": out.Reason},
+	}}
 }
 
-// failWith logs err and fails the invocation with its HTTP-like status.
-func failWith(log *zerolog.Logger, err error) customhandler.Result {
-	status := httpStatusOf(err)
+// failWith logs an outcome that is not done and fails the invocation with
+// its status and reason.
+func failWith(log *zerolog.Logger, out Outcome) customhandler.Result {
 	ev := log.Error()
-	if status == http.StatusServiceUnavailable {
+	if out.Kind == KindRetry || out.Cancelled() {
 		ev = log.Warn()
 	}
-	ev.Str("error_code", string(pal.ErrorCodeOf(err))).Interface("fields", fieldsOf(err)).
-		Str("reason", publicMessage(err)).Msg("onboarding message failed; Service Bus will redeliver it or dead-letter it")
-	return fail(status, publicMessage(err))
+	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
+		Interface("fields", nonNil(out.Fields)).Str("reason", out.Reason).
+		Msg("onboarding message failed; Service Bus will redeliver it or dead-letter it")
+	return fail(out.Status, out.Reason)
+}
+
+// nonNil returns m, or an empty map for nil (logged as {}).
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 func fail(status int, msg string) customhandler.Result {

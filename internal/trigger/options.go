@@ -31,6 +31,10 @@ type Options struct {
 	Queue Queue
 	// MaxAttempts bounds the scheduled attempts of one message (default 8).
 	MaxAttempts int
+	// MaxChainAge is the absolute age cap of a retry chain: a message first
+	// enqueued longer ago is failed, never scheduled again (default
+	// DefaultMaxChainAge, 24h).
+	MaxChainAge time.Duration
 	// DelegationWait is how long after a message was first enqueued its
 	// unreachable subscriptions count as a delegation still on its way; zero
 	// means not at all.
@@ -54,6 +58,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.MaxAttempts <= 0 {
 		out.MaxAttempts = 8
+	}
+	if out.MaxChainAge <= 0 {
+		out.MaxChainAge = DefaultMaxChainAge
 	}
 	if out.DelegationWait < 0 {
 		out.DelegationWait = 0

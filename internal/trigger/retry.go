@@ -1,10 +1,12 @@
 package trigger
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
@@ -18,6 +20,23 @@ const (
 	propFirstEnqueued = "pal-first-enqueued"
 	// propOriginalID is the MessageId of the first copy.
 	propOriginalID = "pal-original-message-id"
+)
+
+// The scheduled copies of a message form a chain. Its rules fail closed: what
+// cannot be read never resets the count or the age.
+const (
+	// DefaultMaxChainAge is the default absolute age cap of a chain: a message
+	// whose first copy was enqueued longer ago than this is failed (so Service
+	// Bus dead-letters it), never scheduled again. With the default 8 attempts
+	// and the 15 min backoff cap a healthy chain ends within about 2 h; 24 h
+	// leaves room for long Retry-After and delegation waits.
+	DefaultMaxChainAge = 24 * time.Hour
+	// maxMessageIDLen is Service Bus's limit on a MessageId.
+	maxMessageIDLen = 128
+	// attemptSuffix precedes the attempt number at the end of a copy's MessageId.
+	attemptSuffix = "/attempt-"
+	// hashedIDPrefix starts a chain ID derived by hashing (empty or long original IDs).
+	hashedIDPrefix = "pal-sha256-"
 )
 
 // Backoff of scheduled retries when Azure gave no Retry-After.
@@ -55,27 +74,34 @@ type messageState struct {
 	originalID    string
 	correlationID string
 	attempt       int
-	// firstEnqueued is when the first copy was enqueued; zero when unknown.
+	// firstEnqueued is when the first copy was enqueued, as far as known: the
+	// pal-first-enqueued property, else this copy's EnqueuedTimeUtc; zero when
+	// neither is there.
 	firstEnqueued time.Time
 }
 
-// readMessageState reads the Service Bus metadata of an invocation.
+// readMessageState reads the Service Bus metadata of an invocation. The
+// attempt is the largest of what is known — the pal-attempt property and the
+// /attempt-N suffix of the MessageId — so unreadable properties never reset it;
+// the original ID falls back to the MessageId without that suffix.
 func readMessageState(md map[string]json.RawMessage) messageState {
 	st := messageState{attempt: 1}
 	st.messageID, _ = customhandler.MetadataString(md, "MessageId")
 	st.correlationID, _ = customhandler.MetadataString(md, "CorrelationId")
 	st.firstEnqueued, _ = customhandler.MetadataTime(md, "EnqueuedTimeUtc")
-	st.originalID = st.messageID
+	base, n := splitAttempt(st.messageID)
+	st.originalID = base
+	st.attempt = max(st.attempt, n)
 
 	var props map[string]any
 	if raw, ok := md["ApplicationProperties"]; ok {
 		_ = json.Unmarshal(raw, &props)
 	}
-	if n, ok := intProperty(props[propAttempt]); ok && n >= 1 {
-		st.attempt = n
+	if n, ok := intProperty(props[propAttempt]); ok {
+		st.attempt = max(st.attempt, n)
 	}
 	if s, ok := props[propFirstEnqueued].(string); ok {
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil && (st.firstEnqueued.IsZero() || t.Before(st.firstEnqueued)) {
 			st.firstEnqueued = t
 		}
 	}
@@ -85,17 +111,55 @@ func readMessageState(md map[string]json.RawMessage) messageState {
 	return st
 }
 
+// splitAttempt splits a copy's MessageId "<chain>/attempt-N" into the chain
+// ID and N; an ID without the suffix is attempt 1 of itself.
+func splitAttempt(id string) (string, int) {
+	i := strings.LastIndex(id, attemptSuffix)
+	if i < 0 {
+		return id, 1
+	}
+	digits := id[i+len(attemptSuffix):]
+	if len(digits) == 0 || len(digits) > 6 || strings.TrimLeft(digits, "0123456789") != "" {
+		return id, 1
+	}
+	n, _ := strconv.Atoi(digits)
+	return id[:i], max(n, 1)
+}
+
 // intProperty accepts a JSON number or a numeric string.
 func intProperty(v any) (int, bool) {
 	switch x := v.(type) {
 	case float64:
-		return int(x), x == float64(int(x))
+		if x < 1 || x > 1e6 || x != float64(int(x)) {
+			return 0, false
+		}
+		return int(x), true
 	case string:
-		n, err := strconv.Atoi(x)
-		return n, err == nil
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		return n, err == nil && n >= 1 && n <= 1e6
 	default:
 		return 0, false
 	}
+}
+
+// chainID is the MessageId stem shared by every copy of a message: the
+// original MessageId when it leaves room for the suffix, else a hash — of the
+// long ID, or, for a message without one, of its first enqueue time and body,
+// so that two messages never share copy IDs and every ID stays within the
+// 128 characters Service Bus allows.
+func (st messageState) chainID(body []byte, next int) string {
+	suffixLen := len(attemptSuffix) + len(strconv.Itoa(next))
+	if st.originalID != "" && len(st.originalID)+suffixLen <= maxMessageIDLen {
+		return st.originalID
+	}
+	h := sha256.New()
+	if st.originalID != "" {
+		h.Write([]byte(st.originalID))
+	} else {
+		h.Write([]byte("no-message-id\x00" + st.firstEnqueued.UTC().Format(time.RFC3339Nano) + "\x00"))
+		h.Write(body)
+	}
+	return hashedIDPrefix + hex.EncodeToString(h.Sum(nil)[:20])
 }
 
 // nextCopy is the scheduled copy of a message for its next attempt.
@@ -105,15 +169,20 @@ func (st messageState) nextCopy(body []byte, now time.Time) QueueMessage {
 	if first.IsZero() {
 		first = now
 	}
+	chain := st.chainID(body, next)
+	original := st.originalID
+	if original == "" {
+		original = chain
+	}
 	return QueueMessage{
 		Body:          body,
-		MessageID:     fmt.Sprintf("%s/attempt-%d", st.originalID, next),
+		MessageID:     chain + attemptSuffix + strconv.Itoa(next),
 		CorrelationID: st.correlationID,
 		ContentType:   "application/json",
 		Properties: map[string]any{
 			propAttempt:       next,
 			propFirstEnqueued: first.UTC().Format(time.RFC3339Nano),
-			propOriginalID:    st.originalID,
+			propOriginalID:    original,
 		},
 	}
 }

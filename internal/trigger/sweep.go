@@ -2,36 +2,32 @@ package trigger
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
-	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // Sweep handles the timer trigger: repair the link, judge every reachable
-// customer subscription and report each one that is not attributed. The
-// invocation fails when something could not be judged, after logging the report.
+// customer subscription and report each one that is not attributed. What
+// becomes of the invocation is Decide's: it fails when something could not be
+// judged, after logging the report.
 func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
-		ctx, cancel := context.WithTimeout(ctx, opts.InvocationTimeout)
+		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
-		res, err := engine.Sweep(ctx, &log, nil)
-		if err == nil {
-			logResult(&log, res)
-			err = resultError(res)
-		}
-		if err != nil {
-			log.Error().Str("error_code", string(pal.ErrorCodeOf(err))).Str("reason", publicMessage(err)).Msg("sweep failed")
-			status := httpStatusOf(err)
-			if status < 500 {
-				status = http.StatusInternalServerError
+		res, err := engine.Sweep(workCtx, &log, nil)
+		out := Decide(workCtx, res, err)
+		logResult(&log, res, out)
+		if out.Kind != KindDone {
+			ev := log.Error()
+			if out.Kind == KindRetry || out.Cancelled() {
+				ev = log.Warn()
 			}
-			return fail(status, publicMessage(err))
+			ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
+				Str("reason", out.Reason).Msg("sweep failed")
+			return fail(out.Status, out.Reason)
 		}
-		log.Info().Interface("summary", res.Summary).Str("link_action", string(res.Link.Action)).
-			Int("not_attributed", len(res.Results)).Msg("sweep report")
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
 	}
 }

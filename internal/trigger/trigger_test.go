@@ -3,6 +3,7 @@ package trigger
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,9 +137,14 @@ func httpRequest(method, query, contentType, body string) map[string]any {
 			q[k] = v
 		}
 	}
+	headers := map[string][]string{"Content-Type": {contentType}}
+	if method == "POST" {
+		// A client that sends a body (even an empty one) with a known length.
+		headers["Content-Length"] = []string{fmt.Sprint(len(body))}
+	}
 	r := map[string]any{
 		"Url": "http://localhost:7071/api/links?" + query, "Method": method, "Query": q,
-		"Headers": map[string][]string{"Content-Type": {contentType}}, "Params": map[string]string{},
+		"Headers": headers, "Params": map[string]string{},
 	}
 	if body != "" {
 		r["Body"] = body
