@@ -97,8 +97,8 @@ type changeRow struct {
 }
 
 type pager struct {
-	Page, Pages          int
-	PrevHref, NextHref   string
+	Page, Pages           int
+	PrevHref, NextHref    string
 	FirstShown, LastShown int
 }
 
