@@ -26,6 +26,7 @@ a{color:var(--info)}
 table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line)}
 th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{background:#eef1f4;font-weight:600;font-size:13px}
+td.when{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;white-space:nowrap}
 .st{display:inline-block;padding:0 8px;border-radius:10px;font-size:13px;white-space:nowrap;background:#eef1f4}
@@ -38,7 +39,7 @@ td.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size
 form{background:#fff;border:1px solid var(--line);border-radius:6px;padding:16px;display:grid;gap:12px;max-width:720px}
 label{display:grid;gap:4px;font-weight:600}
 label span{font-weight:400;color:var(--muted);font-size:13px}
-input,textarea{font:inherit;padding:6px 8px;border:1px solid var(--line);border-radius:4px;width:100%}
+input,textarea{font:inherit;font-weight:400;padding:6px 8px;border:1px solid var(--line);border-radius:4px;width:100%}
 textarea{min-height:80px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
 button{justify-self:start;font:inherit;font-weight:600;padding:8px 16px;border:0;border-radius:6px;background:var(--info);color:#fff;cursor:pointer}
 .alert{padding:12px 16px;border-radius:6px;border:1px solid var(--line);background:#fff;margin:16px 0}
@@ -49,4 +50,4 @@ footer{margin-top:40px;color:var(--muted);font-size:13px}
 `
 
 // styleHash is the CSP source of css: 'sha256-' and the base64 of its SHA-256.
-const styleHash = "sha256-PTTgkB7SmpurQ8/6OnWUtd53Ag3ZS7By1kbhLdpGcwI="
+const styleHash = "sha256-qgx66IEA+6f49YI00FVkLQb/BK9mcT+BhH5MK1HMoBQ="

@@ -28,7 +28,7 @@ const layoutHTML = `
 <main>
 {{end}}
 {{define "foot"}}
-<footer>pal-keeper · Partner Admin Link attribution. This page needs no script; it reads the compliance record and makes no call to Azure.</footer>
+<footer>pal-keeper · Partner Admin Link attribution. These pages need no script.</footer>
 </main>
 </body>
 </html>
@@ -69,7 +69,7 @@ const dashboardHTML = `
 {{if .List}}<table id="list-table">
 <thead><tr><th>Tenant</th><th>Subscription</th><th>Name</th><th>Status</th><th>Reason</th><th>Since</th></tr></thead>
 <tbody>
-{{range .List}}<tr><td class="id"><a href="{{.TenantHref}}">{{.TenantID}}</a></td><td class="id">{{.SubscriptionID}}</td><td>{{.DisplayName}}</td><td>{{template "status" .Status}}</td><td>{{.Detail}}{{if .Roles}}<br><small class="meta">roles: {{.Roles}}</small>{{end}}</td><td>{{.Since}}</td></tr>
+{{range .List}}<tr><td class="id"><a href="{{.TenantHref}}">{{.TenantID}}</a></td><td class="id">{{.SubscriptionID}}</td><td>{{.DisplayName}}</td><td>{{template "status" .Status}}</td><td>{{.Detail}}{{if .Roles}}<br><small class="meta">roles: {{.Roles}}</small>{{end}}</td><td class="when">{{.Since}}</td></tr>
 {{end}}</tbody>
 </table>
 {{template "pager" .ListPager}}{{else}}<p class="empty">None.</p>{{end}}
@@ -78,7 +78,7 @@ const dashboardHTML = `
 {{if .Changes}}<table id="change-table">
 <thead><tr><th>When</th><th>Tenant</th><th>Subscription</th><th>Change</th><th>Detail</th></tr></thead>
 <tbody>
-{{range .Changes}}<tr><td>{{.At}}</td><td class="id">{{.TenantID}}</td><td class="id">{{.SubscriptionID}}</td><td>{{if .From}}{{template "status" .From}} → {{else}}first judged: {{end}}{{template "status" .To}}</td><td>{{.Detail}}</td></tr>
+{{range .Changes}}<tr><td class="when">{{.At}}</td><td class="id">{{.TenantID}}</td><td class="id">{{.SubscriptionID}}</td><td>{{if .From}}{{template "status" .From}} → {{else}}first judged: {{end}}{{template "status" .To}}</td><td>{{.Detail}}</td></tr>
 {{end}}</tbody>
 </table>{{else}}<p class="empty">No change recorded.</p>{{end}}
 
