@@ -173,7 +173,13 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png := run(t, ctx, chromedp.FullScreenshot(100))
+	save(t, name, run(t, ctx, chromedp.FullScreenshot(100)))
+}
+
+// save writes a screenshot under the test's temp dir (and PAL_SCREENSHOT_DIR
+// when set, to keep it) and logs its path.
+func save(t *testing.T, name string, png []byte) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, png, 0o600); err != nil {
 		t.Fatal(err)
@@ -336,6 +342,7 @@ func TestBrowserDashboard10k(t *testing.T) {
 		t.Errorf("%d listed rows, want a page of %d", len(rows), web.SubscriptionsPerPage)
 	}
 	screenshot(t, ctx, "dashboard-10k.png")
+	save(t, "dashboard-10k-top.png", run(t, ctx, chromedp.CaptureScreenshot())) // what a person sees first
 	// The next page of the list.
 	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS(`#list ~ .pager a[rel="next"]`))); status != 200 {
 		t.Fatalf("next page: status %d", status)
