@@ -15,6 +15,7 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
+	"github.com/pal-keeper/pal-keeper/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -57,7 +58,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
-	srv.Handle(trigger.LinksFunction, trigger.Links(engine, opts))
+	srv.Handle(trigger.LinksFunction, trigger.LinksForBrowsers(trigger.Links(engine, opts)))
+	var records web.Reader // TODO(integrator): the compliance record; nil answers 503 "not configured"
+	srv.Handle(trigger.ReportFunction, trigger.Report(records, opts))
+	srv.Handle(trigger.DashboardFunction, trigger.Dashboard(records, opts))
 	srv.Handle(trigger.SweepFunction, trigger.Sweep(engine, opts))
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))

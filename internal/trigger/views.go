@@ -1,0 +1,121 @@
+package trigger
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/web"
+)
+
+// The read-only views of the compliance record: folders under functions/.
+const (
+	ReportFunction    = "report"
+	DashboardFunction = "dashboard"
+)
+
+// Report handles GET /api/report: the compliance record as JSON, or CSV with
+// format=csv. It reads the record only. A nil record answers 503 "the
+// compliance record is not configured".
+func Report(record web.Reader, options *Options) customhandler.HandlerFunc {
+	return view(record, options, false)
+}
+
+// Dashboard handles GET /api/dashboard: the compliance record as an HTML page
+// rendered on the server, with the onboarding form. A nil record answers 503.
+func Dashboard(record web.Reader, options *Options) customhandler.HandlerFunc {
+	return view(record, options, true)
+}
+
+// view is the shared handler of the report and the dashboard: GET only,
+// the PAL_HTTP_ROLE gate, then the page.
+func view(record web.Reader, options *Options, html bool) customhandler.HandlerFunc {
+	opts := options.withDefaults()
+	name := "report"
+	if html {
+		name = "dashboard"
+	}
+	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
+		log := inv.Log
+		fail := func(status int, msg string, headers map[string]string, key string) customhandler.Result {
+			log.Warn().Int("status", status).Str("reason", msg).Msg(name + " request failed")
+			out := web.JSONError(status, msg)
+			if html {
+				out = web.ErrorPage(status, msg, nil, key)
+			}
+			for k, v := range headers {
+				out.Headers[k] = v
+			}
+			return respond(nil, out)
+		}
+		raw, ok := inv.Data[httpBinding]
+		if !ok {
+			return fail(http.StatusBadRequest, "the invocation carries no HTTP request", nil, "")
+		}
+		hr, err := customhandler.ParseHTTPRequest(raw)
+		if err != nil {
+			log.Error().Err(err).Msg("unreadable HTTP request object")
+			return fail(http.StatusBadRequest, "the HTTP request could not be read", nil, "")
+		}
+		key := hr.Query.Get("code")
+		if method := strings.ToUpper(hr.Method); method != http.MethodGet {
+			return fail(http.StatusMethodNotAllowed, "use GET", map[string]string{"Allow": "GET"}, key)
+		}
+		if status, why := authorize(hr.Header, opts.HTTPRole); status != 0 {
+			return fail(status, why, nil, key)
+		}
+		serve := web.ServeReport
+		if html {
+			serve = web.ServeDashboard
+		}
+		query := hr.Query
+		if query == nil {
+			query = url.Values{}
+		}
+		out, err := serve(ctx, record, query, opts.Now())
+		if err != nil {
+			ev := log.Warn()
+			if out.StatusCode >= 500 {
+				ev = log.Error()
+			}
+			// err may carry a storage SDK's detail: logged, never answered.
+			ev.Int("status", out.StatusCode).Str("error", err.Error()).Msg(name + " request failed")
+		} else {
+			log.Info().Int("status", out.StatusCode).Msg(name + " request answered")
+		}
+		return respond(nil, out)
+	}
+}
+
+// LinksForBrowsers wraps the links function so that a request preferring
+// text/html (a browser's default Accept, or the dashboard's onboarding form)
+// is answered with an HTML page carrying the same verdicts or errors. Every
+// other request (no Accept, */*, application/json) gets next's answer unchanged.
+func LinksForBrowsers(next customhandler.HandlerFunc) customhandler.HandlerFunc {
+	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
+		out := next(ctx, inv)
+		raw, ok := inv.Data[httpBinding]
+		if !ok {
+			return out
+		}
+		hr, err := customhandler.ParseHTTPRequest(raw)
+		if err != nil || !web.PrefersHTML(hr.Header.Get("Accept")) {
+			return out
+		}
+		answer, ok := out.Outputs[httpOutput].(customhandler.HTTPResponse)
+		if !ok {
+			return out
+		}
+		res, _ := out.ReturnValue.(*pal.Result)
+		outputs := make(map[string]any, len(out.Outputs))
+		for k, v := range out.Outputs {
+			outputs[k] = v
+		}
+		outputs[httpOutput] = web.LinksHTML(answer, res, hr.Query.Get("code"))
+		out.Outputs = outputs
+		return out
+	}
+}

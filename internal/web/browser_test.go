@@ -1,0 +1,353 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/rs/zerolog"
+
+	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/trigger"
+	"github.com/pal-keeper/pal-keeper/internal/web"
+)
+
+// functionKey is the key the front end demands, as the Functions host does.
+const functionKey = "k3y/with+chars=="
+
+// frontEnd plays the Functions host's HTTP front end for the handler functions
+// (the host simulator runs the built handler, whose record is not wired yet):
+// /api/<name> needs the function key (?code= or x-functions-key), and the
+// request reaches the function as the host's HTTP trigger object.
+func frontEnd(t *testing.T, functions map[string]customhandler.HandlerFunc) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := strings.CutPrefix(r.URL.Path, "/api/")
+		fn := functions[name]
+		if !ok || fn == nil {
+			http.NotFound(w, r)
+			return
+		}
+		if r.URL.Query().Get("code") != functionKey && r.Header.Get("x-functions-key") != functionKey {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		query := map[string]string{}
+		for k, v := range r.URL.Query() {
+			query[k] = strings.Join(v, ",")
+		}
+		raw, _ := json.Marshal(map[string]any{
+			"Url": "http://" + r.Host + r.URL.RequestURI(), "Method": r.Method, "Query": query,
+			"Headers": r.Header, "Params": map[string]string{}, "Body": string(body),
+		})
+		res := fn(r.Context(), &customhandler.Invocation{ID: "inv", Function: name,
+			Data: map[string]json.RawMessage{"req": raw}, Log: zerolog.Nop()})
+		out, ok := res.Outputs["res"].(customhandler.HTTPResponse)
+		if !ok {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		for k, v := range out.Headers {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(out.StatusCode)
+		_, _ = io.WriteString(w, out.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// formEngine answers onboarding like the engine would for the test estate:
+// the named subscriptions, the first attributed, the others Reader only.
+type formEngine struct{ got []pal.Request }
+
+func (e *formEngine) Onboard(_ context.Context, _ *zerolog.Logger, req pal.Request) (*pal.Result, error) {
+	e.got = append(e.got, req)
+	res := &pal.Result{PartnerID: "1234567", Link: pal.LinkResult{Action: pal.LinkCreated, PartnerID: "1234567"},
+		Summary: map[pal.Status]int{}}
+	for i, id := range req.SubscriptionIDs {
+		r := pal.SubscriptionResult{TenantID: req.TenantID, SubscriptionID: id, DisplayName: "Contoso " + id[:4],
+			Status: pal.StatusAttributed, Roles: []string{"Contributor"}}
+		if i > 0 {
+			r.Status, r.Roles, r.Detail = pal.StatusIneligibleRole, []string{"Reader"}, "Reader is not PEC-eligible"
+		}
+		res.Results = append(res.Results, r)
+		res.Summary[r.Status]++
+	}
+	return res, nil
+}
+
+func (e *formEngine) Status(ctx context.Context, log *zerolog.Logger, req pal.Request) (*pal.Result, error) {
+	return e.Onboard(ctx, log, req)
+}
+
+func (e *formEngine) Sweep(context.Context, *zerolog.Logger, *pal.SweepOptions) (*pal.Result, error) {
+	return &pal.Result{}, nil
+}
+
+func (e *formEngine) Allowed(id string) bool { return id == "" || id == "1234567" }
+
+// browser starts headless Chromium, or skips the test when there is none
+// outside CI (CI=true fails instead: CI installs it).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no chromium on PATH; CI installs it (apt-get install chromium)")
+		}
+		t.Skip("no chromium on PATH: install it (Debian: apt-get install chromium) to run the browser tests")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // root in a container
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx
+}
+
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// navigate follows an action that loads a page and returns its status.
+func navigate(t *testing.T, ctx context.Context, a chromedp.Action[chromedp.Void]) int64 {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp == nil {
+		t.Fatal("no response")
+	}
+	return resp.Status
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return strings.TrimSpace(run(t, ctx, chromedp.Text(chromedp.CSS(sel))))
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	save(t, name, run(t, ctx, chromedp.FullScreenshot(100)))
+}
+
+// save writes a screenshot under the test's temp dir (and PAL_SCREENSHOT_DIR
+// when set, to keep it) and logs its path.
+func save(t *testing.T, name string, png []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("PAL_SCREENSHOT_DIR"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, name), png, 0o600)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func TestBrowserDashboard(t *testing.T) {
+	ctx := browser(t)
+	engine := &formEngine{}
+	opts := &trigger.Options{}
+	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
+		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), opts),
+		trigger.ReportFunction:    trigger.Report(web.EstateRecord(), opts),
+		trigger.LinksFunction:     trigger.LinksForBrowsers(trigger.Links(engine, opts)),
+	})
+	key := "?code=" + strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D").Replace(functionKey)
+
+	// The page: totals, tenants, the subscriptions not attributed, the sweep.
+	if status := navigate(t, ctx, chromedp.Navigate(srv.URL+"/api/dashboard"+key)); status != 200 {
+		t.Fatalf("dashboard: status %d", status)
+	}
+	for sel, want := range map[string]string{
+		"#total-all .n":             "5",
+		"#total-attributed .n":      "2",
+		"#total-ineligible-role .n": "1",
+		"#total-not-delegated .n":   "1",
+		"#total-unlinked .n":        "1",
+		"#total-error .n":           "0",
+		"#sweep-outcome":            "complete",
+		"#tenants":                  "Tenants (2)",
+		"#list":                     "Not attributed (3)",
+	} {
+		if got := text(t, ctx, sel); got != want {
+			t.Errorf("%s: got %q, want %q", sel, got, want)
+		}
+	}
+	list := text(t, ctx, "#list-table")
+	for _, want := range []string{web.SubReader, "Reader is not PEC-eligible", "the identity cannot reach it", "2026-03-02 08:00 UTC"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the not-attributed list lacks %q:\n%s", want, list)
+		}
+	}
+	if strings.Contains(list, web.SubAttributed) {
+		t.Error("an attributed subscription is listed as not attributed")
+	}
+	if changes := text(t, ctx, "#change-table"); !strings.Contains(changes, "attributed → ineligible-role") {
+		t.Errorf("the recent changes lack the lost attribution:\n%s", changes)
+	}
+	screenshot(t, ctx, "dashboard.png")
+
+	// A filter link: the tenant Fabrikam, from the tenant table; the key follows.
+	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS(`#tenant-table a[href*="tenantId=`+web.TenantFabrikam+`"]`))); status != 200 {
+		t.Fatalf("filter link: status %d", status)
+	}
+	loc := run(t, ctx, chromedp.Location())
+	if !strings.Contains(loc, "tenantId="+web.TenantFabrikam) || !strings.Contains(loc, key[1:]) {
+		t.Errorf("after the filter link the page is %s", loc)
+	}
+	if got := text(t, ctx, "#total-all .n"); got != "2" {
+		t.Errorf("filtered total: got %q, want 2", got)
+	}
+	// Then a status link within the filter.
+	navigate(t, ctx, chromedp.Click(chromedp.CSS("#total-unlinked")))
+	if got, list := text(t, ctx, "#total-all .n"), text(t, ctx, "#list-table"); got != "1" || !strings.Contains(list, "HYPERLINK") {
+		t.Errorf("tenant and status filter: total %q, list %q", got, list)
+	}
+	// The CSV link of the current filter answers CSV with the key.
+	href := run(t, ctx, chromedp.AttributeValue(chromedp.CSS("#csv"), "href"))
+	if !href.Exists || !strings.Contains(href.Value, "format=csv") || !strings.Contains(href.Value, "status=unlinked") {
+		t.Errorf("CSV link %+v", href)
+	}
+	resp, err := http.Get(srv.URL + "/api/" + href.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(csv), "tenantId,subscriptionId,") || strings.Count(string(csv), "\r\n") != 2 ||
+		!strings.Contains(string(csv), `"'=HYPERLINK(""http://evil"")"`) {
+		t.Errorf("CSV: %d %q", resp.StatusCode, csv)
+	}
+
+	// The onboarding form: a browser posts it and reads an HTML answer.
+	navigate(t, ctx, chromedp.Click(chromedp.CSS("#clear")))
+	const tenant = "33333333-3333-4333-8333-333333333333"
+	const subs = "cccccccc-0000-4000-8000-000000000001\ncccccccc-0000-4000-8000-000000000002"
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`input[name="tenantId"]`), tenant),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="subscriptionIds"]`), subs),
+	)
+	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS(`#onboard-form button`))); status != 200 {
+		t.Fatalf("form: status %d", status)
+	}
+	if got := text(t, ctx, "#outcome"); got != "1 of 2 subscription(s) do not credit the partner; see the reasons below." {
+		t.Errorf("outcome %q", got)
+	}
+	if got := text(t, ctx, "#link-action"); got != "created" {
+		t.Errorf("link action %q", got)
+	}
+	if table := text(t, ctx, "#result-table"); !strings.Contains(table, "Reader is not PEC-eligible") || !strings.Contains(table, "cccccccc-0000-4000-8000-000000000002") {
+		t.Errorf("result table:\n%s", table)
+	}
+	if len(engine.got) != 1 || engine.got[0].TenantID != tenant || len(engine.got[0].SubscriptionIDs) != 2 {
+		t.Errorf("the engine got %+v", engine.got)
+	}
+	screenshot(t, ctx, "links-result.png")
+	// Back to the dashboard, with the key.
+	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS("#back"))); status != 200 {
+		t.Errorf("back link: status %d", status)
+	}
+
+	// A form the server rejects: the error names the field.
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`input[name="tenantId"]`), tenant),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="subscriptionIds"]`), "not-a-subscription"),
+	)
+	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS(`#onboard-form button`))); status != 400 {
+		t.Errorf("bad form: status %d, want 400", status)
+	}
+	if got := text(t, ctx, "#error"); !strings.Contains(got, "subscriptionIds") {
+		t.Errorf("the error does not name the field: %q", got)
+	}
+	screenshot(t, ctx, "links-error.png")
+	if len(engine.got) != 1 {
+		t.Error("a rejected form reached the engine")
+	}
+}
+
+func TestBrowserDashboard10k(t *testing.T) {
+	ctx := browser(t)
+	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
+		trigger.DashboardFunction: trigger.Dashboard(web.BigRecord(10_000), nil),
+	})
+	start := time.Now()
+	if status := navigate(t, ctx, chromedp.Navigate(srv.URL+"/api/dashboard?code=k3y%2Fwith%2Bchars%3D%3D")); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	took := time.Since(start)
+	t.Logf("10,000 subscriptions: the page loaded in %v", took)
+	if took > 10*time.Second {
+		t.Errorf("the page took %v to load", took)
+	}
+	for sel, want := range map[string]string{
+		"#total-all .n":        "10000",
+		"#total-attributed .n": "8000",
+		"#total-error .n":      "500",
+		"#tenants":             "Tenants (500)",
+		"#list":                "Not attributed (2000)",
+	} {
+		if got := text(t, ctx, sel); got != want {
+			t.Errorf("%s: got %q, want %q", sel, got, want)
+		}
+	}
+	rows := run(t, ctx, chromedp.Nodes(chromedp.CSSAll("#list-table tbody tr")))
+	if len(rows) != web.SubscriptionsPerPage {
+		t.Errorf("%d listed rows, want a page of %d", len(rows), web.SubscriptionsPerPage)
+	}
+	screenshot(t, ctx, "dashboard-10k.png")
+	save(t, "dashboard-10k-top.png", run(t, ctx, chromedp.CaptureScreenshot())) // what a person sees first
+	// The next page of the list.
+	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS(`#list ~ .pager a[rel="next"]`))); status != 200 {
+		t.Fatalf("next page: status %d", status)
+	}
+	if got := text(t, ctx, "#list ~ .pager"); !strings.Contains(got, "page 2 of 20") {
+		t.Errorf("after next: %q", got)
+	}
+}

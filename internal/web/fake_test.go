@@ -1,0 +1,127 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
+)
+
+// fakeRecord is an in-memory Reader for the tests.
+type fakeRecord struct {
+	verdicts []record.Verdict
+	changes  []record.Change // newest first
+	run      *record.Run
+	err      error
+	// calls counts the reads.
+	calls int
+}
+
+func (f *fakeRecord) Verdicts(_ context.Context, flt record.Filter) ([]record.Verdict, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []record.Verdict
+	for _, v := range f.verdicts {
+		if (len(flt.TenantIDs) == 0 || slices.Contains(flt.TenantIDs, v.TenantID)) &&
+			(len(flt.Statuses) == 0 || slices.Contains(flt.Statuses, v.Status)) {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b record.Verdict) int {
+		if c := cmpString(a.TenantID, b.TenantID); c != 0 {
+			return c
+		}
+		return cmpString(a.SubscriptionID, b.SubscriptionID)
+	})
+	return out, nil
+}
+
+func (f *fakeRecord) Changes(_ context.Context, limit int) ([]record.Change, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.changes[:min(limit, len(f.changes))], nil
+}
+
+func (f *fakeRecord) LastRun(context.Context) (*record.Run, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.run, nil
+}
+
+var errStore = errors.New("table storage: 500 secret-ish SDK dump")
+
+// The test estate: the tenants and subscriptions the tests judge.
+const (
+	tenantContoso  = "11111111-1111-1111-1111-111111111111"
+	tenantFabrikam = "22222222-2222-2222-2222-222222222222"
+	subAttributed  = "aaaaaaaa-0000-0000-0000-000000000001"
+	subReader      = "aaaaaaaa-0000-0000-0000-000000000002"
+	subGone        = "aaaaaaaa-0000-0000-0000-000000000003"
+	subFabrikam    = "bbbbbbbb-0000-0000-0000-000000000001"
+	subFormula     = "bbbbbbbb-0000-0000-0000-000000000002"
+)
+
+var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+
+// estateRecord is a record after two sweeps of the test estate: one
+// subscription lost its attribution between them.
+func estateRecord() *fakeRecord {
+	v := func(tenant, sub, name string, st pal.Status, detail string, since time.Time, roles ...string) record.Verdict {
+		return record.Verdict{TenantID: tenant, SubscriptionID: sub, DisplayName: name, Status: st, Roles: roles,
+			Detail: detail, CheckedAt: t0.Add(24 * time.Hour), CheckedBy: "sweep", Since: since,
+			LinkPartnerID: "1234567", LinkAction: pal.LinkNone}
+	}
+	return &fakeRecord{
+		verdicts: []record.Verdict{
+			v(tenantFabrikam, subFormula, "=HYPERLINK(\"http://evil\")", pal.StatusUnlinked, "+the link is foreign", t0, "Contributor"),
+			v(tenantContoso, subAttributed, "Contoso prod", pal.StatusAttributed, "", t0, "Contributor"),
+			v(tenantContoso, subReader, "Contoso, \"dev\"", pal.StatusIneligibleRole, "Reader is not PEC-eligible", t0.Add(24*time.Hour), "Reader"),
+			v(tenantContoso, subGone, "Contoso old", pal.StatusNotDelegated, "the identity cannot reach it", t0),
+			v(tenantFabrikam, subFabrikam, "Fabrikam <b>main</b>", pal.StatusAttributed, "", t0, "Owner", "Contributor"),
+		},
+		changes: []record.Change{
+			{TenantID: tenantContoso, SubscriptionID: subReader, From: pal.StatusAttributed, To: pal.StatusIneligibleRole, At: t0.Add(24 * time.Hour), Detail: "Reader is not PEC-eligible"},
+			{TenantID: tenantFabrikam, SubscriptionID: subFormula, From: "", To: pal.StatusUnlinked, At: t0.Add(3 * time.Minute)},
+			{TenantID: tenantFabrikam, SubscriptionID: subFabrikam, From: "", To: pal.StatusAttributed, At: t0.Add(2 * time.Minute)},
+			{TenantID: tenantContoso, SubscriptionID: subReader, From: "", To: pal.StatusAttributed, At: t0.Add(time.Minute)},
+			{TenantID: tenantContoso, SubscriptionID: subAttributed, From: "", To: pal.StatusAttributed, At: t0},
+		},
+		run: &record.Run{ID: "run-2", StartedAt: t0.Add(24 * time.Hour), FinishedAt: t0.Add(24*time.Hour + 5*time.Second),
+			Outcome: record.OutcomeComplete, Summary: map[pal.Status]int{pal.StatusAttributed: 2, pal.StatusIneligibleRole: 1,
+				pal.StatusNotDelegated: 1, pal.StatusUnlinked: 1}},
+	}
+}
+
+// bigRecord is a record of n subscriptions spread over n/20 tenants, a fifth
+// of them not attributed, and 500 changes.
+func bigRecord(n int) *fakeRecord {
+	f := &fakeRecord{run: &record.Run{ID: "big", StartedAt: t0, FinishedAt: t0.Add(time.Minute), Outcome: record.OutcomePartial,
+		Detail: "3 work items failed"}}
+	for i := range n {
+		st := pal.StatusAttributed
+		if i%5 == 0 {
+			st = pal.Statuses[1+(i/5)%4]
+		}
+		f.verdicts = append(f.verdicts, record.Verdict{
+			TenantID:       fmt.Sprintf("%08x-0000-4000-8000-000000000000", i/20),
+			SubscriptionID: fmt.Sprintf("%08x-1111-4000-8000-000000000000", i),
+			DisplayName:    fmt.Sprintf("subscription %d", i), Status: st, Roles: []string{"Contributor"},
+			Detail: "detail", CheckedAt: t0, Since: t0,
+		})
+	}
+	for i := range 500 {
+		f.changes = append(f.changes, record.Change{TenantID: f.verdicts[i].TenantID, SubscriptionID: f.verdicts[i].SubscriptionID,
+			From: pal.StatusAttributed, To: pal.StatusUnlinked, At: t0.Add(-time.Duration(i) * time.Minute)})
+	}
+	return f
+}

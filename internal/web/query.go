@@ -1,0 +1,189 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
+)
+
+// Query parameter names.
+const (
+	paramTenantID = "tenantId"
+	paramStatus   = "status"
+	paramFormat   = "format"
+	// paramPage pages the dashboard's subscription list; paramTenantPage its tenant table.
+	paramPage       = "page"
+	paramTenantPage = "tenantPage"
+	// paramCode is the function key; it is never echoed except into the
+	// dashboard's own links.
+	paramCode = "code"
+)
+
+// maxKeyLen bounds the function key carried into links.
+const maxKeyLen = 256
+
+// FieldError is a caller's mistake in the query: Fields names each bad
+// parameter with what is wrong with it.
+type FieldError struct {
+	Message string
+	Fields  map[string]string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return e.Message }
+
+// view is a validated query of the report or the dashboard.
+type view struct {
+	filter     record.Filter
+	format     string
+	page       int
+	tenantPage int
+	// key is the caller's ?code= function key, carried into links.
+	key string
+}
+
+// parseView validates q. allowed lists the parameters besides tenantId,
+// status and code.
+func parseView(q url.Values, allowed ...string) (view, error) {
+	v := view{page: 1, tenantPage: 1}
+	fields := map[string]string{}
+	for name := range q {
+		switch {
+		case name == paramTenantID, name == paramStatus, name == paramCode, slices.Contains(allowed, name):
+		default:
+			fields[short(name)] = "unknown parameter"
+		}
+	}
+	for _, raw := range q[paramTenantID] {
+		for _, s := range splitList(raw) {
+			if !isGUID(s) {
+				fields[paramTenantID] = fmt.Sprintf("not a tenant ID (a GUID): %q", short(s))
+				continue
+			}
+			s = strings.ToLower(s)
+			if !slices.Contains(v.filter.TenantIDs, s) {
+				v.filter.TenantIDs = append(v.filter.TenantIDs, s)
+			}
+		}
+	}
+	for _, raw := range q[paramStatus] {
+		for _, s := range splitList(raw) {
+			st := pal.Status(s)
+			if !slices.Contains(pal.Statuses, st) {
+				fields[paramStatus] = fmt.Sprintf("unknown status %q; one of %s", short(s), statusList())
+				continue
+			}
+			if !slices.Contains(v.filter.Statuses, st) {
+				v.filter.Statuses = append(v.filter.Statuses, st)
+			}
+		}
+	}
+	if f := q[paramFormat]; len(f) > 0 {
+		switch {
+		case len(f) > 1:
+			fields[paramFormat] = "given more than once"
+		case f[0] == "json", f[0] == "":
+			v.format = "json"
+		case f[0] == "csv":
+			v.format = "csv"
+		default:
+			fields[paramFormat] = fmt.Sprintf("unknown format %q; json or csv", short(f[0]))
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{paramPage, &v.page}, {paramTenantPage, &v.tenantPage}} {
+		if s := q[p.name]; len(s) > 0 {
+			n, err := strconv.Atoi(s[0])
+			if len(s) > 1 || err != nil || n < 1 || n > 1_000_000 {
+				fields[p.name] = "not a page number (1, 2, ...)"
+				continue
+			}
+			*p.dst = n
+		}
+	}
+	if k := q.Get(paramCode); k != "" && len(k) <= maxKeyLen {
+		v.key = k
+	}
+	if len(fields) > 0 {
+		return view{}, &FieldError{Message: "the query is not valid: " + describe(fields), Fields: fields}
+	}
+	return v, nil
+}
+
+// describe lists fields as "name: problem; ...", in name order.
+func describe(fields map[string]string) string {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + ": " + fields[n]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// splitList splits a parameter value at commas, keeping non-empty trimmed parts.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// statusList is "attributed, ineligible-role, ...".
+func statusList() string {
+	s := make([]string, len(pal.Statuses))
+	for i, st := range pal.Statuses {
+		s[i] = string(st)
+	}
+	return strings.Join(s, ", ")
+}
+
+// isGUID reports whether s is a GUID in 8-4-4-4-12 hex form.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// short cuts a caller's value for an error message.
+func short(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return s
+	}
+	for i := limit; i > 0; i-- {
+		if isRuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
