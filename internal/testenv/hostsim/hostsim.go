@@ -7,8 +7,8 @@
 // answers: only a 2xx application/json answer is a success, a function timeout restarts
 // the handler, Service Bus messages are completed, redelivered or dead-lettered.
 //
-// The facts it imitates, with their sources, are in reference/functions.md. It is used by
-// end-to-end tests and by the handler's sandbox command; it only ever talks to 127.0.0.1.
+// The facts it imitates, with their sources, are in docs/reference.md. It is used by
+// end-to-end tests and by cmd/sandbox; it only ever talks to 127.0.0.1.
 //
 // A Host is safe for concurrent use.
 //
