@@ -51,6 +51,13 @@ type Azure struct {
 	Delegations   DelegationReader
 	Roles         RoleDefinitionReader
 	Principal     PrincipalSource
+	// Permissions, ResourceGroups and BuiltInRoles let the engine infer the
+	// identity's roles when it may not read a delegation (see inferred.go).
+	// Without Permissions and BuiltInRoles such a subscription is unverifiable;
+	// without ResourceGroups there is no resource-group fallback.
+	Permissions    PermissionReader
+	ResourceGroups ResourceGroupLister
+	BuiltInRoles   BuiltInRoleLister
 }
 
 // EngineOptions holds the optional settings of an [Engine].
@@ -73,6 +80,7 @@ type Engine struct {
 	concurrency   int
 	az            Azure
 	roles         *roleCache
+	builtins      *builtinRoleCache
 	// linkLock serialises link writes within the process (a one-slot semaphore,
 	// so waiting honours the context).
 	linkLock chan struct{}
@@ -116,6 +124,7 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 		concurrency:   n,
 		az:            az,
 		roles:         newRoleCache(az.Roles),
+		builtins:      newBuiltinRoleCache(az.BuiltInRoles),
 		linkLock:      make(chan struct{}, 1),
 	}, nil
 }
