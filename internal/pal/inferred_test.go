@@ -52,7 +52,7 @@ func TestInferredRoles(t *testing.T) {
 			errs:       map[string]error{"perms:%s": forbidden},
 			wantStatus: StatusUnverifiable, wantRoles: []string{}, wantDetail: []string{"neither", "Support Request Contributor"}, wantCalls: []string{"%s"}},
 		{name: "subscription scope refused, resource groups refused", linked: true, sets: []PermissionSet{setSRC},
-			errs:       map[string]error{"perms:%s": forbidden, "rgs:%s": forbidden}, rg: "rg-web",
+			errs: map[string]error{"perms:%s": forbidden, "rgs:%s": forbidden}, rg: "rg-web",
 			wantStatus: StatusUnverifiable, wantRoles: []string{}, wantCalls: []string{"%s"}},
 		{name: "both scopes refused", linked: true, sets: []PermissionSet{setSRC},
 			errs: map[string]error{"perms:%s": forbidden, "perms:%s/rg-web": forbidden}, rg: "rg-web",
