@@ -258,7 +258,7 @@ func TestE2ESweep(t *testing.T) {
 	if res.Link.Action != pal.LinkCreated {
 		t.Errorf("sweep link = %+v, want created", res.Link)
 	}
-	want := map[pal.Status]int{pal.StatusAttributed: 6, pal.StatusIneligibleRole: 4, pal.StatusNotDelegated: 0, pal.StatusUnlinked: 0, pal.StatusError: 0}
+	want := map[pal.Status]int{pal.StatusAttributed: 6, pal.StatusIneligibleRole: 4, pal.StatusNotDelegated: 0, pal.StatusUnlinked: 0, pal.StatusUnverifiable: 0, pal.StatusError: 0}
 	if !reflect.DeepEqual(res.Summary, want) {
 		t.Errorf("summary = %v, want %v (10 customer subscriptions in 3 tenants; the managing tenant's own skipped)", res.Summary, want)
 	}

@@ -119,7 +119,8 @@ func newInProcess(t *testing.T, maxAttempts int, viaIdentityEndpoint bool) *inPr
 		t.Fatal(err)
 	}
 	engine, err := pal.NewEngine(partnerID, pal.Azure{Links: clients.Partner, Subscriptions: clients.Subscriptions,
-		Delegations: clients.Delegations, Roles: clients.Roles, Principal: clients.Principal}, nil)
+		Delegations: clients.Delegations, Roles: clients.Roles, Principal: clients.Principal,
+		Permissions: clients.Permissions, ResourceGroups: clients.ResourceGroups, BuiltInRoles: clients.Permissions}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

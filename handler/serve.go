@@ -97,11 +97,14 @@ func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 		return nil, nil, fmt.Errorf("azure clients: %w", err)
 	}
 	engine, err := pal.NewEngine(s.PartnerID, pal.Azure{
-		Links:         clients.Partner,
-		Subscriptions: clients.Subscriptions,
-		Delegations:   clients.Delegations,
-		Roles:         clients.Roles,
-		Principal:     clients.Principal,
+		Links:          clients.Partner,
+		Subscriptions:  clients.Subscriptions,
+		Delegations:    clients.Delegations,
+		Roles:          clients.Roles,
+		Principal:      clients.Principal,
+		Permissions:    clients.Permissions,
+		ResourceGroups: clients.ResourceGroups,
+		BuiltInRoles:   clients.Permissions,
 	}, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign})
 	return engine, cred, err
 }

@@ -27,7 +27,10 @@ resource "azurerm_lighthouse_definition" "pal_keeper" {
     role_definition_id     = var.pal_keeper_role_definition_id
   }
 
-  # Who may remove the delegation from the partner's side.
+  # Who may remove the delegation from the partner's side. By default that is
+  # pal-keeper's identity: the role's registrationAssignments/read also lets it
+  # read this delegation, which Support Request Contributor alone may not (ARM
+  # answers 403; pal-keeper then infers its roles from its effective permissions).
   authorization {
     principal_id           = local.delete_principal_id
     principal_display_name = local.delete_principal_display_name

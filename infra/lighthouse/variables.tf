@@ -40,7 +40,7 @@ variable "pal_keeper_principal_display_name" {
 
 variable "pal_keeper_role_definition_id" {
   type        = string
-  description = "PEC-eligible built-in role of pal-keeper's identity, as a permanent authorization: Support Request Contributor (cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e, the default) or Contributor (b24988ac-6180-42a0-ab88-20f7382dd24c)."
+  description = "PEC-eligible built-in role of pal-keeper's identity, as a permanent authorization: Support Request Contributor (cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e, the default) or Contributor (b24988ac-6180-42a0-ab88-20f7382dd24c). To read its own delegation the identity needs Microsoft.ManagedServices/registrationAssignments/read: Contributor grants it, Support Request Contributor does not, and the Managed Services Registration assignment Delete Role does (the identity holds it when registration_delete_principal_id is null, the default). Without it pal-keeper infers the identity's roles from its effective permissions; a permission set that matches no built-in role is reported unverifiable."
   default     = "cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e"
 
   validation {
@@ -51,7 +51,7 @@ variable "pal_keeper_role_definition_id" {
 
 variable "registration_delete_principal_id" {
   type        = string
-  description = "Object ID (managing tenant) that gets the Managed Services Registration assignment Delete Role, so the partner can remove the delegation. null: pal-keeper's identity."
+  description = "Object ID (managing tenant) that gets the Managed Services Registration assignment Delete Role, so the partner can remove the delegation. null (the default): pal-keeper's identity, which also lets it read its own delegation (Microsoft.ManagedServices/registrationAssignments/read) when its role is Support Request Contributor."
   default     = null
 
   validation {

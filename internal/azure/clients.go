@@ -18,6 +18,9 @@ type Clients struct {
 	Delegations   *DelegationClient
 	Roles         *RoleClient
 	Principal     *TokenPrincipal
+	// Permissions reads effective permissions and lists built-in roles.
+	Permissions    *PermissionClient
+	ResourceGroups *ResourceGroupClient
 }
 
 // ClientsOptions adjusts [NewClients]. The zero value, and nil, give azcore's
@@ -65,6 +68,12 @@ func NewClients(cred azcore.TokenCredential, cfg cloud.Configuration, options *C
 		return nil, fmt.Errorf("azure clients: %w", err)
 	}
 	if c.Roles, err = NewRoleClient(cred, armOpts); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if c.Permissions, err = NewPermissionClient(cred, armOpts); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if c.ResourceGroups, err = NewResourceGroupClient(cred, armOpts); err != nil {
 		return nil, fmt.Errorf("azure clients: %w", err)
 	}
 	if c.Principal, err = NewTokenPrincipal(cred, cfg); err != nil {

@@ -2,22 +2,34 @@ package azure
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/managedservices/armmanagedservices"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
+const (
+	managedServicesModuleName    = "armmanagedservices"
+	managedServicesModuleVersion = "v0.7.0"
+	// managedServicesAPIVersion is the stable API. armmanagedservices v0.7.0
+	// still calls 2022-01-01-preview, so the client speaks REST itself.
+	managedServicesAPIVersion = "2022-10-01"
+)
+
 // DelegationClient lists the Azure Lighthouse registration assignments of a
-// subscription with their registration definitions (api-version 2022-01-01-preview).
+// subscription with their registration definitions (api-version 2022-10-01).
+// ARM answers only a caller whose roles there grant
+// Microsoft.ManagedServices/registrationAssignments/read (Reader, Contributor,
+// the Managed Services Registration assignment Delete Role; not Support Request
+// Contributor alone): otherwise CodeForbidden.
 type DelegationClient struct {
-	client *armmanagedservices.RegistrationAssignmentsClient
+	internal *arm.Client
 }
 
 // NewDelegationClient returns a DelegationClient on azcore's ARM pipeline.
@@ -26,11 +38,11 @@ func NewDelegationClient(cred azcore.TokenCredential, options *arm.ClientOptions
 	if cred == nil {
 		return nil, errors.New("delegation client: nil credential")
 	}
-	c, err := armmanagedservices.NewRegistrationAssignmentsClient(markCredential(cred), options)
+	cl, err := arm.NewClient(managedServicesModuleName, managedServicesModuleVersion, markCredential(cred), options)
 	if err != nil {
 		return nil, fmt.Errorf("delegation client: %w", err)
 	}
-	return &DelegationClient{client: c}, nil
+	return &DelegationClient{internal: cl}, nil
 }
 
 // ListDelegations returns the delegations of one subscription, following every
@@ -47,43 +59,63 @@ func (c *DelegationClient) ListDelegations(ctx context.Context, subscriptionID s
 	}
 	subscriptionID = strings.ToLower(subscriptionID)
 	op := "LIST delegations of subscription " + subscriptionID
-	// The SDK puts scope into "/{scope}/providers/…" unescaped, so it takes no
-	// leading slash; the GUID check above keeps the path clean.
-	scope := "subscriptions/" + subscriptionID
-	pager := c.client.NewListPager(scope, &armmanagedservices.RegistrationAssignmentsClientListOptions{
-		ExpandRegistrationDefinition: to.Ptr(true),
-	})
+	q := url.Values{"api-version": {managedServicesAPIVersion}, "$expandRegistrationDefinition": {"true"}}
 	var dels []pal.Delegation
-	seen := make(map[string]bool)
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return nil, translate(op, err)
-		}
-		for _, a := range page.Value {
+	err := restList(ctx, c.internal, "RegistrationAssignmentsClient.List", op,
+		"/subscriptions/"+subscriptionID+"/providers/Microsoft.ManagedServices/registrationAssignments", q,
+		func(raw json.RawMessage) (bool, error) {
+			var a *registrationAssignmentJSON
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return false, &pal.Error{Code: pal.CodeInternal, Message: op + ": Azure's answer holds a malformed registration assignment", Err: err}
+			}
 			if d, ok := toDelegation(a); ok {
 				dels = append(dels, d)
 			}
-		}
-		if err := checkNextLink(op, seen, page.NextLink); err != nil {
-			return nil, err
-		}
+			return true, nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	return dels, nil
 }
 
+// registrationAssignmentJSON is a RegistrationAssignment of the 2022-10-01 spec, as far as
+// pal-keeper reads it.
+type registrationAssignmentJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Properties *struct {
+		ProvisioningState      *string `json:"provisioningState"`
+		RegistrationDefinition *struct {
+			Properties *struct {
+				RegistrationDefinitionName string              `json:"registrationDefinitionName"`
+				ManagedByTenantID          string              `json:"managedByTenantId"`
+				Authorizations             []authorizationJSON `json:"authorizations"`
+				EligibleAuthorizations     []authorizationJSON `json:"eligibleAuthorizations"`
+			} `json:"properties"`
+		} `json:"registrationDefinition"`
+	} `json:"properties"`
+}
+
+// authorizationJSON is an Authorization or EligibleAuthorization of the spec.
+type authorizationJSON struct {
+	PrincipalID            string `json:"principalId"`
+	PrincipalIDDisplayName string `json:"principalIdDisplayName"`
+	RoleDefinitionID       string `json:"roleDefinitionId"`
+}
+
 // toDelegation maps a registration assignment; ok is false for one that grants
-// nothing (nil, or not provisioned).
-func toDelegation(a *armmanagedservices.RegistrationAssignment) (pal.Delegation, bool) {
+// nothing (null, or not provisioned).
+func toDelegation(a *registrationAssignmentJSON) (pal.Delegation, bool) {
 	if a == nil || a.Properties == nil {
 		return pal.Delegation{}, false
 	}
-	if st := a.Properties.ProvisioningState; st != nil && !strings.EqualFold(string(*st), string(armmanagedservices.ProvisioningStateSucceeded)) {
+	if st := a.Properties.ProvisioningState; st != nil && !strings.EqualFold(*st, "Succeeded") {
 		return pal.Delegation{}, false
 	}
-	id := deref(a.Name)
+	id := a.Name
 	if id == "" {
-		id = lastSegment(deref(a.ID))
+		id = lastSegment(a.ID)
 	}
 	d := pal.Delegation{AssignmentID: strings.ToLower(id)}
 	def := a.Properties.RegistrationDefinition
@@ -91,27 +123,21 @@ func toDelegation(a *armmanagedservices.RegistrationAssignment) (pal.Delegation,
 		return d, true
 	}
 	p := def.Properties
-	d.DefinitionName = deref(p.RegistrationDefinitionName)
-	d.ManagedByTenantID = strings.ToLower(deref(p.ManagedByTenantID))
+	d.DefinitionName = p.RegistrationDefinitionName
+	d.ManagedByTenantID = strings.ToLower(p.ManagedByTenantID)
 	for _, au := range p.Authorizations {
-		if au == nil {
-			continue
-		}
-		d.Authorizations = append(d.Authorizations, toAuthorization(au.PrincipalID, au.PrincipalIDDisplayName, au.RoleDefinitionID))
+		d.Authorizations = append(d.Authorizations, toAuthorization(au))
 	}
 	for _, au := range p.EligibleAuthorizations {
-		if au == nil {
-			continue
-		}
-		d.EligibleAuthorizations = append(d.EligibleAuthorizations, toAuthorization(au.PrincipalID, au.PrincipalIDDisplayName, au.RoleDefinitionID))
+		d.EligibleAuthorizations = append(d.EligibleAuthorizations, toAuthorization(au))
 	}
 	return d, true
 }
 
-func toAuthorization(principalID, displayName, roleDefinitionID *string) pal.Authorization {
+func toAuthorization(a authorizationJSON) pal.Authorization {
 	return pal.Authorization{
-		PrincipalID:          strings.ToLower(deref(principalID)),
-		PrincipalDisplayName: deref(displayName),
-		RoleDefinitionID:     strings.ToLower(lastSegment(deref(roleDefinitionID))),
+		PrincipalID:          strings.ToLower(a.PrincipalID),
+		PrincipalDisplayName: a.PrincipalIDDisplayName,
+		RoleDefinitionID:     strings.ToLower(lastSegment(a.RoleDefinitionID)),
 	}
 }

@@ -46,7 +46,7 @@ func TestListDelegationsPages(t *testing.T) {
 			return
 		}
 		next := func(tok string) string {
-			return `"` + at.srv.URL + delegationsPath + `?$expandRegistrationDefinition=true&api-version=2022-01-01-preview&$skiptoken=` + tok + `"`
+			return `"` + at.srv.URL + delegationsPath + `?$expandRegistrationDefinition=true&api-version=2022-10-01&$skiptoken=` + tok + `"`
 		}
 		switch r.URL.Query().Get("$skiptoken") {
 		case "":
@@ -93,8 +93,8 @@ func TestListDelegationsPages(t *testing.T) {
 		t.Fatalf("requests = %d, want 3", len(reqs))
 	}
 	first := reqs[0]
-	if first.Query.Get("$expandRegistrationDefinition") != "true" || first.Query.Get("api-version") != "2022-01-01-preview" {
-		t.Errorf("first request query = %q, want $expandRegistrationDefinition=true and api-version=2022-01-01-preview", first.RawQuery)
+	if first.Query.Get("$expandRegistrationDefinition") != "true" || first.Query.Get("api-version") != "2022-10-01" {
+		t.Errorf("first request query = %q, want $expandRegistrationDefinition=true and api-version=2022-10-01", first.RawQuery)
 	}
 }
 

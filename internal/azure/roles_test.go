@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestGetRoleDefinition(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetRoleDefinition: %v", err)
 			}
-			if *got != tt.want {
+			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("GetRoleDefinition = %+v, want %+v", *got, tt.want)
 			}
 		})

@@ -63,6 +63,11 @@ type mutation struct {
 }
 
 var mutations = []mutation{
+	// infra/lighthouse: the identity must be able to read its own delegation by default, and the docs say so.
+	{"delete role not the identity's by default", "infra/lighthouse/variables.tf", "description = \"Object ID (managing tenant) that gets the Managed Services Registration assignment Delete Role, so the partner can remove the delegation. null (the default): pal-keeper's identity, which also lets it read its own delegation (Microsoft.ManagedServices/registrationAssignments/read) when its role is Support Request Contributor.\"\n  default     = null", "description = \"x\"\n  default     = \"c3000000-0000-4000-8000-000000000001\"", "registration_delete_principal_id must default to null"},
+	{"role description silent on reading the delegation", "infra/lighthouse/variables.tf", "To read its own delegation the identity needs Microsoft.ManagedServices/registrationAssignments/read: Contributor", "Contributor", "pal_keeper_role_definition_id's description must say"},
+	{"template delete role not the identity's by default", "infra/lighthouse/lighthouse.json", "\"registrationDeletePrincipalId\": {\n      \"type\": \"string\",\n      \"defaultValue\": \"\"", "\"registrationDeletePrincipalId\": {\n      \"type\": \"string\",\n      \"defaultValue\": \"c3000000-0000-4000-8000-000000000001\"", "registrationDeletePrincipalId must default to"},
+	{"template role description silent", "infra/lighthouse/lighthouse.json", "so neither is allowed. To read its own delegation the identity needs Microsoft.ManagedServices/registrationAssignments/read", "so neither is allowed. To read", "palKeeperRoleDefinitionId's description must say"},
 	// infra/main.tf: the function app.
 	{"runtime not custom", "infra/main.tf", `runtime_name    = "custom"`, `runtime_name    = "node"`, `runtime_name = "node", want "custom"`},
 	{"FUNCTIONS_WORKER_RUNTIME on Flex", "infra/main.tf", `    AzureWebJobsStorage                  = ""`, "    FUNCTIONS_WORKER_RUNTIME = \"custom\"\n    AzureWebJobsStorage                  = \"\"", "app setting FUNCTIONS_WORKER_RUNTIME"},

@@ -86,6 +86,19 @@ func CheckLighthouseModule(dir string) []error {
 		if d, _ := attrString(v.Body, "default"); d != RoleSupportRequestContributor {
 			p.addf(where(v.DefRange()), "pal_keeper_role_definition_id defaults to %q, want Support Request Contributor %s", d, RoleSupportRequestContributor)
 		}
+		if d, _ := attrString(v.Body, "description"); !strings.Contains(d, delegationReadAction) {
+			p.addf(where(v.DefRange()), "pal_keeper_role_definition_id's description must say which roles let the identity read its own delegation (%s) and what pal-keeper does without it", delegationReadAction)
+		}
+	}
+	if v := m.variable("registration_delete_principal_id"); v != nil {
+		a := attr(v.Body, "default")
+		d, ok := cty.NilVal, false
+		if a != nil {
+			d, ok = constant(a.Expr)
+		}
+		if !ok || !d.IsNull() {
+			p.addf(where(v.DefRange()), "registration_delete_principal_id must default to null: pal-keeper's identity then holds the Delete Role, whose %s lets it read its own delegation also with Support Request Contributor", delegationReadAction)
+		}
 	}
 
 	defs := m.resources("azurerm_lighthouse_definition")
@@ -220,7 +233,14 @@ type armParameter struct {
 	Type          string `json:"type"`
 	DefaultValue  any    `json:"defaultValue"`
 	AllowedValues []any  `json:"allowedValues"`
+	Metadata      struct {
+		Description string `json:"description"`
+	} `json:"metadata"`
 }
+
+// delegationReadAction is the action that lets pal-keeper's identity read its
+// own delegation; the template and module must say which roles grant it.
+const delegationReadAction = "Microsoft.ManagedServices/registrationAssignments/read"
 
 type armResource struct {
 	Type       string         `json:"type"`
@@ -346,6 +366,12 @@ func CheckLighthouseTemplate(templatePath, paramsPath string) []error {
 				p.addf(at, "palKeeperRoleDefinitionId must allow %s (%s)", name, id)
 			}
 		}
+	}
+	if role, ok := t.Parameters["palKeeperRoleDefinitionId"]; ok && !strings.Contains(role.Metadata.Description, delegationReadAction) {
+		p.addf(at, "palKeeperRoleDefinitionId's description must say which roles let the identity read its own delegation (%s) and what pal-keeper does without it", delegationReadAction)
+	}
+	if del, ok := t.Parameters["registrationDeletePrincipalId"]; !ok || del.DefaultValue != "" {
+		p.addf(at, "registrationDeletePrincipalId must default to \"\": pal-keeper's identity then holds the Delete Role, whose %s lets it read its own delegation also with Support Request Contributor", delegationReadAction)
 	}
 	if paramsPath != "" {
 		p = append(p, checkARMParameters(paramsPath, t)...)

@@ -91,9 +91,14 @@ func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref 
 	dels, err := e.az.Delegations.ListDelegations(ctx, ref.id)
 	switch ErrorCodeOf(err) {
 	case "":
-	case CodeNotFound, CodeForbidden:
+	case CodeForbidden:
+		// The identity reaches the subscription but its roles do not include
+		// registrationAssignments/read (Support Request Contributor alone, say):
+		// judge the roles it holds from its effective permissions instead.
+		return e.inferFromPermissions(ctx, ref, r, link)
+	case CodeNotFound:
 		r.Status = StatusNotDelegated
-		r.Detail = "the identity cannot read the subscription's Lighthouse delegations"
+		r.Detail = "the subscription's Lighthouse delegations were not found"
 		return r
 	default:
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading the Lighthouse delegations failed", err)

@@ -50,6 +50,13 @@ type Azure struct {
 	Delegations   DelegationReader
 	Roles         RoleDefinitionReader
 	Principal     PrincipalSource
+	// Permissions, ResourceGroups and BuiltInRoles let the engine infer the
+	// identity's roles when it may not read a delegation (see inferred.go).
+	// Without Permissions and BuiltInRoles such a subscription is unverifiable;
+	// without ResourceGroups there is no resource-group fallback.
+	Permissions    PermissionReader
+	ResourceGroups ResourceGroupLister
+	BuiltInRoles   BuiltInRoleLister
 }
 
 // EngineOptions holds the optional settings of an [Engine].
@@ -72,6 +79,7 @@ type Engine struct {
 	concurrency   int
 	az            Azure
 	roles         *roleCache
+	builtins      *builtinRoleCache
 	// linkLock serialises link writes within the process. It is a one-slot
 	// channel on purpose: that is the simplest lock whose waiting honours the
 	// context (sync.Mutex cannot be given up on, and errgroup or a weighted
@@ -112,6 +120,7 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 		concurrency:   n,
 		az:            az,
 		roles:         newRoleCache(az.Roles),
+		builtins:      newBuiltinRoleCache(az.BuiltInRoles),
 		linkLock:      make(chan struct{}, 1),
 	}, nil
 }

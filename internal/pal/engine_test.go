@@ -151,7 +151,7 @@ func TestOnboardAttribution(t *testing.T) {
 	if details[sub1] != "" {
 		t.Errorf("attributed detail = %q, want none", details[sub1])
 	}
-	wantSummary := map[Status]int{StatusAttributed: 1, StatusIneligibleRole: 2, StatusNotDelegated: 3, StatusUnlinked: 0, StatusError: 0}
+	wantSummary := map[Status]int{StatusAttributed: 1, StatusIneligibleRole: 2, StatusNotDelegated: 3, StatusUnlinked: 0, StatusUnverifiable: 0, StatusError: 0}
 	if !reflect.DeepEqual(res.Summary, wantSummary) {
 		t.Errorf("summary = %v, want %v", res.Summary, wantSummary)
 	}
@@ -292,7 +292,7 @@ func TestSweep(t *testing.T) {
 	if res.Results[0].SubscriptionID != sub2 {
 		t.Errorf("result = %s, want the Reader-only %s", res.Results[0].SubscriptionID, sub2)
 	}
-	want := map[Status]int{StatusAttributed: 32, StatusIneligibleRole: 1, StatusNotDelegated: 0, StatusUnlinked: 0, StatusError: 0}
+	want := map[Status]int{StatusAttributed: 32, StatusIneligibleRole: 1, StatusNotDelegated: 0, StatusUnlinked: 0, StatusUnverifiable: 0, StatusError: 0}
 	if !reflect.DeepEqual(res.Summary, want) {
 		t.Errorf("summary = %v, want %v (the managing tenant's own subscription is skipped)", res.Summary, want)
 	}

@@ -34,6 +34,13 @@ type fakeAzure struct {
 	delay     time.Duration
 	// raceOnPut makes the first PUT fail with PartnerIdAlreadyLinked after setting this link.
 	raceOnPut *Link
+	// perms are the effective permissions per subscription, rgs its first
+	// resource group, builtins the built-in role definitions.
+	perms        map[string][]PermissionSet
+	rgs          map[string]string
+	builtins     []RoleDefinition
+	builtinCalls atomic.Int32
+	permCalls    []string
 }
 
 func newFake() *fakeAzure {
@@ -42,11 +49,61 @@ func newFake() *fakeAzure {
 		dels:     map[string][]Delegation{},
 		roleDefs: map[string]RoleDefinition{roleVMC: {ID: roleVMC, Name: "Virtual Machine Contributor", BuiltIn: true}},
 		errs:     map[string]error{},
+		perms:    map[string][]PermissionSet{},
+		rgs:      map[string]string{},
+		builtins: []RoleDefinition{
+			{ID: roleSRC, Name: "Support Request Contributor", BuiltIn: true, Permissions: []PermissionSet{setSRC}},
+			{ID: roleRead, Name: "Reader", BuiltIn: true, Permissions: []PermissionSet{setReader}},
+			{ID: roleCont, Name: "Contributor", BuiltIn: true, Permissions: []PermissionSet{setCont}},
+		},
 	}
 }
 
+// Permission sets of the fake's built-in roles.
+var (
+	setSRC    = PermissionSet{Actions: []string{"Microsoft.Authorization/*/read", "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Support/*"}}
+	setReader = PermissionSet{Actions: []string{"*/read"}}
+	setCont   = PermissionSet{Actions: []string{"*"}, NotActions: []string{"Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write"}}
+)
+
+// forbidden is the error of a 403.
+var forbidden = &Error{Code: CodeForbidden, Message: "AuthorizationFailed"}
+
+func (f *fakeAzure) EffectivePermissions(ctx context.Context, sub, rg string) ([]PermissionSet, error) {
+	key := sub
+	if rg != "" {
+		key += "/" + rg
+	}
+	f.mu.Lock()
+	f.permCalls = append(f.permCalls, key)
+	f.mu.Unlock()
+	if err := f.err("perms", key); err != nil {
+		return nil, err
+	}
+	return f.perms[sub], nil
+}
+
+func (f *fakeAzure) FirstResourceGroup(ctx context.Context, sub string) (string, error) {
+	if err := f.err("rgs", sub); err != nil {
+		return "", err
+	}
+	return f.rgs[sub], nil
+}
+
+func (f *fakeAzure) ListBuiltInRoles(ctx context.Context, sub string) ([]RoleDefinition, error) {
+	f.builtinCalls.Add(1)
+	if f.delay > 0 {
+		time.Sleep(f.delay)
+	}
+	if err := f.err("builtins", sub); err != nil {
+		return nil, err
+	}
+	return f.builtins, nil
+}
+
 func (f *fakeAzure) azure() Azure {
-	return Azure{Links: f, Subscriptions: f, Delegations: f, Roles: f, Principal: f}
+	return Azure{Links: f, Subscriptions: f, Delegations: f, Roles: f, Principal: f,
+		Permissions: f, ResourceGroups: f, BuiltInRoles: f}
 }
 
 // addSub adds a subscription with one delegation from home granting oid the

@@ -20,12 +20,17 @@ const (
 	StatusNotDelegated Status = "not-delegated"
 	// StatusUnlinked: roles are fine but the link is missing or foreign and was not changed.
 	StatusUnlinked Status = "unlinked"
+	// StatusUnverifiable: the identity reaches the subscription but may not read
+	// its delegation, and its effective permissions there match no built-in role
+	// (or cannot be read either), so its roles cannot be known. Never attributed,
+	// not transient: the detail names the fix.
+	StatusUnverifiable Status = "unverifiable"
 	// StatusError: could not be decided.
 	StatusError Status = "error"
 )
 
 // Statuses lists every status in report order.
-var Statuses = []Status{StatusAttributed, StatusIneligibleRole, StatusNotDelegated, StatusUnlinked, StatusError}
+var Statuses = []Status{StatusAttributed, StatusIneligibleRole, StatusNotDelegated, StatusUnlinked, StatusUnverifiable, StatusError}
 
 // LinkAction is what the engine did to the partner link.
 type LinkAction string

@@ -65,4 +65,16 @@ type RoleDefinition struct {
 	BuiltIn bool
 	// HasDataActions is true when any permission lists dataActions.
 	HasDataActions bool
+	// Permissions are the role's permission blocks (filled by listings, not
+	// necessarily by single lookups).
+	Permissions []PermissionSet
+}
+
+// PermissionSet is one permission block: of a role definition, or one entry of
+// the effective permissions API (one per role the caller holds at a scope).
+type PermissionSet struct {
+	Actions        []string
+	NotActions     []string
+	DataActions    []string
+	NotDataActions []string
 }

@@ -244,6 +244,7 @@ func (e *Emulator) routes() []armRoute {
 	sub := []string{"subscriptions", "*"}
 	ra := append(slices.Clone(sub), "providers", "microsoft.managedservices", "registrationassignments")
 	rd := []string{"providers", "microsoft.authorization", "roledefinitions", "*"}
+	perms := []string{"providers", "microsoft.authorization", "permissions"}
 	partners := []string{"providers", "microsoft.managementpartner", "partners"}
 	partner := append(slices.Clone(partners), "*")
 	return []armRoute{
@@ -253,6 +254,11 @@ func (e *Emulator) routes() []armRoute {
 		{http.MethodGet, append(slices.Clone(ra), "*"), e.getAssignment},
 		{http.MethodGet, rd, e.getRoleDefinition},
 		{http.MethodGet, append(slices.Clone(sub), rd...), e.getRoleDefinition},
+		{http.MethodGet, rd[:3], e.listRoleDefinitions},
+		{http.MethodGet, append(slices.Clone(sub), rd[:3]...), e.listRoleDefinitions},
+		{http.MethodGet, append(slices.Clone(sub), perms...), e.listPermissions},
+		{http.MethodGet, append(slices.Clone(sub), append([]string{"resourcegroups", "*"}, perms...)...), e.listPermissions},
+		{http.MethodGet, append(slices.Clone(sub), "resourcegroups"), e.listResourceGroups},
 		{http.MethodGet, partners, e.getCurrentPartner},
 		{http.MethodGet, partner, e.getPartner},
 		{http.MethodPut, partner, e.putPartner},
@@ -519,10 +525,11 @@ func expandDefinition(r *http.Request) bool {
 }
 
 func (e *Emulator) listAssignments(w http.ResponseWriter, r *http.Request, p principal, args []string) *armError {
-	s, aerr := e.reachSubscription(args[0], p)
+	a, aerr := e.authorize(args[0], p, actionAssignmentsRead, "/subscriptions/"+norm(args[0]))
 	if aerr != nil {
 		return aerr
 	}
+	s := a.sub
 	ds := slices.Clone(s.Delegations)
 	slices.SortFunc(ds, func(a, b Delegation) int { return strings.Compare(a.ID, b.ID) })
 	items := make([]assignmentJSON, 0, len(ds))
@@ -541,10 +548,12 @@ func (e *Emulator) listAssignments(w http.ResponseWriter, r *http.Request, p pri
 }
 
 func (e *Emulator) getAssignment(w http.ResponseWriter, r *http.Request, p principal, args []string) *armError {
-	s, aerr := e.reachSubscription(args[0], p)
+	a, aerr := e.authorize(args[0], p, actionAssignmentsRead,
+		"/subscriptions/"+norm(args[0])+"/providers/Microsoft.ManagedServices/registrationAssignments/"+args[1])
 	if aerr != nil {
 		return aerr
 	}
+	s := a.sub
 	id := norm(args[1])
 	for _, d := range s.Delegations {
 		if d.ID == id {
@@ -589,29 +598,31 @@ func orEmpty(s []string) []string {
 func (e *Emulator) getRoleDefinition(w http.ResponseWriter, r *http.Request, p principal, args []string) *armError {
 	scope := ""
 	if len(args) == 2 {
-		s, aerr := e.reachSubscription(args[0], p)
+		a, aerr := e.authorize(args[0], p, actionRoleDefinitionsRead,
+			"/subscriptions/"+norm(args[0])+"/providers/Microsoft.Authorization/roleDefinitions/"+args[1])
 		if aerr != nil {
 			return aerr
 		}
-		scope = "/subscriptions/" + s.ID
+		scope = "/subscriptions/" + a.sub.ID
 	}
 	id := norm(args[len(args)-1])
-	role, ok := builtinRoles[id]
-	if !ok {
-		e.mu.Lock()
-		if i := slices.IndexFunc(e.estate.CustomRoles, func(r RoleDefinition) bool { return r.ID == id }); i >= 0 {
-			role, ok = cloneRole(e.estate.CustomRoles[i]), true
-		}
-		e.mu.Unlock()
-	}
+	e.mu.Lock()
+	role, ok := e.lookupRole(id)
+	e.mu.Unlock()
 	if !ok {
 		return newARMError(http.StatusNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist.", args[len(args)-1])
 	}
+	writeJSON(w, http.StatusOK, renderRole(scope, role))
+	return nil
+}
+
+// renderRole renders a role definition as seen at scope ("" for the tenant root).
+func renderRole(scope string, role RoleDefinition) roleJSON {
 	scopes := role.AssignableScopes
 	if len(scopes) == 0 {
 		scopes = []string{"/"}
 	}
-	writeJSON(w, http.StatusOK, roleJSON{
+	return roleJSON{
 		ID:   scope + "/providers/Microsoft.Authorization/roleDefinitions/" + role.ID,
 		Name: role.ID,
 		Type: "Microsoft.Authorization/roleDefinitions",
@@ -623,6 +634,5 @@ func (e *Emulator) getRoleDefinition(w http.ResponseWriter, r *http.Request, p p
 			}},
 			AssignableScopes: scopes,
 		},
-	})
-	return nil
+	}
 }

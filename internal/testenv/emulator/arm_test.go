@@ -171,30 +171,39 @@ func TestReachability(t *testing.T) {
 		sub        string
 		wantStatus int
 		wantCode   string
+		// readsRefused: the subscription is reachable but its contents are not
+		// (403 AuthorizationFailed), as ARM refuses a caller without a permanent role.
+		readsRefused bool
 	}{
-		{"direct access in own tenant", me, w.direct, 200, ""},
-		{"permanent delegation", me, w.permanent, 200, ""},
-		{"eligible-only delegation", me, w.jit, 200, ""},
-		{"upper-case ID", me, strings.ToUpper(w.permanent), 200, ""},
-		{"delegated to another identity", me, w.othersOnly, 401, "InvalidAuthenticationTokenTenant"},
-		{"delegated to another managing tenant", me, w.foreignManager, 401, "InvalidAuthenticationTokenTenant"},
-		{"own tenant without access", me, w.sameTenantNoAccess, 403, "AuthorizationFailed"},
-		{"unknown", me, newGUID(), 404, "SubscriptionNotFound"},
-		{"malformed", me, "not-a-guid", 400, "InvalidSubscriptionId"},
-		{"other identity reaches its own", other, w.othersOnly, 200, ""},
-		{"other identity, eligible-only is me", other, w.jit, 200, ""}, // other has permanent Reader there
-		{"other identity, not delegated", other, w.permanent, 401, "InvalidAuthenticationTokenTenant"},
+		{"direct access in own tenant", me, w.direct, 200, "", false},
+		{"permanent delegation", me, w.permanent, 200, "", false},
+		// Just-in-time authorizations grant nothing until activated: the
+		// subscription is visible, its delegations and roles are not.
+		{"eligible-only delegation", me, w.jit, 200, "", true},
+		{"upper-case ID", me, strings.ToUpper(w.permanent), 200, "", false},
+		{"delegated to another identity", me, w.othersOnly, 401, "InvalidAuthenticationTokenTenant", false},
+		{"delegated to another managing tenant", me, w.foreignManager, 401, "InvalidAuthenticationTokenTenant", false},
+		{"own tenant without access", me, w.sameTenantNoAccess, 403, "AuthorizationFailed", false},
+		{"unknown", me, newGUID(), 404, "SubscriptionNotFound", false},
+		{"malformed", me, "not-a-guid", 400, "InvalidSubscriptionId", false},
+		{"other identity reaches its own", other, w.othersOnly, 200, "", false},
+		{"other identity, eligible-only is me", other, w.jit, 200, "", false}, // other has permanent Reader there
+		{"other identity, not delegated", other, w.permanent, 401, "InvalidAuthenticationTokenTenant", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, path := range []string{
+			for i, path := range []string{
 				"/subscriptions/" + tt.sub + "?api-version=2022-12-01",
 				"/subscriptions/" + tt.sub + "/providers/Microsoft.ManagedServices/registrationAssignments?api-version=2022-01-01-preview",
 				"/subscriptions/" + tt.sub + "/providers/Microsoft.Authorization/roleDefinitions/" + RoleReader + "?api-version=2022-04-01",
 			} {
+				wantStatus, wantCode := tt.wantStatus, tt.wantCode
+				if i > 0 && tt.readsRefused {
+					wantStatus, wantCode = 403, "AuthorizationFailed"
+				}
 				a := call(t, e, http.MethodGet, path, tt.token)
-				if a.status != tt.wantStatus || a.code(t) != tt.wantCode {
-					t.Errorf("GET %s = %d %q, want %d %q", path, a.status, a.code(t), tt.wantStatus, tt.wantCode)
+				if a.status != wantStatus || a.code(t) != wantCode {
+					t.Errorf("GET %s = %d %q, want %d %q", path, a.status, a.code(t), wantStatus, wantCode)
 				}
 			}
 		})
@@ -383,7 +392,7 @@ func TestUnhandledAndAPIVersion(t *testing.T) {
 		wantCode      string
 		wantUnhandled bool
 	}{
-		{"GET", "/subscriptions/" + w.direct + "/resourceGroups?api-version=2021-04-01", 404, "EmulatorRouteNotFound", true},
+		{"GET", "/subscriptions/" + w.direct + "/providers/Microsoft.Compute/virtualMachines?api-version=2024-07-01", 404, "EmulatorRouteNotFound", true},
 		{"POST", "/providers/Microsoft.ManagementPartner/partners/1234567?api-version=2018-02-01", 404, "EmulatorRouteNotFound", true},
 		{"GET", "/subscriptions", 400, "MissingApiVersionParameter", false},
 		{"GET", "/providers/Microsoft.ManagementPartner/partners", 400, "MissingApiVersionParameter", false},

@@ -27,16 +27,18 @@ func TestDemoEstate(t *testing.T) {
 		reachable bool
 		permanent []string // role names for the function's identity, from the managing tenant's delegations
 		eligible  []string
+		// readsDelegation: the identity's roles let it read the delegation.
+		readsDelegation bool
 	}{
-		{"fab00001-0000-4000-8000-000000000001", "Fabrikam Production", true, []string{"Contributor"}, nil},
-		{"fab00002-0000-4000-8000-000000000001", "Fabrikam Development", true, []string{"Support Request Contributor"}, nil},
-		{"fab00003-0000-4000-8000-000000000001", "Fabrikam Analytics", true, []string{"Reader"}, nil},
-		{"0a700001-0000-4000-8000-000000000001", "Northwind Core", true, []string{"Contributor"}, nil},
-		{"0a700002-0000-4000-8000-000000000001", "Northwind Sandbox", true, []string{"Reader"}, []string{"Contributor"}},
-		{"0a700003-0000-4000-8000-000000000001", "Northwind Legacy", false, nil, nil},
-		{"7a100001-0000-4000-8000-000000000001", "Tailspin Web", true, []string{"Contributor", "Managed Services Registration assignment Delete Role"}, nil},
-		{"7a100002-0000-4000-8000-000000000001", "Tailspin Data", true, []string{"Monitoring Reader", "Support Request Contributor"}, nil},
-		{"c0500001-0000-4000-8000-000000000001", "Contoso Shared Services", true, nil, nil},
+		{"fab00001-0000-4000-8000-000000000001", "Fabrikam Production", true, []string{"Contributor"}, nil, true},
+		{"fab00002-0000-4000-8000-000000000001", "Fabrikam Development", true, []string{"Support Request Contributor"}, nil, false},
+		{"fab00003-0000-4000-8000-000000000001", "Fabrikam Analytics", true, []string{"Reader"}, nil, true},
+		{"0a700001-0000-4000-8000-000000000001", "Northwind Core", true, []string{"Contributor"}, nil, true},
+		{"0a700002-0000-4000-8000-000000000001", "Northwind Sandbox", true, []string{"Reader"}, []string{"Contributor"}, true},
+		{"0a700003-0000-4000-8000-000000000001", "Northwind Legacy", false, nil, nil, false},
+		{"7a100001-0000-4000-8000-000000000001", "Tailspin Web", true, []string{"Contributor", "Managed Services Registration assignment Delete Role"}, nil, true},
+		{"7a100002-0000-4000-8000-000000000001", "Tailspin Data", true, []string{"Monitoring Reader", "Support Request Contributor"}, nil, true},
+		{"c0500001-0000-4000-8000-000000000001", "Contoso Shared Services", true, nil, nil, true},
 	}
 	if len(tests) != len(est.Subscriptions) {
 		t.Fatalf("demo has %d subscriptions, table %d", len(est.Subscriptions), len(tests))
@@ -70,6 +72,21 @@ func TestDemoEstate(t *testing.T) {
 			if !tt.reachable {
 				if a.status != http.StatusUnauthorized {
 					t.Errorf("status = %d, want 401", a.status)
+				}
+				return
+			}
+			// One effective-permission entry per permanent role, readable with any access.
+			pa := call(t, e, http.MethodGet, "/subscriptions/"+tt.sub+"/providers/Microsoft.Authorization/permissions?api-version=2022-04-01", tok)
+			if pa.status != http.StatusOK {
+				t.Fatalf("permissions: status = %d %s", pa.status, pa.body)
+			}
+			if n := len(pa.json(t)["value"].([]any)); tt.permanent != nil && n != len(tt.permanent) {
+				t.Errorf("permissions: %d entries, want %d (one per permanent role)", n, len(tt.permanent))
+			}
+			if !tt.readsDelegation {
+				// Support Request Contributor alone may not read the delegation, as in ARM.
+				if a.status != http.StatusForbidden || a.code(t) != "AuthorizationFailed" {
+					t.Errorf("status = %d %s, want 403 AuthorizationFailed", a.status, a.body)
 				}
 				return
 			}

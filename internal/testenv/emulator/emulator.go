@@ -12,7 +12,10 @@
 //   - GET /subscriptions, GET /subscriptions/{id}
 //   - GET /subscriptions/{id}/providers/Microsoft.ManagedServices/registrationAssignments[/{id}]
 //     ($expandRegistrationDefinition=true adds the definition)
-//   - GET [/subscriptions/{id}]/providers/Microsoft.Authorization/roleDefinitions/{guid}
+//   - GET [/subscriptions/{id}]/providers/Microsoft.Authorization/roleDefinitions[/{guid}]
+//     ($filter=type eq '…' or roleName eq '…' on the list)
+//   - GET /subscriptions/{id}[/resourceGroups/{rg}]/providers/Microsoft.Authorization/permissions
+//   - GET /subscriptions/{id}/resourcegroups
 //   - GET /providers/Microsoft.ManagementPartner/partners and
 //     GET, PUT, PATCH, DELETE /providers/Microsoft.ManagementPartner/partners/{partnerId}
 //
@@ -29,6 +32,21 @@
 // reach answers 401 InvalidAuthenticationTokenTenant when it lives in another tenant
 // and 403 AuthorizationFailed when it lives in the caller's tenant; an unknown one
 // 404 SubscriptionNotFound.
+//
+// Every read of a subscription's contents is authorized as ARM does it, with the
+// caller's effective actions there: the actions minus notActions of the roles of
+// the permanent authorizations that name it in the delegations its tenant
+// manages (Owner for direct access), wildcards matched case-insensitively.
+// Built-in roles carry their real permissions (see roles.go); just-in-time
+// authorizations grant nothing. A refused read answers 403 AuthorizationFailed
+// with ARM's message. The actions: registration assignments
+// Microsoft.ManagedServices/registrationAssignments/read, role definitions at
+// subscription scope Microsoft.Authorization/roleDefinitions/read (at the tenant
+// root any caller reads them), resource groups
+// Microsoft.Resources/subscriptions/resourceGroups/read. The subscription itself
+// and the effective permissions answer any caller that reaches the subscription.
+// [Emulator.RefuseSubscriptionPermissions] refuses the subscription-scope
+// permissions call.
 //
 // Faults ([Emulator.InjectFault]) and an optional per-principal token-bucket
 // throttle ([Throttle]) simulate trouble. Everything is safe for concurrent use.
@@ -181,6 +199,8 @@ type Emulator struct {
 	requests []Request
 	faults   []*faultEntry
 	buckets  map[string]*bucket
+	// refuseSubscriptionPermissions: see RefuseSubscriptionPermissions.
+	refuseSubscriptionPermissions bool
 }
 
 // New starts an emulator serving estate (which is copied and validated).

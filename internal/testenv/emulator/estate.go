@@ -68,8 +68,10 @@ type Subscription struct {
 	State       string       `json:"state,omitempty"`
 	Delegations []Delegation `json:"delegations,omitempty"`
 	// DirectAccess lists object IDs with plain RBAC on the subscription, in the
-	// subscription's own tenant (no roles are modelled for them).
+	// subscription's own tenant; they hold Owner there.
 	DirectAccess []string `json:"directAccess,omitempty"`
+	// ResourceGroups are the names of the subscription's resource groups.
+	ResourceGroups []string `json:"resourceGroups,omitempty"`
 }
 
 // Delegation is an Azure Lighthouse registration assignment on a subscription with
@@ -284,6 +286,11 @@ func normSubscription(s Subscription) (Subscription, error) {
 		return Subscription{}, err
 	}
 	s.DirectAccess = normIDs(s.DirectAccess)
+	for i, g := range s.ResourceGroups {
+		if g == "" || strings.ContainsAny(g, "/?#") || slices.ContainsFunc(s.ResourceGroups[:i], func(h string) bool { return strings.EqualFold(g, h) }) {
+			return Subscription{}, fmt.Errorf("subscription %s: resource group %q is empty, malformed or repeated", s.ID, g)
+		}
+	}
 	return s, nil
 }
 
@@ -418,6 +425,7 @@ func cloneRole(r RoleDefinition) RoleDefinition {
 
 func cloneSubscription(s Subscription) Subscription {
 	s.DirectAccess = slices.Clone(s.DirectAccess)
+	s.ResourceGroups = slices.Clone(s.ResourceGroups)
 	if s.Delegations != nil {
 		ds := make([]Delegation, len(s.Delegations))
 		for i, d := range s.Delegations {

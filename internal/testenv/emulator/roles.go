@@ -28,9 +28,17 @@ const (
 	RoleStorageBlobDataReader                       = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 )
 
-// builtinRoles is a table of real built-in roles. Permission lists are the real
-// ones for the short roles and abbreviated for the long ones; what matters to
-// pal-keeper is the name, the role type and whether dataActions are present.
+// builtinRoles is a table of real built-in roles with their real permissions, as
+// Microsoft documents them (actions, notActions, dataActions, notDataActions):
+// https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+// (per category, e.g. .../built-in-roles/management-and-governance#support-request-contributor
+// and #managed-services-registration-assignment-delete-role; source
+// MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/*.md,
+// ms.date 04/25/2024). The emulator authorizes every read with them, so the
+// lists that decide a read pal-keeper makes (Owner, Contributor, Reader, Support
+// Request Contributor, the Delete Role, and the */read of the reader roles) are
+// verbatim; a few long lists of roles pal-keeper never relies on are cut to
+// their first entries.
 var builtinRoles = map[string]RoleDefinition{}
 
 func init() {

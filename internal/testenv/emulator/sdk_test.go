@@ -44,6 +44,10 @@ func TestSDKClients(t *testing.T) {
 	w := newWorld()
 	est := w.estate()
 	est.PageSize = 2
+	// "me" holds only a just-in-time Contributor on jit, which grants nothing; the
+	// Delete Role lets it read the delegation (ARM checks registrationAssignments/read).
+	est.Subscriptions[2].Delegations[0].Authorizations = append(est.Subscriptions[2].Delegations[0].Authorizations,
+		Authorization{PrincipalID: w.me.ObjectID, RoleDefinitionID: RoleManagedServicesRegistrationAssignmentDelete})
 	e := start(t, est, nil)
 	t.Setenv("IDENTITY_ENDPOINT", e.IdentityEndpoint())
 	t.Setenv("IDENTITY_HEADER", e.IdentityHeader())
