@@ -104,6 +104,25 @@ func (t *Table) ensureTable(ctx context.Context) error {
 	return nil
 }
 
+// fail translates err of op; when the table is gone (deleted after it was
+// created) the next call creates it again.
+func (t *Table) fail(op string, err error) error {
+	var re *azcore.ResponseError
+	if hasCode(err, aztables.TableNotFound) || errors.As(err, &re) && re.StatusCode == 202 && batchStatus(re) == 404 {
+		t.mu.Lock()
+		t.created = false
+		t.mu.Unlock()
+	}
+	return translate(op, err)
+}
+
+// isEntityNotFound reports whether err is a 404 for a missing row (not for a
+// missing table).
+func isEntityNotFound(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == 404 && !hasCode(err, aztables.TableNotFound)
+}
+
 // hasCode reports whether err is a Table Storage answer with the given code.
 func hasCode(err error, code aztables.TableErrorCode) bool {
 	var re *azcore.ResponseError
@@ -156,8 +175,7 @@ func contention(op string, attempts int) error {
 func (t *Table) getVerdict(ctx context.Context, tenant, sub string) (*Verdict, azcore.ETag, error) {
 	resp, err := t.client.GetEntity(ctx, tenantPrefix+tenant, verdictPrefix+sub, nil)
 	if err != nil {
-		var re *azcore.ResponseError
-		if errors.As(err, &re) && re.StatusCode == 404 {
+		if isEntityNotFound(err) {
 			return nil, "", nil
 		}
 		return nil, "", err
@@ -194,7 +212,7 @@ func (t *Table) Save(ctx context.Context, v Verdict) (*Change, error) {
 		}
 		stored, etag, err := t.getVerdict(ctx, v.TenantID, v.SubscriptionID)
 		if err != nil {
-			return nil, translate(op, err)
+			return nil, t.fail(op, err)
 		}
 		out, ch, apply := decide(stored, v)
 		if !apply {
@@ -224,7 +242,7 @@ func (t *Table) Save(ctx context.Context, v Verdict) (*Change, error) {
 		case isConflict(err):
 			continue
 		default:
-			return nil, translate(op, err)
+			return nil, t.fail(op, err)
 		}
 	}
 	return nil, contention(op, t.maxAttempts)
@@ -364,15 +382,17 @@ func (t *Table) StartRun(ctx context.Context, r Run) error {
 	if isConflict(err) {
 		return runExists(r.ID)
 	}
-	return translate("start run "+r.ID, err)
+	if err != nil {
+		return t.fail("start run "+r.ID, err)
+	}
+	return nil
 }
 
 // getRun reads a run and its ETag; nil when there is none.
 func (t *Table) getRun(ctx context.Context, id string) (*Run, azcore.ETag, error) {
 	resp, err := t.client.GetEntity(ctx, runPartition, runPrefix+id, nil)
 	if err != nil {
-		var re *azcore.ResponseError
-		if errors.As(err, &re) && re.StatusCode == 404 {
+		if isEntityNotFound(err) {
 			return nil, "", nil
 		}
 		return nil, "", err
@@ -427,7 +447,7 @@ func (t *Table) UpdateRun(ctx context.Context, id string, fn func(*Run)) (*Run, 
 		case isConflict(err):
 			continue
 		default:
-			return nil, translate(op, err)
+			return nil, t.fail(op, err)
 		}
 	}
 	return nil, contention(op, t.maxAttempts)

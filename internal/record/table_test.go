@@ -201,3 +201,42 @@ type armAudience struct{ cred azcore.TokenCredential }
 func (a armAudience) GetToken(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	return a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}})
 }
+
+// TestTableDeletedTable deletes the record's table behind the store's back:
+// the write fails as transient trouble, and the next one creates the table
+// again instead of failing forever.
+func TestTableDeletedTable(t *testing.T) {
+	srv := azurite.Start(t)
+	me := emulator.Identity{ClientID: newGUID(t), TenantID: newGUID(t), ObjectID: newGUID(t)}
+	emu, err := emulator.New(emulator.Estate{Identities: []emulator.Identity{me}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emu.Close)
+	opts := &aztables.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.HTTPClient(), Retry: policy.RetryOptions{MaxRetries: -1}}}
+	cred := emu.Credential(me.ClientID)
+	s, err := record.NewTable(srv.URL, cred, &record.TableOptions{Client: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v := record.Verdict{TenantID: me.TenantID, SubscriptionID: newGUID(t), Status: pal.StatusAttributed, CheckedAt: time.Now()}
+	if _, err := s.Save(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := aztables.NewServiceClient(srv.URL, cred, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DeleteTable(ctx, record.DefaultTable, nil); err != nil {
+		t.Fatal(err)
+	}
+	v.SubscriptionID = newGUID(t)
+	if _, err := s.Save(ctx, v); !pal.IsTransient(err) {
+		t.Fatalf("Save into a deleted table: got %v, want Transient", err)
+	}
+	ch, err := s.Save(ctx, v)
+	if err != nil || ch == nil {
+		t.Fatalf("Save after the failure: got %+v, %v, want the first change", ch, err)
+	}
+}
