@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
@@ -154,6 +155,14 @@ func TestOpen(t *testing.T) {
 	}
 	if _, err := record.Open(ctx, "http://a.table.core.windows.net", staticCred{}, nil); err == nil {
 		t.Errorf("Open(http url): got nil error")
+	}
+	// Sovereign clouds: azure.CloudConfig copies the SDK's cloud, which
+	// aztables fills with its audience.
+	for _, cl := range []cloud.Configuration{cloud.AzureChina, cloud.AzureGovernment} {
+		opts := &record.TableOptions{Client: &aztables.ClientOptions{ClientOptions: azcore.ClientOptions{Cloud: cl}}}
+		if _, err := record.Open(ctx, "https://a.table.core.chinacloudapi.cn", staticCred{}, opts); err != nil {
+			t.Errorf("Open in %s: %v", cl.ActiveDirectoryAuthorityHost, err)
+		}
 	}
 	if _, err := record.NewTable("https://a.table.core.windows.net", staticCred{}, &record.TableOptions{Table: "bad-name"}); err == nil {
 		t.Errorf("NewTable with table bad-name: got nil error")
