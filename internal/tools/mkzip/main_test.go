@@ -26,6 +26,8 @@ var wantPackage = map[string]fs.FileMode{
 	"onboarding/function.json": 0o644,
 	"links/function.json":      0o644,
 	"sweep/function.json":      0o644,
+	"report/function.json":     0o644,
+	"dashboard/function.json":  0o644,
 }
 
 // TestPackage runs the tool exactly as `make package` does, into a temporary
