@@ -105,4 +105,3 @@ func TestRateLimiterAvoids429WithTheEmulator(t *testing.T) {
 	}
 	t.Logf("429s: %d unpaced, %d paced (took %v)", unpaced, paced, took)
 }
-

@@ -83,7 +83,7 @@ func (e *Engine) ensureLink(ctx context.Context, log *zerolog.Logger, target str
 		return e.relink(ctx, log, existing, target)
 	default:
 		return linkState{
-			result: LinkResult{Action: LinkForeign, PartnerID: existing, PreviousPartnerID: existing},
+			result:  LinkResult{Action: LinkForeign, PartnerID: existing, PreviousPartnerID: existing},
 			problem: foreignLinkProblem(existing),
 		}, nil
 	}

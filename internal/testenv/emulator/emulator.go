@@ -178,7 +178,7 @@ type Emulator struct {
 	stats stats
 
 	mu       sync.Mutex
-	estate   Estate // Links is kept in links instead
+	estate   Estate         // Links is kept in links instead
 	subIdx   map[string]int // subscription ID → index in estate.Subscriptions; nil: rebuild
 	links    map[principal]*Link
 	requests []Request
