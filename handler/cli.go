@@ -113,7 +113,13 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		return 1
 	}
 	log := cliLogger(stderr)
+	ctx, cancel := context.WithTimeout(ctx, s.SweepTimeout)
+	defer cancel()
 	res, err := engine.Sweep(ctx, &log, &pal.SweepOptions{ReadOnly: !*repair})
+	if inc := pal.IncompleteSweepOf(err); inc != nil {
+		// What was judged within PAL_SWEEP_TIMEOUT is still worth reading.
+		finish(stdout, stderr, "pal-keeper sweep (incomplete; subscriptions not attributed)", inc.Result, *asJSON)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %s\n", describe(err))
 		return 1

@@ -32,6 +32,8 @@ type settings struct {
 	InvocationTimeout time.Duration
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller needs.
 	HTTPRole string
+	// scaleSettings: PAL_ARM_CONCURRENCY and PAL_SWEEP_TIMEOUT (settings_scale.go).
+	scaleSettings
 }
 
 // Setting names.
@@ -125,6 +127,9 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		return s, err
 	}
 	if s.InvocationTimeout, err = durationSetting(getenv, envInvocationTimeout, s.InvocationTimeout, time.Second, 2*time.Hour); err != nil {
+		return s, err
+	}
+	if err = s.scaleSettings.read(getenv, 0); err != nil { // 0: host.json's functionTimeout as shipped
 		return s, err
 	}
 	return s, s.validate()

@@ -15,9 +15,15 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
-		ctx, cancel := context.WithTimeout(ctx, opts.InvocationTimeout)
+		ctx, cancel := context.WithTimeout(ctx, opts.SweepTimeout)
 		defer cancel()
 		res, err := engine.Sweep(ctx, &log, nil)
+		if inc := pal.IncompleteSweepOf(err); inc != nil {
+			// The verdicts judged within PAL_SWEEP_TIMEOUT were emitted; say what was left.
+			logResult(&log, inc.Result)
+			log.Warn().Interface("summary", inc.Result.Summary).Int("unjudged", inc.Unjudged).
+				Bool("listing_complete", inc.ListingComplete).Msg("sweep budget spent")
+		}
 		if err == nil {
 			logResult(&log, res)
 			err = resultError(res)
