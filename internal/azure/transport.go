@@ -19,7 +19,11 @@ const DefaultConcurrency = 64
 // later, the same timeouts), except that it keeps at least maxConns idle
 // connections per host. azcore's default keeps 10: a sweep running 64 requests
 // at once over HTTP/1.1 would otherwise close 54 connections after every
-// round and open them again, a TLS handshake each.
+// round and open them again, a TLS handshake each. It also holds at most that
+// many connections per host: a request finding them all busy waits for one
+// instead of dialing (Go's transport would otherwise dial while a finished
+// request's connection is on its way back to the pool), so the process opens
+// no more than maxConns connections to ARM; with HTTP/2 they multiplex.
 func NewHTTPClient(maxConns int) *http.Client {
 	perHost := max(maxConns, 10)
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
@@ -29,6 +33,7 @@ func NewHTTPClient(maxConns int) *http.Client {
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          max(100, perHost),
 		MaxIdleConnsPerHost:   perHost,
+		MaxConnsPerHost:       perHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
