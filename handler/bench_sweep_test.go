@@ -30,7 +30,7 @@ const (
 	benchTenants    = 1000
 	benchPerTenant  = 10
 	benchLatency    = 40 * time.Millisecond
-	benchConcurency = 64
+	benchConcurrency = 64
 )
 
 // benchEmulator starts the 10k estate with the latency on every ARM request.
@@ -71,7 +71,7 @@ func BenchmarkSweep10k(b *testing.B) {
 		cmd := exec.Command(handlerBinary, "sweep", "--json")
 		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 			"PAL_PARTNER_ID=" + emulator.BigPartnerID, "AZURE_CLIENT_ID=" + emulator.BigClientID,
-			fmt.Sprintf("PAL_ARM_CONCURRENCY=%d", benchConcurency)}, emu.Environ()...)
+			fmt.Sprintf("PAL_ARM_CONCURRENCY=%d", benchConcurrency)}, emu.Environ()...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		start := time.Now()
@@ -117,12 +117,12 @@ func BenchmarkOnboardWholeTenant10k(b *testing.B) {
 	for range b.N {
 		// A fresh engine: its listing cache starts empty, as after a restart.
 		clients, err := azure.NewClients(emu.Credential(emulator.BigClientID), cfg,
-			&azure.ClientsOptions{Transport: emu.HTTPClient(), Concurrency: benchConcurency, Retry: policy.RetryOptions{MaxRetries: -1}})
+			&azure.ClientsOptions{Transport: emu.HTTPClient(), Concurrency: benchConcurrency, Retry: policy.RetryOptions{MaxRetries: -1}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		engine, err := pal.NewEngine(emulator.BigPartnerID, pal.Azure{Links: clients.Partner, Subscriptions: clients.Subscriptions,
-			Delegations: clients.Delegations, Roles: clients.Roles, Principal: clients.Principal}, &pal.EngineOptions{Concurrency: benchConcurency})
+			Delegations: clients.Delegations, Roles: clients.Roles, Principal: clients.Principal}, &pal.EngineOptions{Concurrency: benchConcurrency})
 		if err != nil {
 			b.Fatal(err)
 		}
