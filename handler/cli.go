@@ -110,8 +110,15 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
+	ctx, cancel := context.WithTimeout(ctx, s.SweepTimeout)
+	defer cancel()
 	res, err := engine.Sweep(ctx, &log, &pal.SweepOptions{ReadOnly: !*repair})
-	return finish(ctx, stdout, stderr, "handler sweep", "pal-keeper sweep (subscriptions not attributed)", res, err, *asJSON)
+	title := "pal-keeper sweep (subscriptions not attributed)"
+	if inc := pal.IncompleteSweepOf(err); inc != nil && res == nil {
+		// What was judged within PAL_SWEEP_TIMEOUT is still worth reading.
+		res, title = inc.Result, "pal-keeper sweep (incomplete; subscriptions not attributed)"
+	}
+	return finish(ctx, stdout, stderr, "handler sweep", title, res, err, *asJSON)
 }
 
 // finish prints the result, when there is one, and returns the exit code

@@ -37,6 +37,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		MaxAttempts:       s.MaxAttempts,
 		DelegationWait:    s.DelegationWait,
 		InvocationTimeout: s.InvocationTimeout,
+		SweepTimeout:      s.SweepTimeout,
 		HTTPRole:          s.HTTPRole,
 	}
 	if s.ServiceBusNamespace != "" {
@@ -92,7 +93,7 @@ func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
 	}
-	clients, err := azure.NewClients(cred, cfg, nil)
+	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Concurrency: s.ARMConcurrency})
 	if err != nil {
 		return nil, nil, fmt.Errorf("azure clients: %w", err)
 	}
@@ -105,6 +106,6 @@ func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 		Permissions:    clients.Permissions,
 		ResourceGroups: clients.ResourceGroups,
 		BuiltInRoles:   clients.Permissions,
-	}, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign})
+	}, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency})
 	return engine, cred, err
 }

@@ -46,6 +46,8 @@ type settings struct {
 	// (WEBSITE_AUTH_ENABLED): only then is X-MS-CLIENT-PRINCIPAL set by the
 	// platform rather than by the caller.
 	AuthEnabled bool
+	// scaleSettings: PAL_ARM_CONCURRENCY and PAL_SWEEP_TIMEOUT (settings_scale.go).
+	scaleSettings
 }
 
 // Setting names.
@@ -184,6 +186,9 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 	if limit > 0 && s.InvocationTimeout > limit {
 		return s, fmt.Errorf("%s: %v does not stay below host.json functionTimeout %v: at most %v (nine tenths of it, so the answer reaches the host before the host gives up)",
 			envInvocationTimeout, s.InvocationTimeout, s.FunctionTimeout, limit)
+	}
+	if err = s.scaleSettings.read(getenv, s.FunctionTimeout); err != nil {
+		return s, err
 	}
 	return s, s.validate()
 }

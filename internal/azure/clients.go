@@ -26,7 +26,7 @@ type Clients struct {
 // ClientsOptions adjusts [NewClients]. The zero value, and nil, give azcore's
 // defaults.
 type ClientsOptions struct {
-	// Transport sends the HTTP requests; nil means azcore's default client.
+	// Transport sends the HTTP requests; nil means a client of [NewHTTPClient].
 	// Tests pass an httptest server's Client.
 	Transport policy.Transporter
 	// Retry configures azcore's retry policy. The zero value means up to 3
@@ -34,6 +34,14 @@ type ClientsOptions struct {
 	// 800 ms, honouring Retry-After up to MaxRetryDelay (60 s); a longer
 	// Retry-After is returned at once as CodeTransient with that RetryAfter.
 	Retry policy.RetryOptions
+	// Concurrency is the most ARM requests the caller runs at once (zero:
+	// [DefaultConcurrency]). Without Transport, the clients share one HTTP
+	// client keeping that many idle connections per host (see [NewHTTPClient]);
+	// the rate-limit pacing's default threshold scales with it.
+	Concurrency int
+	// RateLimit tunes the pacing on ARM's rate-limit headers (see
+	// [RateLimitOptions]); nil means the defaults.
+	RateLimit *RateLimitOptions
 }
 
 // NewClients builds every adapter on cred and cfg (see [CloudConfig]). Resource
@@ -46,11 +54,28 @@ func NewClients(cred azcore.TokenCredential, cfg cloud.Configuration, options *C
 	if options == nil {
 		options = &ClientsOptions{}
 	}
+	concurrency := options.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	transport := options.Transport
+	if transport == nil {
+		transport = NewHTTPClient(concurrency)
+	}
+	var perCall []policy.Policy
+	if rl := options.RateLimit; rl == nil || !rl.Disabled {
+		o := RateLimitOptions{}
+		if rl != nil {
+			o = *rl
+		}
+		perCall = append(perCall, newRateLimiter(o, concurrency))
+	}
 	armOpts := &arm.ClientOptions{
 		ClientOptions: policy.ClientOptions{
-			Cloud:     cfg,
-			Transport: options.Transport,
-			Retry:     options.Retry,
+			Cloud:           cfg,
+			Transport:       transport,
+			Retry:           options.Retry,
+			PerCallPolicies: perCall,
 		},
 		DisableRPRegistration: true,
 	}

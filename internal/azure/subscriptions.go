@@ -36,25 +36,44 @@ func NewSubscriptionClient(cred azcore.TokenCredential, options *arm.ClientOptio
 // ListSubscriptions returns every subscription the identity can reach, following
 // every nextLink: GET /subscriptions.
 func (c *SubscriptionClient) ListSubscriptions(ctx context.Context) ([]pal.Subscription, error) {
-	const op = "LIST subscriptions"
 	var subs []pal.Subscription
+	err := c.ListSubscriptionPages(ctx, func(page []pal.Subscription) error {
+		subs = append(subs, page...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return subs, nil
+}
+
+// ListSubscriptionPages lists the subscriptions the identity can reach page by
+// page (GET /subscriptions, then each nextLink) and calls fn with each page as
+// it arrives, so the caller can work while the next page is read. An error of
+// fn stops the listing and is returned.
+func (c *SubscriptionClient) ListSubscriptionPages(ctx context.Context, fn func(page []pal.Subscription) error) error {
+	const op = "LIST subscriptions"
 	seen := make(map[string]bool)
 	pager := c.client.NewListPager(nil)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, translate(op, err)
+			return translate(op, err)
 		}
+		subs := make([]pal.Subscription, 0, len(page.Value))
 		for _, s := range page.Value {
 			if sub, ok := toSubscription(s); ok {
 				subs = append(subs, sub)
 			}
 		}
 		if err := checkNextLink(op, seen, page.NextLink); err != nil {
-			return nil, err
+			return err
+		}
+		if err := fn(subs); err != nil {
+			return err
 		}
 	}
-	return subs, nil
+	return nil
 }
 
 // GetSubscription returns one subscription: GET /subscriptions/{id}. id must be

@@ -39,8 +39,11 @@ type Options struct {
 	// unreachable subscriptions count as a delegation still on its way; zero
 	// means not at all.
 	DelegationWait time.Duration
-	// InvocationTimeout bounds each invocation's work (default 2m).
+	// InvocationTimeout bounds each invocation's work (default 2m), except the sweep's.
 	InvocationTimeout time.Duration
+	// SweepTimeout bounds the in-process sweep (default 9m30s, 30 s under
+	// host.json's functionTimeout of 10 min).
+	SweepTimeout time.Duration
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller
 	// must hold (X-MS-CLIENT-PRINCIPAL).
 	HTTPRole string
@@ -67,6 +70,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.InvocationTimeout <= 0 {
 		out.InvocationTimeout = 2 * time.Minute
+	}
+	if out.SweepTimeout <= 0 {
+		out.SweepTimeout = 9*time.Minute + 30*time.Second
 	}
 	if out.Now == nil {
 		out.Now = time.Now

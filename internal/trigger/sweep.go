@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // Sweep handles the timer trigger: repair the link, judge every reachable
@@ -14,9 +15,18 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
-		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
+		// The sweep has its own budget (PAL_SWEEP_TIMEOUT), not PAL_INVOCATION_TIMEOUT.
+		workCtx, cancel := workContext(ctx, opts.SweepTimeout)
 		defer cancel()
 		res, err := engine.Sweep(workCtx, &log, nil)
+		if inc := pal.IncompleteSweepOf(err); inc != nil {
+			// The verdicts judged within the budget were emitted; say what was left.
+			if res == nil {
+				res = inc.Result
+			}
+			log.Warn().Int("unjudged", inc.Unjudged).Bool("listing_complete", inc.ListingComplete).
+				Msg("sweep budget spent")
+		}
 		out := Decide(workCtx, res, err)
 		logResult(&log, res, out)
 		if out.Kind != KindDone {

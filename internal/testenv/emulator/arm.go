@@ -128,6 +128,7 @@ func (e *Emulator) authenticate(r *http.Request) (claims, *armError) {
 // serveARM is the Resource Manager server's handler.
 func (e *Emulator) serveARM(rw http.ResponseWriter, r *http.Request) {
 	rec := Request{Target: TargetARM, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
+	defer e.stats.begin()()
 	w := &statusWriter{ResponseWriter: rw}
 	recorded := false
 	defer func() {
@@ -362,19 +363,27 @@ func page[T any](r *http.Request, items []T, size int) (listJSON[T], *armError) 
 
 func (e *Emulator) listSubscriptions(w http.ResponseWriter, r *http.Request, p principal, _ []string) *armError {
 	e.mu.Lock()
-	var subs []subscriptionJSON
-	for i := range e.estate.Subscriptions {
-		if s := &e.estate.Subscriptions[i]; s.reaches(p.tid, p.oid) {
-			subs = append(subs, renderSubscription(*s))
+	all := e.estate.Subscriptions
+	var reach []int
+	for i := range all {
+		if all[i].reaches(p.tid, p.oid) {
+			reach = append(reach, i)
 		}
 	}
-	size := e.estate.PageSize
-	e.mu.Unlock()
-	slices.SortFunc(subs, func(a, b subscriptionJSON) int { return strings.Compare(a.SubscriptionID, b.SubscriptionID) })
-	out, aerr := page(r, subs, size)
+	byID := func(a, b int) int { return strings.Compare(all[a].ID, all[b].ID) }
+	if !slices.IsSortedFunc(reach, byID) {
+		slices.SortFunc(reach, byID)
+	}
+	idx, aerr := page(r, reach, e.estate.PageSize)
 	if aerr != nil {
+		e.mu.Unlock()
 		return aerr
 	}
+	out := listJSON[subscriptionJSON]{Value: make([]subscriptionJSON, 0, len(idx.Value)), NextLink: idx.NextLink}
+	for _, i := range idx.Value {
+		out.Value = append(out.Value, renderSubscription(all[i]))
+	}
+	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

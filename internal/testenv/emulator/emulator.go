@@ -193,8 +193,11 @@ type Emulator struct {
 	closeOnce      sync.Once
 	armRoutes      []armRoute
 
+	stats stats
+
 	mu       sync.Mutex
-	estate   Estate // Links is kept in links instead
+	estate   Estate         // Links is kept in links instead
+	subIdx   map[string]int // subscription ID → index in estate.Subscriptions; nil: rebuild
 	links    map[principal]*Link
 	requests []Request
 	faults   []*faultEntry
@@ -278,6 +281,7 @@ func New(estate Estate, opts *Options) (*Emulator, error) {
 	e.arm = httptest.NewUnstartedServer(http.HandlerFunc(e.serveARM))
 	e.arm.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	e.arm.Config.ErrorLog = errLog
+	e.arm.Config.ConnState = e.stats.connState
 	e.arm.StartTLS()
 	e.ids = httptest.NewUnstartedServer(http.HandlerFunc(e.serveIdentity))
 	e.ids.Config.ErrorLog = errLog
@@ -458,6 +462,9 @@ func (e *Emulator) AddSubscription(s Subscription) error {
 		e.estate.Subscriptions[i] = s
 	} else {
 		e.estate.Subscriptions = append(e.estate.Subscriptions, s)
+		if e.subIdx != nil {
+			e.subIdx[s.ID] = len(e.estate.Subscriptions) - 1
+		}
 	}
 	return nil
 }
@@ -471,6 +478,7 @@ func (e *Emulator) RemoveSubscription(id string) bool {
 		return false
 	}
 	e.estate.Subscriptions = slices.Delete(e.estate.Subscriptions, i, i+1)
+	e.subIdx = nil
 	return true
 }
 
@@ -507,7 +515,16 @@ func (e *Emulator) SetDirectAccess(subID string, objectIDs ...string) error {
 
 // subIndex returns the index of subscription id or -1; e.mu must be held.
 func (e *Emulator) subIndex(id string) int {
-	return slices.IndexFunc(e.estate.Subscriptions, func(s Subscription) bool { return s.ID == id })
+	if e.subIdx == nil {
+		e.subIdx = make(map[string]int, len(e.estate.Subscriptions))
+		for i, s := range e.estate.Subscriptions {
+			e.subIdx[s.ID] = i
+		}
+	}
+	if i, ok := e.subIdx[id]; ok {
+		return i
+	}
+	return -1
 }
 
 // Requests returns the requests received so far (both servers), oldest first.
