@@ -72,6 +72,7 @@ type Engine struct {
 	concurrency   int
 	az            Azure
 	roles         *roleCache
+	listing       *listingCache
 	// linkLock serialises link writes within the process. It is a one-slot
 	// channel on purpose: that is the simplest lock whose waiting honours the
 	// context (sync.Mutex cannot be given up on, and errgroup or a weighted
@@ -112,6 +113,7 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 		concurrency:   n,
 		az:            az,
 		roles:         newRoleCache(az.Roles),
+		listing:       newListingCache(),
 		linkLock:      make(chan struct{}, 1),
 	}, nil
 }
@@ -179,53 +181,6 @@ func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req R
 	return res, nil
 }
 
-// SweepOptions holds the optional settings of [Engine.Sweep].
-type SweepOptions struct {
-	// ReadOnly reports without repairing the link.
-	ReadOnly bool
-}
-
-// Sweep repairs the link and judges every subscription the identity can reach
-// outside its own tenant. Results lists the subscriptions that are not
-// attributed; Summary counts them all.
-func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepOptions) (*Result, error) {
-	if options == nil {
-		options = &SweepOptions{}
-	}
-	principal, err := e.az.Principal.Principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	all, err := e.az.Subscriptions.ListSubscriptions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	link, err := e.ensureLink(ctx, log, e.partnerID, false, !options.ReadOnly)
-	if err != nil {
-		return nil, err
-	}
-	var subs []subscriptionRef
-	for _, s := range all {
-		if strings.EqualFold(s.TenantID, principal.TenantID) {
-			continue // the managing tenant's own subscriptions need no PAL
-		}
-		s := s
-		subs = append(subs, subscriptionRef{id: s.ID, tenantID: s.TenantID, sub: &s})
-	}
-	results := e.evaluateAll(ctx, log, principal, link, subs)
-	res := &Result{PartnerID: e.partnerID, Principal: principal, Link: link.result, Results: []SubscriptionResult{}, Summary: newSummary()}
-	for _, r := range results {
-		res.Summary[r.Status]++
-		if r.Status != StatusAttributed {
-			res.Results = append(res.Results, r)
-		}
-	}
-	sortResults(res.Results)
-	log.Debug().Int("subscriptions", len(results)).Str("link_action", string(link.result.Action)).
-		Interface("summary", res.Summary).Msg("sweep finished")
-	return res, nil
-}
-
 // subscriptionRef is a subscription to judge: either already read (sub != nil)
 // or named by a request and still to be read.
 type subscriptionRef struct {
@@ -248,16 +203,13 @@ func (e *Engine) requestSubscriptions(ctx context.Context, req Request) ([]subsc
 		}
 		return refs, nil
 	}
-	all, err := e.az.Subscriptions.ListSubscriptions(ctx)
+	subs, err := e.listing.tenant(ctx, e.az.Subscriptions, req.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	var refs []subscriptionRef
-	for _, s := range all {
-		if strings.EqualFold(s.TenantID, req.TenantID) {
-			s := s
-			refs = append(refs, subscriptionRef{id: s.ID, tenantID: req.TenantID, sub: &s})
-		}
+	refs := make([]subscriptionRef, 0, len(subs))
+	for _, s := range subs {
+		refs = append(refs, subscriptionRef{id: s.ID, tenantID: req.TenantID, sub: &s})
 	}
 	return refs, nil
 }

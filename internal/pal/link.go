@@ -47,7 +47,7 @@ func (e *Engine) ensureLink(ctx context.Context, log *zerolog.Logger, target str
 		if !write {
 			return linkState{
 				result:  LinkResult{Action: LinkNone},
-				problem: "the identity has no partner link; an onboarding message or POST /api/links creates it",
+				problem: noLinkProblem,
 			}, nil
 		}
 		created, err := e.az.Links.CreateLink(ctx, target)
@@ -84,10 +84,18 @@ func (e *Engine) ensureLink(ctx context.Context, log *zerolog.Logger, target str
 	default:
 		return linkState{
 			result: LinkResult{Action: LinkForeign, PartnerID: existing, PreviousPartnerID: existing},
-			problem: fmt.Sprintf("the identity is linked to partner ID %s, outside the allowed set; "+
-				"it was left alone (PAL_RELINK_FOREIGN=true relinks it)", existing),
+			problem: foreignLinkProblem(existing),
 		}, nil
 	}
+}
+
+// noLinkProblem says why no subscription is attributed without a link.
+const noLinkProblem = "the identity has no partner link; an onboarding message or POST /api/links creates it"
+
+// foreignLinkProblem says why a link to partnerID, outside the allowed set, credits no one.
+func foreignLinkProblem(partnerID string) string {
+	return fmt.Sprintf("the identity is linked to partner ID %s, outside the allowed set; "+
+		"it was left alone (PAL_RELINK_FOREIGN=true relinks it)", partnerID)
 }
 
 // relink changes the link from existing to target with PATCH.
