@@ -28,3 +28,7 @@ deployer_principal_id = null
 tags = {
   workload = "pal-keeper"
 }
+
+# Who is mailed when a subscription stops crediting the partner ("attribution
+# lost"); [] creates no action group and no alert.
+alert_emails = ["pal-keeper-alerts@example.com"]

@@ -230,6 +230,12 @@ resource "azurerm_function_app_flex_consumption" "main" {
     PAL_DELEGATION_WAIT     = var.pal_delegation_wait
     PAL_INVOCATION_TIMEOUT  = var.pal_invocation_timeout
     PAL_HTTP_ROLE           = var.pal_http_role
+
+    # The compliance record (internal/record): tables in the host storage
+    # account, where the identity holds Storage Table Data Contributor
+    # (roles.tf). The handler would default to AzureWebJobsStorage__tableServiceUri;
+    # set explicitly so the record's home is visible here.
+    PAL_RECORD_TABLE_URL = azurerm_storage_account.host.primary_table_endpoint
   }
 
   tags = var.tags

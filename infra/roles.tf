@@ -15,15 +15,17 @@ resource "azurerm_role_assignment" "host_storage_blob" {
   description          = "pal-keeper: Functions host storage and the Flex deployment package"
 }
 
-# The host writes its diagnostic events to Table storage (AZFD0003 otherwise).
-# No Storage Queue role: queues in host storage are used only by blob triggers
+# The host writes its diagnostic events to Table storage (AZFD0003 otherwise),
+# and the handler keeps its compliance record there (PAL_RECORD_TABLE_URL: the
+# table "palrecord", created on first use): read, insert, update, create table;
+# no keys, no SAS, no management rights. No Storage Queue role: queues in host storage are used only by blob triggers
 # and Durable Functions, which pal-keeper does not have.
 resource "azurerm_role_assignment" "host_storage_table" {
   scope                = azurerm_storage_account.host.id
   role_definition_name = "Storage Table Data Contributor"
   principal_id         = azurerm_user_assigned_identity.func.principal_id
   principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: Functions host diagnostic events"
+  description          = "pal-keeper: Functions host diagnostic events and the compliance record"
 }
 
 # The onboarding trigger receives, completes and abandons messages on this one queue.

@@ -220,3 +220,21 @@ variable "deployer_principal_id" {
     error_message = "deployer_principal_id must be null or an object ID (GUID)."
   }
 }
+
+# --- alerts ----------------------------------------------------------------------
+
+variable "alert_emails" {
+  type        = list(string)
+  description = "E-mail addresses that receive the \"attribution lost\" alert (a subscription stopped crediting the partner). Empty: no action group and no alert."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$", e))])
+    error_message = "alert_emails must hold e-mail addresses such as ops@example.com."
+  }
+
+  validation {
+    condition     = length(distinct(var.alert_emails)) == length(var.alert_emails) && length(var.alert_emails) <= 100
+    error_message = "alert_emails must not repeat an address and may hold at most 100."
+  }
+}

@@ -18,6 +18,7 @@ var terraformFunctions = map[string]function.Function{
 	"can":         tryfunc.CanFunc,
 	"coalesce":    stdlib.CoalesceFunc,
 	"contains":    stdlib.ContainsFunc,
+	"distinct":    stdlib.DistinctFunc,
 	"endswith":    stringPredicate(strings.HasSuffix),
 	"floor":       stdlib.FloorFunc,
 	"join":        stdlib.JoinFunc,

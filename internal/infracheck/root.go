@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // Needs is what the rest of the repository requires of the root module's app
@@ -48,7 +50,7 @@ const (
 // namespace; the account, not the resource group).
 var identityRoles = map[string]string{
 	"Storage Blob Data Owner":         storageType,
-	"Storage Table Data Contributor":  storageType,
+	"Storage Table Data Contributor":  storageType, // host diagnostics and the compliance record
 	"Azure Service Bus Data Receiver": queueType,
 	"Azure Service Bus Data Sender":   queueType,
 	"Monitoring Metrics Publisher":    appiType,
@@ -168,6 +170,8 @@ func CheckRoot(dir string, needs Needs) []error {
 	c.serviceBus()
 	c.functionApp()
 	c.roles()
+	c.recordStorage()
+	c.driftAlert()
 	c.outputs()
 	checkVariableDeclarations(m, &c.p)
 	checkVariableCases(m, rootVariableCases, &c.p)
@@ -582,6 +586,7 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 		case s == "AZURE_CLIENT_ID":
 			wantRef(s, clientID, "the user-assigned identity's client ID")
 		case isQueue[s]:
+		case s == record.SettingTableURL: // recordStorage: the host account's table endpoint
 		case strings.HasPrefix(s, "PAL_"):
 			v := "var." + strings.ToLower(s)
 			wantRef(s, v, "every PAL_* setting is wired from its variable")

@@ -88,11 +88,14 @@ type Store interface {
 	// Save upserts v as the subscription's latest verdict. When its status
 	// differs from the stored one (or none was stored) it sets v.Since to
 	// v.CheckedAt, appends a change row and returns it; otherwise it keeps the
-	// stored Since and returns nil.
+	// stored Since and returns nil. A verdict checked before the stored one is
+	// not applied (nil, nil): the record keeps the latest judgement. Under
+	// concurrent Saves of one subscription, each change of status is appended
+	// exactly once.
 	Save(ctx context.Context, v Verdict) (*Change, error)
 	// Verdicts returns the verdicts that match f, sorted by tenant, then subscription.
 	Verdicts(ctx context.Context, f Filter) ([]Verdict, error)
-	// Changes returns the newest changes first, at most limit.
+	// Changes returns the newest changes first, at most limit (limit < 1: all).
 	Changes(ctx context.Context, limit int) ([]Change, error)
 	// StartRun stores a new run.
 	StartRun(ctx context.Context, r Run) error

@@ -1,0 +1,219 @@
+package record
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+)
+
+// Table layout (one table, see docs): every row's PartitionKey and RowKey.
+const (
+	// tenantPrefix + tenant ID is the partition of a tenant's verdicts and changes.
+	tenantPrefix = "t_"
+	// verdictPrefix + subscription ID is the row of a subscription's latest verdict.
+	verdictPrefix = "v_"
+	// changePrefix + inverted time + "_" + subscription ID + "_" + random is a
+	// change row: a tenant's changes read newest first.
+	changePrefix = "c_"
+	// runPartition holds the runs.
+	runPartition = "run"
+	// runPrefix + run ID is a run's row.
+	runPrefix = "r_"
+	// startPrefix + inverted start time + "_" + run ID is a run's index row:
+	// the first one is the last started run.
+	startPrefix = "s_"
+	// Kinds of rows (the Kind property).
+	kindVerdict = "verdict"
+	kindChange  = "change"
+	kindRun     = "run"
+	kindStart   = "runStart"
+)
+
+// edmDateTime is the OData type annotation of a DateTime property.
+const edmDateTime = "Edm.DateTime"
+
+// inverted returns t as 19 digits that sort newest first.
+func inverted(t time.Time) string {
+	return fmt.Sprintf("%019d", math.MaxInt64-t.UnixNano())
+}
+
+// formatTime writes t as Table Storage writes DateTime values.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }
+
+// parseTime reads a DateTime value; "" is the zero time.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return normTime(t), nil
+}
+
+// verdictEntity is a verdict row.
+type verdictEntity struct {
+	PartitionKey   string `json:"PartitionKey"`
+	RowKey         string `json:"RowKey"`
+	Kind           string `json:"Kind"`
+	TenantID       string `json:"TenantId"`
+	SubscriptionID string `json:"SubscriptionId"`
+	DisplayName    string `json:"DisplayName"`
+	Status         string `json:"Status"`
+	Roles          string `json:"Roles"` // ;-joined
+	Detail         string `json:"Detail"`
+	LinkPartnerID  string `json:"LinkPartnerId"`
+	LinkAction     string `json:"LinkAction"`
+	CheckedAt      string `json:"CheckedAt"`
+	CheckedAtType  string `json:"CheckedAt@odata.type,omitempty"`
+	CheckedBy      string `json:"CheckedBy"`
+	Since          string `json:"Since"`
+	SinceType      string `json:"Since@odata.type,omitempty"`
+}
+
+func verdictRow(v Verdict) verdictEntity {
+	return verdictEntity{
+		PartitionKey: tenantPrefix + v.TenantID, RowKey: verdictPrefix + v.SubscriptionID, Kind: kindVerdict,
+		TenantID: v.TenantID, SubscriptionID: v.SubscriptionID, DisplayName: v.DisplayName,
+		Status: string(v.Status), Roles: strings.Join(v.Roles, ";"), Detail: v.Detail,
+		LinkPartnerID: v.LinkPartnerID, LinkAction: string(v.LinkAction),
+		CheckedAt: formatTime(v.CheckedAt), CheckedAtType: edmDateTime, CheckedBy: v.CheckedBy,
+		Since: formatTime(v.Since), SinceType: edmDateTime,
+	}
+}
+
+func (e verdictEntity) verdict() (Verdict, error) {
+	v := Verdict{
+		TenantID: e.TenantID, SubscriptionID: e.SubscriptionID, DisplayName: e.DisplayName,
+		Status: pal.Status(e.Status), Detail: e.Detail, LinkPartnerID: e.LinkPartnerID,
+		LinkAction: pal.LinkAction(e.LinkAction), CheckedBy: e.CheckedBy,
+	}
+	if e.Roles != "" {
+		v.Roles = strings.Split(e.Roles, ";")
+	}
+	var err error
+	if v.CheckedAt, err = parseTime(e.CheckedAt); err != nil {
+		return v, fmt.Errorf("verdict %s/%s: CheckedAt: %w", e.PartitionKey, e.RowKey, err)
+	}
+	if v.Since, err = parseTime(e.Since); err != nil {
+		return v, fmt.Errorf("verdict %s/%s: Since: %w", e.PartitionKey, e.RowKey, err)
+	}
+	return v, nil
+}
+
+// changeEntity is a change row.
+type changeEntity struct {
+	PartitionKey   string `json:"PartitionKey"`
+	RowKey         string `json:"RowKey"`
+	Kind           string `json:"Kind"`
+	TenantID       string `json:"TenantId"`
+	SubscriptionID string `json:"SubscriptionId"`
+	From           string `json:"From"`
+	To             string `json:"To"`
+	At             string `json:"At"`
+	AtType         string `json:"At@odata.type,omitempty"`
+	Detail         string `json:"Detail"`
+}
+
+func changeRow(c Change) changeEntity {
+	return changeEntity{
+		PartitionKey: tenantPrefix + c.TenantID,
+		RowKey:       changePrefix + inverted(c.At) + "_" + c.SubscriptionID + "_" + randomSuffix(),
+		Kind:         kindChange, TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
+		From: string(c.From), To: string(c.To), At: formatTime(c.At), AtType: edmDateTime, Detail: c.Detail,
+	}
+}
+
+func (e changeEntity) change() (Change, error) {
+	at, err := parseTime(e.At)
+	if err != nil {
+		return Change{}, fmt.Errorf("change %s/%s: At: %w", e.PartitionKey, e.RowKey, err)
+	}
+	return Change{TenantID: e.TenantID, SubscriptionID: e.SubscriptionID, From: pal.Status(e.From), To: pal.Status(e.To), At: at, Detail: e.Detail}, nil
+}
+
+// runEntity is a run row.
+type runEntity struct {
+	PartitionKey   string `json:"PartitionKey"`
+	RowKey         string `json:"RowKey"`
+	Kind           string `json:"Kind"`
+	RunID          string `json:"RunId"`
+	StartedAt      string `json:"StartedAt"`
+	StartedAtType  string `json:"StartedAt@odata.type,omitempty"`
+	FinishedAt     string `json:"FinishedAt,omitempty"`
+	FinishedAtType string `json:"FinishedAt@odata.type,omitempty"`
+	Outcome        string `json:"Outcome"`
+	Summary        string `json:"Summary"` // JSON object status → count
+	ItemsSent      int32  `json:"ItemsSent"`
+	ItemsDone      int32  `json:"ItemsDone"`
+	ItemsFailed    int32  `json:"ItemsFailed"`
+	Detail         string `json:"Detail"`
+}
+
+func runRow(r Run) (runEntity, error) {
+	sum, err := json.Marshal(r.Summary)
+	if err != nil {
+		return runEntity{}, fmt.Errorf("run %s: summary: %w", r.ID, err)
+	}
+	if r.Summary == nil {
+		sum = []byte("{}")
+	}
+	for _, n := range []int{r.ItemsSent, r.ItemsDone, r.ItemsFailed} {
+		if n < 0 || n > math.MaxInt32 {
+			return runEntity{}, invalid("items", "must be between 0 and 2147483647")
+		}
+	}
+	e := runEntity{
+		PartitionKey: runPartition, RowKey: runPrefix + r.ID, Kind: kindRun, RunID: r.ID,
+		StartedAt: formatTime(r.StartedAt), StartedAtType: edmDateTime, Outcome: r.Outcome, Summary: string(sum),
+		ItemsSent: int32(r.ItemsSent), ItemsDone: int32(r.ItemsDone), ItemsFailed: int32(r.ItemsFailed), Detail: r.Detail,
+	}
+	if !r.FinishedAt.IsZero() {
+		e.FinishedAt, e.FinishedAtType = formatTime(r.FinishedAt), edmDateTime
+	}
+	return e, nil
+}
+
+func (e runEntity) run() (Run, error) {
+	r := Run{ID: e.RunID, Outcome: e.Outcome, ItemsSent: int(e.ItemsSent), ItemsDone: int(e.ItemsDone), ItemsFailed: int(e.ItemsFailed), Detail: e.Detail}
+	var err error
+	if r.StartedAt, err = parseTime(e.StartedAt); err != nil {
+		return r, fmt.Errorf("run %s: StartedAt: %w", e.RunID, err)
+	}
+	if r.FinishedAt, err = parseTime(e.FinishedAt); err != nil {
+		return r, fmt.Errorf("run %s: FinishedAt: %w", e.RunID, err)
+	}
+	if e.Summary != "" && e.Summary != "{}" {
+		if err := json.Unmarshal([]byte(e.Summary), &r.Summary); err != nil {
+			return r, fmt.Errorf("run %s: Summary: %w", e.RunID, err)
+		}
+	}
+	return r, nil
+}
+
+// startEntity is a run's index row, newest first in the run partition.
+type startEntity struct {
+	PartitionKey string `json:"PartitionKey"`
+	RowKey       string `json:"RowKey"`
+	Kind         string `json:"Kind"`
+	RunID        string `json:"RunId"`
+}
+
+func startRow(r Run) startEntity {
+	return startEntity{PartitionKey: runPartition, RowKey: startPrefix + inverted(r.StartedAt) + "_" + r.ID, Kind: kindStart, RunID: r.ID}
+}
+
+// odataQuote quotes s as an OData string literal.
+func odataQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// prefixRange is an OData filter on prop for the values that start with prefix
+// (prefix must end in an ASCII character below '~').
+func prefixRange(prop, prefix string) string {
+	end := prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)
+	return prop + " ge " + odataQuote(prefix) + " and " + prop + " lt " + odataQuote(end)
+}

@@ -1,0 +1,70 @@
+package record
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+)
+
+// Settings of the record.
+const (
+	// SettingTableURL is the table service URL of the record,
+	// https://<account>.table.core.windows.net.
+	SettingTableURL = "PAL_RECORD_TABLE_URL"
+	// SettingWebJobsTableURL is the Functions host's identity-based storage
+	// setting; the record's default when SettingTableURL is not set.
+	SettingWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
+)
+
+// TableURL returns the record's table service URL from the settings getenv
+// reads: PAL_RECORD_TABLE_URL, else AzureWebJobsStorage__tableServiceUri, else
+// "" (the record lives in memory).
+func TableURL(getenv func(string) string) string {
+	if v := strings.TrimSpace(getenv(SettingTableURL)); v != "" {
+		return v
+	}
+	return strings.TrimSpace(getenv(SettingWebJobsTableURL))
+}
+
+// CheckTableURL checks a table service URL: https, a host, no user, query or
+// fragment (a SAS token is a secret and the record authenticates with the
+// managed identity), and at most one path segment (the account name of an
+// emulator such as Azurite: https://127.0.0.1:10002/devstoreaccount1).
+func CheckTableURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("record: %s is not a URL", SettingTableURL)
+	}
+	switch {
+	case u.Scheme != "https":
+		return fmt.Errorf("record: %s must be an https URL such as https://<account>.table.core.windows.net", SettingTableURL)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("record: %s has no host", SettingTableURL)
+	case u.User != nil:
+		return fmt.Errorf("record: %s must not hold a user or password", SettingTableURL)
+	case u.RawQuery != "" || u.ForceQuery:
+		return fmt.Errorf("record: %s must not have a query (no SAS token: the record uses the managed identity)", SettingTableURL)
+	case u.Fragment != "":
+		return fmt.Errorf("record: %s must not have a fragment", SettingTableURL)
+	case strings.Contains(strings.Trim(u.Path, "/"), "/"):
+		return fmt.Errorf("record: %s must be the table service URL, not a table's", SettingTableURL)
+	}
+	return nil
+}
+
+// Open returns the record the settings ask for: in Table Storage at
+// serviceURL with cred when serviceURL is set (see [TableURL]), else in
+// memory. It checks the URL and makes no request; the table is created on
+// first use.
+func Open(_ context.Context, serviceURL string, cred azcore.TokenCredential, opts *TableOptions) (Store, error) {
+	if serviceURL == "" {
+		return NewMemory(), nil
+	}
+	if cred == nil {
+		return nil, fmt.Errorf("record: %s is set but there is no credential", SettingTableURL)
+	}
+	return NewTable(serviceURL, cred, opts)
+}

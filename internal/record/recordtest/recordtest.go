@@ -1,0 +1,366 @@
+// Package recordtest is the behaviour every [record.Store] must show, as a
+// test suite that each adapter's tests run against a fresh store.
+package recordtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
+)
+
+// Open returns a new, empty store for one subtest.
+type Open func(t *testing.T) record.Store
+
+// T0 is the time the suite's verdicts start at.
+var t0 = time.Date(2026, 11, 30, 22, 0, 0, 123456000, time.UTC)
+
+// Run runs the suite. concurrency is how many goroutines the concurrent
+// cases use.
+func Run(t *testing.T, open Open, concurrency int) {
+	ctx := context.Background()
+	tenant, sub := "11111111-1111-1111-1111-111111111111", "aaaaaaaa-0000-0000-0000-000000000001"
+	base := record.Verdict{
+		TenantID: tenant, SubscriptionID: sub, DisplayName: "Contoso prod", Status: pal.StatusAttributed,
+		Roles: []string{"Contributor", "Reader"}, Detail: "Contributor through Azure Lighthouse",
+		LinkPartnerID: "123456", LinkAction: pal.LinkNone, CheckedAt: t0, CheckedBy: "sweep",
+	}
+
+	t.Run("first save appends a change from nothing", func(t *testing.T) {
+		s := open(t)
+		ch := mustSave(t, s, base)
+		want := &record.Change{TenantID: tenant, SubscriptionID: sub, From: "", To: pal.StatusAttributed, At: t0, Detail: base.Detail}
+		if ch == nil || *ch != *want {
+			t.Fatalf("change: got %+v, want %+v", ch, want)
+		}
+		got := verdicts(t, s, record.Filter{})
+		w := base
+		w.Since = t0
+		if len(got) != 1 || !equalVerdict(got[0], w) {
+			t.Fatalf("verdicts: got %+v, want [%+v]", got, w)
+		}
+	})
+
+	t.Run("same status keeps since and appends nothing", func(t *testing.T) {
+		s := open(t)
+		mustSave(t, s, base)
+		v := base
+		v.CheckedAt, v.Detail, v.DisplayName, v.Roles, v.CheckedBy = t0.Add(time.Hour), "still fine", "Contoso", []string{"Owner"}, "links"
+		if ch := mustSave(t, s, v); ch != nil {
+			t.Fatalf("change: got %+v, want none", ch)
+		}
+		got := verdicts(t, s, record.Filter{})
+		v.Since = t0
+		if len(got) != 1 || !equalVerdict(got[0], v) {
+			t.Fatalf("verdicts: got %+v, want [%+v]", got, v)
+		}
+		if cs := changes(t, s, 0); len(cs) != 1 {
+			t.Fatalf("changes: got %d, want 1", len(cs))
+		}
+	})
+
+	t.Run("status change appends one change and restarts since", func(t *testing.T) {
+		s := open(t)
+		mustSave(t, s, base)
+		v := base
+		v.Status, v.Detail, v.Roles, v.CheckedAt = pal.StatusNotDelegated, "no delegation", nil, t0.Add(2*time.Hour)
+		ch := mustSave(t, s, v)
+		if ch == nil || ch.From != pal.StatusAttributed || ch.To != pal.StatusNotDelegated || !ch.At.Equal(v.CheckedAt) || !ch.LostAttribution() {
+			t.Fatalf("change: got %+v, want attributed → not-delegated at %v", ch, v.CheckedAt)
+		}
+		got := verdicts(t, s, record.Filter{})
+		if len(got) != 1 || !got[0].Since.Equal(v.CheckedAt) || len(got[0].Roles) != 0 {
+			t.Fatalf("verdicts: got %+v, want since %v and no roles", got, v.CheckedAt)
+		}
+		cs := changes(t, s, 0)
+		if len(cs) != 2 || cs[0].To != pal.StatusNotDelegated || cs[1].To != pal.StatusAttributed {
+			t.Fatalf("changes: got %+v, want newest first [not-delegated, attributed]", cs)
+		}
+	})
+
+	t.Run("an older verdict is not applied", func(t *testing.T) {
+		s := open(t)
+		mustSave(t, s, base)
+		v := base
+		v.Status, v.CheckedAt = pal.StatusUnlinked, t0.Add(-time.Minute)
+		if ch := mustSave(t, s, v); ch != nil {
+			t.Fatalf("change: got %+v, want none", ch)
+		}
+		if got := verdicts(t, s, record.Filter{}); got[0].Status != pal.StatusAttributed {
+			t.Fatalf("status: got %q, want attributed", got[0].Status)
+		}
+	})
+
+	t.Run("filters and order", func(t *testing.T) {
+		s := open(t)
+		tenants := []string{"33333333-0000-0000-0000-000000000000", "22222222-0000-0000-0000-000000000000"}
+		statuses := []pal.Status{pal.StatusAttributed, pal.StatusUnlinked, pal.StatusNotDelegated}
+		for i := range 6 {
+			v := base
+			v.TenantID = tenants[i%2]
+			v.SubscriptionID = fmt.Sprintf("bbbbbbbb-0000-0000-0000-%012d", 5-i)
+			v.Status = statuses[i%3]
+			mustSave(t, s, v)
+		}
+		all := verdicts(t, s, record.Filter{})
+		if len(all) != 6 {
+			t.Fatalf("all: got %d verdicts, want 6", len(all))
+		}
+		sorted := slices.IsSortedFunc(all, func(a, b record.Verdict) int {
+			if a.TenantID != b.TenantID {
+				return cmpString(a.TenantID, b.TenantID)
+			}
+			return cmpString(a.SubscriptionID, b.SubscriptionID)
+		})
+		if !sorted {
+			t.Fatalf("all: not sorted by tenant, subscription: %+v", all)
+		}
+		for _, c := range []struct {
+			f    record.Filter
+			want int
+		}{
+			{record.Filter{TenantIDs: tenants[:1]}, 3},
+			{record.Filter{TenantIDs: tenants}, 6},
+			{record.Filter{TenantIDs: []string{"nobody"}}, 0},
+			{record.Filter{Statuses: []pal.Status{pal.StatusUnlinked}}, 2},
+			{record.Filter{Statuses: []pal.Status{pal.StatusUnlinked, pal.StatusAttributed}}, 4},
+			{record.Filter{TenantIDs: tenants[1:], Statuses: []pal.Status{pal.StatusAttributed}}, 1},
+			{record.Filter{Statuses: []pal.Status{"it's"}}, 0},
+		} {
+			got := verdicts(t, s, c.f)
+			if len(got) != c.want {
+				t.Errorf("filter %+v: got %d verdicts, want %d", c.f, len(got), c.want)
+			}
+			for _, v := range got {
+				if (len(c.f.TenantIDs) > 0 && !slices.Contains(c.f.TenantIDs, v.TenantID)) ||
+					(len(c.f.Statuses) > 0 && !slices.Contains(c.f.Statuses, v.Status)) {
+					t.Errorf("filter %+v: got %+v, which does not match", c.f, v)
+				}
+			}
+		}
+	})
+
+	t.Run("changes newest first with a limit", func(t *testing.T) {
+		s := open(t)
+		for i := range 5 {
+			v := base
+			v.TenantID = fmt.Sprintf("4444444%d-0000-0000-0000-000000000000", i%2)
+			v.SubscriptionID = fmt.Sprintf("cccccccc-0000-0000-0000-%012d", i)
+			v.CheckedAt = t0.Add(time.Duration(i) * time.Minute)
+			mustSave(t, s, v)
+		}
+		cs := changes(t, s, 3)
+		if len(cs) != 3 {
+			t.Fatalf("changes: got %d, want 3", len(cs))
+		}
+		for i, c := range cs {
+			if want := t0.Add(time.Duration(4-i) * time.Minute); !c.At.Equal(want) {
+				t.Errorf("change %d: got at %v, want %v", i, c.At, want)
+			}
+		}
+	})
+
+	t.Run("concurrent saves append each change once", func(t *testing.T) {
+		s := open(t)
+		mustSave(t, s, base)
+		// Every goroutine judges the subscription unlinked, later than the
+		// stored verdict: exactly one of them sees the change.
+		var wg sync.WaitGroup
+		got := make(chan *record.Change, concurrency)
+		errs := make(chan error, concurrency)
+		for i := range concurrency {
+			wg.Go(func() {
+				v := base
+				v.Status, v.CheckedAt = pal.StatusUnlinked, t0.Add(time.Hour+time.Duration(i)*time.Second)
+				ch, err := s.Save(ctx, v)
+				if err != nil {
+					errs <- err
+				}
+				if ch != nil {
+					got <- ch
+				}
+			})
+		}
+		wg.Wait()
+		close(got)
+		close(errs)
+		for err := range errs {
+			t.Errorf("Save: %v", err)
+		}
+		n := 0
+		for range got {
+			n++
+		}
+		if n != 1 {
+			t.Errorf("Save returned %d changes, want 1", n)
+		}
+		cs := changes(t, s, 0)
+		if len(cs) != 2 || cs[0].From != pal.StatusAttributed || cs[0].To != pal.StatusUnlinked {
+			t.Errorf("changes: got %+v, want attributed → unlinked once after the first", cs)
+		}
+		vs := verdicts(t, s, record.Filter{})
+		if want := t0.Add(time.Hour + time.Duration(concurrency-1)*time.Second); len(vs) != 1 || !vs[0].CheckedAt.Equal(want) {
+			t.Errorf("verdict: got %+v, want the latest (checked at %v)", vs, want)
+		}
+	})
+
+	t.Run("invalid verdicts are refused", func(t *testing.T) {
+		s := open(t)
+		for _, mutate := range []func(*record.Verdict){
+			func(v *record.Verdict) { v.TenantID = "" },
+			func(v *record.Verdict) { v.SubscriptionID = "a/b" },
+			func(v *record.Verdict) { v.Status = "" },
+			func(v *record.Verdict) { v.CheckedAt = time.Time{} },
+			func(v *record.Verdict) { v.Roles = []string{"a;b"} },
+		} {
+			v := base
+			mutate(&v)
+			if _, err := s.Save(ctx, v); pal.ErrorCodeOf(err) != pal.CodeInvalidInput {
+				t.Errorf("Save(%+v): got %v, want InvalidInput", v, err)
+			}
+		}
+		if got := verdicts(t, s, record.Filter{}); len(got) != 0 {
+			t.Errorf("verdicts: got %d, want none stored", len(got))
+		}
+	})
+
+	t.Run("runs", func(t *testing.T) {
+		s := open(t)
+		if r, err := s.LastRun(ctx); err != nil || r != nil {
+			t.Fatalf("LastRun of an empty record: got %+v, %v, want nil, nil", r, err)
+		}
+		r1 := record.Run{ID: "run-1", StartedAt: t0}
+		r2 := record.Run{ID: "run-2", StartedAt: t0.Add(time.Hour), ItemsSent: 3}
+		for _, r := range []record.Run{r1, r2} {
+			if err := s.StartRun(ctx, r); err != nil {
+				t.Fatalf("StartRun: %v", err)
+			}
+		}
+		if err := s.StartRun(ctx, r1); err == nil {
+			t.Errorf("StartRun of an existing run: got nil, want an error")
+		}
+		last, err := s.LastRun(ctx)
+		if err != nil || last == nil || last.ID != "run-2" || last.Outcome != record.OutcomeRunning || last.ItemsSent != 3 || !last.FinishedAt.IsZero() {
+			t.Fatalf("LastRun: got %+v, %v, want run-2 running with 3 items sent", last, err)
+		}
+		if _, err := s.UpdateRun(ctx, "nope", func(*record.Run) {}); pal.ErrorCodeOf(err) != pal.CodeNotFound {
+			t.Errorf("UpdateRun of an unknown run: got %v, want NotFound", err)
+		}
+
+		var wg sync.WaitGroup
+		for i := range concurrency {
+			wg.Go(func() {
+				_, err := s.UpdateRun(ctx, "run-2", func(r *record.Run) {
+					r.ItemsDone++
+					if r.Summary == nil {
+						r.Summary = map[pal.Status]int{}
+					}
+					r.Summary[pal.StatusAttributed]++
+					if i == 0 {
+						r.ItemsFailed++
+					}
+				})
+				if err != nil {
+					t.Errorf("UpdateRun: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		fin := t0.Add(90 * time.Minute)
+		got, err := s.UpdateRun(ctx, "run-2", func(r *record.Run) {
+			r.Outcome, r.FinishedAt, r.Detail = record.OutcomeComplete, fin, "all done"
+			r.ID, r.StartedAt = "hijacked", time.Time{} // not changeable
+		})
+		if err != nil {
+			t.Fatalf("UpdateRun: %v", err)
+		}
+		want := record.Run{ID: "run-2", StartedAt: r2.StartedAt, FinishedAt: fin, Outcome: record.OutcomeComplete,
+			Summary: map[pal.Status]int{pal.StatusAttributed: concurrency}, ItemsSent: 3, ItemsDone: concurrency, ItemsFailed: 1, Detail: "all done"}
+		if !equalRun(*got, want) {
+			t.Errorf("UpdateRun: got %+v, want %+v", *got, want)
+		}
+		last, err = s.LastRun(ctx)
+		if err != nil || last == nil || !equalRun(*last, want) {
+			t.Errorf("LastRun: got %+v, %v, want %+v", last, err, want)
+		}
+	})
+
+	t.Run("a cancelled context stores nothing", func(t *testing.T) {
+		s := open(t)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := s.Save(cctx, base); err == nil {
+			t.Fatalf("Save with a cancelled context: got nil error")
+		} else if !errors.Is(err, context.Canceled) && !pal.IsTransient(err) {
+			t.Errorf("Save with a cancelled context: got %v, want Canceled or Transient", err)
+		}
+		if got := verdicts(t, s, record.Filter{}); len(got) != 0 {
+			t.Errorf("verdicts: got %d, want none", len(got))
+		}
+	})
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func mustSave(t *testing.T, s record.Store, v record.Verdict) *record.Change {
+	t.Helper()
+	ch, err := s.Save(context.Background(), v)
+	if err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	return ch
+}
+
+func verdicts(t *testing.T, s record.Store, f record.Filter) []record.Verdict {
+	t.Helper()
+	vs, err := s.Verdicts(context.Background(), f)
+	if err != nil {
+		t.Fatalf("Verdicts: %v", err)
+	}
+	return vs
+}
+
+func changes(t *testing.T, s record.Store, limit int) []record.Change {
+	t.Helper()
+	cs, err := s.Changes(context.Background(), limit)
+	if err != nil {
+		t.Fatalf("Changes: %v", err)
+	}
+	return cs
+}
+
+// equalVerdict compares verdicts with time.Equal and nil == empty roles.
+func equalVerdict(a, b record.Verdict) bool {
+	return a.TenantID == b.TenantID && a.SubscriptionID == b.SubscriptionID && a.DisplayName == b.DisplayName &&
+		a.Status == b.Status && slices.Equal(a.Roles, b.Roles) && a.Detail == b.Detail &&
+		a.LinkPartnerID == b.LinkPartnerID && a.LinkAction == b.LinkAction && a.CheckedAt.Equal(b.CheckedAt) &&
+		a.CheckedBy == b.CheckedBy && a.Since.Equal(b.Since)
+}
+
+// equalRun compares runs with time.Equal and nil == empty summary.
+func equalRun(a, b record.Run) bool {
+	if len(a.Summary) != len(b.Summary) {
+		return false
+	}
+	for k, v := range a.Summary {
+		if b.Summary[k] != v {
+			return false
+		}
+	}
+	return a.ID == b.ID && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) && a.Outcome == b.Outcome &&
+		a.ItemsSent == b.ItemsSent && a.ItemsDone == b.ItemsDone && a.ItemsFailed == b.ItemsFailed && a.Detail == b.Detail
+}
