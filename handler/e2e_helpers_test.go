@@ -163,6 +163,7 @@ func startApp(t *testing.T, opts appOptions) *app {
 		"PAL_ALLOWED_PARTNER_IDS": otherID,
 		"AZURE_CLIENT_ID":         clientID,
 		"PAL_ONBOARDING_QUEUE":    "pal-onboarding",
+		"PAL_SWEEP_QUEUE":         "pal-sweep",
 		"PAL_SWEEP_SCHEDULE":      "0 0 3 * * *",
 		// Most tests want an unreachable subscription reported at once; the
 		// delegation wait has tests of its own.

@@ -13,9 +13,9 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
-	"github.com/pal-keeper/pal-keeper/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -40,30 +40,65 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		SweepTimeout:      s.SweepTimeout,
 		HTTPRole:          s.HTTPRole,
 	}
+	// The compliance record: Table Storage when a table URL is set, else memory.
+	rec, err := record.Open(ctx, record.TableURL(getenv), cred, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
+		return 1
+	}
+	var sweep, sweepCheck customhandler.HandlerFunc
 	if s.ServiceBusNamespace != "" {
 		// One client per process, with the same identity as the trigger
-		// connection; it connects on first use and is closed on shutdown.
-		sender, err := servicebus.NewSender(s.ServiceBusNamespace, s.OnboardingQueue, cred, nil)
+		// connection, and a sender per queue; it connects on first use and is
+		// closed on shutdown.
+		client, err := servicebus.NewClient(s.ServiceBusNamespace, cred, nil)
 		if err != nil {
 			fmt.Fprintf(stderr, "pal-keeper: invalid setting %s: %v\n", envServiceBus, err)
+			return 1
+		}
+		onboarding, err := client.NewSender(s.OnboardingQueue)
+		if err != nil {
+			fmt.Fprintf(stderr, "pal-keeper: invalid setting %s: %v\n", envOnboardingQueue, err)
+			return 1
+		}
+		work, err := client.NewSender(s.SweepQueue)
+		if err != nil {
+			fmt.Fprintf(stderr, "pal-keeper: invalid setting %s: %v\n", envSweepQueue, err)
 			return 1
 		}
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := sender.Close(ctx); err != nil {
-				log.Warn().Str("error", err.Error()).Msg("closing the Service Bus sender")
+			for _, snd := range []*servicebus.Sender{onboarding, work} {
+				if err := snd.Close(ctx); err != nil {
+					log.Warn().Str("error", err.Error()).Msg("closing a Service Bus sender")
+				}
+			}
+			if err := client.Close(ctx); err != nil {
+				log.Warn().Str("error", err.Error()).Msg("closing the Service Bus client")
 			}
 		}()
-		opts.Queue = serviceBusQueue{sender: sender}
+		opts.Queue = serviceBusQueue{sender: onboarding}
+		// The distributed sweep: the timer coordinates, sweep-check judges.
+		queue := sweepQueue{serviceBusQueue{sender: work}}
+		sweep = trigger.SweepFanout(fanoutEngine{engine}, rec, queue, opts)
+		checkOpts := *opts
+		checkOpts.Queue = queue
+		sweepCheck = trigger.SweepCheck(fanoutEngine{engine}, rec, queue, &checkOpts)
 	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
 	srv.Handle(trigger.LinksFunction, trigger.LinksForBrowsers(trigger.Links(engine, opts)))
-	var records web.Reader // TODO(integrator): the compliance record; nil answers 503 "not configured"
-	srv.Handle(trigger.ReportFunction, trigger.Report(records, opts))
-	srv.Handle(trigger.DashboardFunction, trigger.Dashboard(records, opts))
-	srv.Handle(trigger.SweepFunction, trigger.Sweep(engine, opts))
+	srv.Handle(trigger.ReportFunction, trigger.Report(rec, opts))
+	srv.Handle(trigger.DashboardFunction, trigger.Dashboard(rec, opts))
+	if sweep == nil {
+		// Without Service Bus the timer sweeps in this process.
+		sweep = trigger.Sweep(engine, opts)
+	}
+	srv.Handle(trigger.SweepFunction, sweep)
+	if sweepCheck != nil {
+		srv.Handle(trigger.SweepCheckFunction, sweepCheck)
+	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))
 	if err != nil {

@@ -15,14 +15,16 @@ import (
 
 // settings are the app settings (docs/operations.md, "Settings"), read from the environment.
 type settings struct {
-	PartnerID           string
-	AllowedPartnerIDs   []string
-	RelinkForeign       bool
-	ClientID            string
-	Credential          string
-	Cloud               string
-	ARMEndpoint         string
-	OnboardingQueue     string
+	PartnerID         string
+	AllowedPartnerIDs []string
+	RelinkForeign     bool
+	ClientID          string
+	Credential        string
+	Cloud             string
+	ARMEndpoint       string
+	OnboardingQueue   string
+	// SweepQueue is the work queue of the distributed sweep (PAL_SWEEP_QUEUE).
+	SweepQueue          string
 	SweepSchedule       string
 	ServiceBusNamespace string
 	Port                int
@@ -60,6 +62,7 @@ const (
 	envCloud             = "PAL_CLOUD"
 	envARMEndpoint       = "PAL_ARM_ENDPOINT"
 	envOnboardingQueue   = "PAL_ONBOARDING_QUEUE"
+	envSweepQueue        = "PAL_SWEEP_QUEUE"
 	envSweepSchedule     = "PAL_SWEEP_SCHEDULE"
 	envServiceBus        = "ServiceBusConnection__fullyQualifiedNamespace"
 	envPort              = "FUNCTIONS_CUSTOMHANDLER_PORT"
@@ -111,6 +114,7 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		Cloud:               strings.TrimSpace(getenv(envCloud)),
 		ARMEndpoint:         strings.TrimSpace(getenv(envARMEndpoint)),
 		OnboardingQueue:     strings.TrimSpace(getenv(envOnboardingQueue)),
+		SweepQueue:          strings.TrimSpace(getenv(envSweepQueue)),
 		SweepSchedule:       strings.TrimSpace(getenv(envSweepSchedule)),
 		ServiceBusNamespace: strings.TrimSpace(getenv(envServiceBus)),
 		Port:                8080,
@@ -150,6 +154,9 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 	}
 	if s.OnboardingQueue == "" {
 		s.OnboardingQueue = "pal-onboarding"
+	}
+	if s.SweepQueue == "" {
+		s.SweepQueue = "pal-sweep"
 	}
 	if s.SweepSchedule == "" {
 		s.SweepSchedule = "0 0 3 * * *"
@@ -246,6 +253,9 @@ func (s settings) validate() error {
 		if err != nil || u.Scheme != "https" || u.Host == "" {
 			return fmt.Errorf("%s: %q is not an https URL", envARMEndpoint, s.ARMEndpoint)
 		}
+	}
+	if !queuePattern.MatchString(s.SweepQueue) || strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
+		return fmt.Errorf("%s: %q is not a Service Bus queue name other than %s", envSweepQueue, s.SweepQueue, envOnboardingQueue)
 	}
 	if !queuePattern.MatchString(s.OnboardingQueue) {
 		return fmt.Errorf("%s: %q is not a Service Bus queue name", envOnboardingQueue, s.OnboardingQueue)

@@ -36,6 +36,7 @@ func TestSettingsDefaults(t *testing.T) {
 		{"Credential", s.Credential, "azurecli"},
 		{"Cloud", s.Cloud, "AzurePublic"},
 		{"OnboardingQueue", s.OnboardingQueue, "pal-onboarding"},
+		{"SweepQueue", s.SweepQueue, "pal-sweep"},
 		{"SweepSchedule", s.SweepSchedule, "0 0 3 * * *"},
 	} {
 		if c.got != c.want {
@@ -74,6 +75,8 @@ func TestSettingsErrors(t *testing.T) {
 		{"cloud_unknown", map[string]string{envCloud: "Mars"}, envCloud},
 		{"arm_endpoint_http", map[string]string{envARMEndpoint: "http://127.0.0.1:1"}, envARMEndpoint},
 		{"queue_bad", map[string]string{envOnboardingQueue: "bad queue!"}, envOnboardingQueue},
+		{"sweep_queue_bad", map[string]string{envSweepQueue: "bad queue!"}, envSweepQueue},
+		{"sweep_queue_is_onboarding", map[string]string{envSweepQueue: "pal-onboarding"}, envSweepQueue},
 		{"schedule_five_fields", map[string]string{envSweepSchedule: "0 3 * * *"}, envSweepSchedule},
 		{"namespace_bad", map[string]string{envServiceBus: "not a host"}, envServiceBus},
 		{"port_bad", map[string]string{envPort: "http"}, envPort},
@@ -134,7 +137,7 @@ func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
 		t.Fatalf("local.settings.json.example: %v", err)
 	}
 	for _, name := range []string{envPartnerID, envAllowedPartnerIDs, envRelinkForeign, envClientID, envCredential,
-		envCloud, envARMEndpoint, envOnboardingQueue, envSweepSchedule, envServiceBus, envMaxAttempts,
+		envCloud, envARMEndpoint, envOnboardingQueue, envSweepQueue, envSweepSchedule, envServiceBus, envMaxAttempts,
 		envDelegationWait, envInvocationTimeout, envHTTPRole} {
 		if _, ok := file.Values[name]; !ok {
 			t.Errorf("local.settings.json.example does not name %s", name)

@@ -150,6 +150,37 @@ resource "azurerm_servicebus_queue" "onboarding" {
   max_size_in_megabytes      = 1024
 }
 
+# The work queue of the distributed sweep: the timer function (coordinator) sends
+# one "check" work item per batch of a tenant's subscriptions; sweep-check judges
+# them (docs/contracts.md, "Sweep work items").
+resource "azurerm_servicebus_queue" "sweep" {
+  name         = var.pal_sweep_queue
+  namespace_id = azurerm_servicebus_namespace.main.id
+
+  # 10 deliveries, matching the handler's default (trigger.Options.MaxDeliveryCount):
+  # on the last one a failing work item is counted as failed in its run, with its
+  # reason, before it dead-letters. Transient trouble schedules copies instead.
+  max_delivery_count = 10
+
+  # 1 minute, as for onboarding: the host renews the lock while an item is judged.
+  lock_duration = "PT1M"
+
+  # A work item older than a day belongs to a run the next nightly sweep replaces;
+  # it dead-letters (inspectable) rather than vanishing.
+  default_message_ttl                  = "P1D"
+  dead_lettering_on_message_expiration = true
+
+  # The coordinator's MessageIds are <runId>/<tenantId>/<item>: a resent batch
+  # after a timeout is dropped. Workers count each item once anyway.
+  requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+
+  requires_session           = false # function.json: isSessionsEnabled false
+  partitioning_enabled       = false
+  batched_operations_enabled = true
+  max_size_in_megabytes      = 1024
+}
+
 # --- the function app -------------------------------------------------------------------
 
 resource "azurerm_service_plan" "main" {
@@ -225,6 +256,7 @@ resource "azurerm_function_app_flex_consumption" "main" {
     PAL_CLOUD               = var.pal_cloud
     PAL_ARM_ENDPOINT        = var.pal_arm_endpoint
     PAL_ONBOARDING_QUEUE    = azurerm_servicebus_queue.onboarding.name
+    PAL_SWEEP_QUEUE         = azurerm_servicebus_queue.sweep.name
     PAL_SWEEP_SCHEDULE      = var.pal_sweep_schedule
     PAL_MAX_ATTEMPTS        = tostring(var.pal_max_attempts)
     PAL_DELEGATION_WAIT     = var.pal_delegation_wait

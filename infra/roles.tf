@@ -50,6 +50,25 @@ resource "azurerm_role_assignment" "queue_sender" {
   description          = "pal-keeper: delayed retry copies of onboarding messages"
 }
 
+# The distributed sweep: the coordinator sends work items and the workers schedule
+# retry copies (Sender); the sweep-check trigger receives them (Receiver). This one
+# queue only.
+resource "azurerm_role_assignment" "sweep_queue_sender" {
+  scope                = azurerm_servicebus_queue.sweep.id
+  role_definition_name = "Azure Service Bus Data Sender"
+  principal_id         = azurerm_user_assigned_identity.func.principal_id
+  principal_type       = "ServicePrincipal"
+  description          = "pal-keeper: sweep work items and their retry copies"
+}
+
+resource "azurerm_role_assignment" "sweep_queue_receiver" {
+  scope                = azurerm_servicebus_queue.sweep.id
+  role_definition_name = "Azure Service Bus Data Receiver"
+  principal_id         = azurerm_user_assigned_identity.func.principal_id
+  principal_type       = "ServicePrincipal"
+  description          = "pal-keeper: the sweep-check trigger"
+}
+
 # Application Insights accepts only Entra ID-authenticated telemetry
 # (local_authentication_disabled): the host sends it as this identity.
 resource "azurerm_role_assignment" "metrics_publisher" {

@@ -104,6 +104,17 @@ variable "pal_arm_endpoint" {
   }
 }
 
+variable "pal_sweep_queue" {
+  type        = string
+  description = "PAL_SWEEP_QUEUE: name of the distributed sweep's work queue. Infra creates it and sets the app setting the host resolves %PAL_SWEEP_QUEUE% from."
+  default     = "pal-sweep"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$", var.pal_sweep_queue)) && lower(var.pal_sweep_queue) != lower(var.pal_onboarding_queue)
+    error_message = "pal_sweep_queue must be a Service Bus queue name other than pal_onboarding_queue."
+  }
+}
+
 variable "pal_onboarding_queue" {
   type        = string
   description = "PAL_ONBOARDING_QUEUE: name of the onboarding queue. Infra creates it and sets the app setting the host resolves %PAL_ONBOARDING_QUEUE% from."

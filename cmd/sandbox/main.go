@@ -92,6 +92,7 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 		"PAL_ALLOWED_PARTNER_IDS=" + emulator.DemoOtherPartnerID,
 		"AZURE_CLIENT_ID=" + emulator.DemoClientID,
 		"PAL_ONBOARDING_QUEUE=pal-onboarding",
+		"PAL_SWEEP_QUEUE=pal-sweep",
 		"PAL_SWEEP_SCHEDULE=0 0 3 * * *",
 	}, emu.Environ()...)
 	started := time.Now()

@@ -33,8 +33,8 @@ func TestNeeds(t *testing.T) {
 		want []string
 	}{
 		{"connections", n.Connections, []string{"ServiceBusConnection"}},
-		{"placeholders", n.Placeholders, []string{"PAL_ONBOARDING_QUEUE", "PAL_SWEEP_SCHEDULE"}},
-		{"queue settings", n.QueueSettings, []string{"PAL_ONBOARDING_QUEUE"}},
+		{"placeholders", n.Placeholders, []string{"PAL_ONBOARDING_QUEUE", "PAL_SWEEP_QUEUE", "PAL_SWEEP_SCHEDULE"}},
+		{"queue settings", n.QueueSettings, []string{"PAL_ONBOARDING_QUEUE", "PAL_SWEEP_QUEUE"}},
 	}
 	for _, tt := range tests {
 		if !slices.Equal(tt.got, tt.want) {
@@ -81,11 +81,45 @@ var mutations = []mutation{
 	{"shared keys on", "infra/main.tf", `shared_access_key_enabled       = false`, `shared_access_key_enabled       = true`, "shared_access_key_enabled = true, want false"},
 	{"SAS on Service Bus", "infra/main.tf", `local_auth_enabled  = false`, `local_auth_enabled  = true`, "local_auth_enabled = true, want false"},
 	{"App Insights keys", "infra/main.tf", `local_authentication_disabled = true`, `local_authentication_disabled = false`, "local_authentication_disabled = false, want true"},
-	{"no duplicate detection", "infra/main.tf", `requires_duplicate_detection            = true`, `requires_duplicate_detection            = false`, "requires_duplicate_detection = false, want true"},
-	{"expired messages vanish", "infra/main.tf", `dead_lettering_on_message_expiration = true`, `dead_lettering_on_message_expiration = false`, "dead_lettering_on_message_expiration"},
+	{"no duplicate detection", "infra/main.tf", `requires_duplicate_detection            = true
+  duplicate_detection_history_time_window = "PT10M"
+
+  requires_session           = false # function.json: isSessionsEnabled false
+  partitioning_enabled       = false
+  batched_operations_enabled = true
+  max_size_in_megabytes      = 1024
+}
+
+# The work queue`, `requires_duplicate_detection            = false
+  duplicate_detection_history_time_window = "PT10M"
+
+  requires_session           = false # function.json: isSessionsEnabled false
+  partitioning_enabled       = false
+  batched_operations_enabled = true
+  max_size_in_megabytes      = 1024
+}
+
+# The work queue`, "requires_duplicate_detection = false, want true"},
+	{"expired messages vanish", "infra/main.tf", `dead_lettering_on_message_expiration = true
+
+  # Duplicate detection over 10 minutes: a sender`, `dead_lettering_on_message_expiration = false
+
+  # Duplicate detection over 10 minutes: a sender`, "dead_lettering_on_message_expiration"},
 	{"no max delivery count", "infra/main.tf", "  max_delivery_count = 5\n", "", "max_delivery_count must be set"},
 	{"undocumented attempts default", "infra/variables.tf", "  default     = 8\n", "  default     = 5\n", `docs/operations.md documents PAL_MAX_ATTEMPTS's default as "8"`},
-	{"lock too long", "infra/main.tf", `lock_duration = "PT1M"`, `lock_duration = "PT10M"`, `lock_duration = "PT10M"`},
+	{"lock too long", "infra/main.tf", `lock_duration = "PT1M"
+
+  # 7 days.`, `lock_duration = "PT10M"
+
+  # 7 days.`, `lock_duration = "PT10M"`},
+	{"sweep lock too long", "infra/main.tf", `lock_duration = "PT1M"
+
+  # A work item`, `lock_duration = "PT10M"
+
+  # A work item`, `azurerm_servicebus_queue.sweep: lock_duration = "PT10M"`},
+	{"sweep queue without a setting", "infra/main.tf", `name         = var.pal_sweep_queue`, `name         = "pal-sweep"`, "no azurerm_servicebus_queue is named from var.pal_sweep_queue"},
+	{"sweep queue dead-letters nothing", "infra/main.tf", `max_delivery_count = 10`, `max_delivery_count = 1000`, "azurerm_servicebus_queue.sweep: max_delivery_count"},
+	{"sweep setting not its queue", "infra/main.tf", `PAL_SWEEP_QUEUE         = azurerm_servicebus_queue.sweep.name`, `PAL_SWEEP_QUEUE         = azurerm_servicebus_queue.onboarding.name`, "want a reference to azurerm_servicebus_queue.sweep.name"},
 	{"Basic namespace", "infra/main.tf", `sku                 = "Standard"`, `sku                 = "Basic"`, `sku "Basic"`},
 	{"consumption plan", "infra/main.tf", `sku_name            = "FC1"`, `sku_name            = "Y1"`, `sku_name = "Y1", want "FC1"`},
 	{"azurerm floor below 4.58", "infra/versions.tf", `version = "~> 4.58"`, `version = "~> 4.40"`, `version "~> 4.40", want at least ~> 4.58`},
@@ -94,7 +128,13 @@ var mutations = []mutation{
 	{"syntax error in another module", "infra/lighthouse/example/main.tf", `output "lighthouse_assignment_id" {`, `output "lighthouse_assignment_id" {{`, "example/main.tf"},
 	// infra/roles.tf: least privilege.
 	{"receiver on the namespace", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", "scope                = azurerm_servicebus_namespace.main.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", `"Azure Service Bus Data Receiver" is scoped to "azurerm_servicebus_namespace"`},
-	{"data owner", "infra/roles.tf", `role_definition_name = "Azure Service Bus Data Sender"`, `role_definition_name = "Azure Service Bus Data Owner"`, `must not hold "Azure Service Bus Data Owner"`},
+	{"data owner", "infra/roles.tf", `role_definition_name = "Azure Service Bus Data Sender"
+  principal_id         = azurerm_user_assigned_identity.func.principal_id
+  principal_type       = "ServicePrincipal"
+  description          = "pal-keeper: delayed retry copies of onboarding messages"`, `role_definition_name = "Azure Service Bus Data Owner"
+  principal_id         = azurerm_user_assigned_identity.func.principal_id
+  principal_type       = "ServicePrincipal"
+  description          = "pal-keeper: delayed retry copies of onboarding messages"`, `must not hold "Azure Service Bus Data Owner"`},
 	{"no metrics publisher", "infra/roles.tf", `role_definition_name = "Monitoring Metrics Publisher"`, `role_definition_name = "Reader"`, `lacks "Monitoring Metrics Publisher"`},
 	{"role for client ID", "infra/roles.tf", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.principal_id", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.client_id", "not its client ID"},
 	// The compliance record and its drift alert (infra/main.tf, roles.tf, alerts.tf).

@@ -150,7 +150,8 @@ type rootChecker struct {
 	needs Needs
 	id    string // address of the identity, "azurerm_user_assigned_identity.x"
 	app   *hclsyntax.Block
-	queue *hclsyntax.Block
+	// queues maps each queue setting (PAL_*_QUEUE) to the queue named from its variable.
+	queues map[string]*hclsyntax.Block
 }
 
 // CheckRoot checks the Terraform root module in dir (infra/): the resources and
@@ -376,16 +377,31 @@ func (c *rootChecker) serviceBus() {
 		}
 		c.want(ns, "local_auth_enabled", cty.False, "no SAS keys: Entra ID only")
 	}
-	q := c.one(queueType)
-	if q == nil {
-		return
+	c.queues = map[string]*hclsyntax.Block{}
+	used := map[*hclsyntax.Block]bool{}
+	for _, setting := range c.needs.QueueSettings {
+		v := "var." + strings.ToLower(setting)
+		for _, q := range c.m.resources(queueType) {
+			if a := attr(q.Body, "name"); a != nil && refersTo(a.Expr, v) {
+				c.queues[setting], used[q] = q, true
+			}
+		}
+		if c.queues[setting] == nil {
+			c.p.addf(c.m.Dir, "no %s is named from %s (the queue the host resolves %%%s%% to)", queueType, v, setting)
+		}
 	}
-	c.queue = q
+	for _, q := range c.m.resources(queueType) {
+		if !used[q] {
+			c.p.addf(where(q.DefRange()), "%s: no function.json listens on it (its name is not a queue setting's variable)", address(q))
+		}
+		c.checkQueue(q)
+	}
+}
+
+// checkQueue checks one queue's delivery and dead-letter policy.
+func (c *rootChecker) checkQueue(q *hclsyntax.Block) {
 	c.wantRef(q, "namespace_id", namespaceType, "the queue lives in the namespace")
-	for _, s := range c.needs.QueueSettings {
-		c.wantRef(q, "name", "var."+strings.ToLower(s), "the queue the host resolves %"+s+"% to")
-	}
-	c.want(q, "dead_lettering_on_message_expiration", cty.True, "expired onboarding requests are kept for inspection")
+	c.want(q, "dead_lettering_on_message_expiration", cty.True, "expired messages are kept for inspection")
 	c.want(q, "requires_duplicate_detection", cty.True, "resent messages are folded")
 	if v, ok := attrBool(q.Body, "requires_session"); ok && v {
 		c.p.addf(where(q.DefRange()), "%s: requires_session must be false (function.json: isSessionsEnabled false)", address(q))
@@ -567,15 +583,11 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 	}
 
 	// The handler's settings and the host's placeholders.
-	queue := ""
-	if c.queue != nil {
-		queue = address(c.queue) + ".name"
-	}
 	isQueue := map[string]bool{}
 	for _, s := range c.needs.QueueSettings {
 		isQueue[s] = true
-		if queue != "" {
-			wantRef(s, queue, "the queue infra creates")
+		if q := c.queues[s]; q != nil {
+			wantRef(s, address(q)+".name", "the queue infra creates")
 		}
 	}
 	for _, s := range c.needs.Placeholders {

@@ -80,11 +80,11 @@ type Engine struct {
 	az            Azure
 	roles         *roleCache
 	builtins      *builtinRoleCache
+	listing       *listingCache
 	// linkLock serialises link writes within the process. It is a one-slot
 	// channel on purpose: that is the simplest lock whose waiting honours the
 	// context (sync.Mutex cannot be given up on, and errgroup or a weighted
 	// semaphore would add nothing for a single slot).
-	listing  *listingCache
 	linkLock chan struct{}
 }
 

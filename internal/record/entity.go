@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -153,6 +154,8 @@ type runEntity struct {
 	ItemsDone      int32  `json:"ItemsDone"`
 	ItemsFailed    int32  `json:"ItemsFailed"`
 	Detail         string `json:"Detail"`
+	// Counted is Run.Counted in base64.
+	Counted string `json:"Counted,omitempty"`
 }
 
 func runRow(r Run) (runEntity, error) {
@@ -172,6 +175,7 @@ func runRow(r Run) (runEntity, error) {
 		PartitionKey: runPartition, RowKey: runPrefix + r.ID, Kind: kindRun, RunID: r.ID,
 		StartedAt: formatTime(r.StartedAt), StartedAtType: edmDateTime, Outcome: r.Outcome, Summary: string(sum),
 		ItemsSent: int32(r.ItemsSent), ItemsDone: int32(r.ItemsDone), ItemsFailed: int32(r.ItemsFailed), Detail: r.Detail,
+		Counted: base64.StdEncoding.EncodeToString(r.Counted),
 	}
 	if !r.FinishedAt.IsZero() {
 		e.FinishedAt, e.FinishedAtType = formatTime(r.FinishedAt), edmDateTime
@@ -187,6 +191,11 @@ func (e runEntity) run() (Run, error) {
 	}
 	if r.FinishedAt, err = parseTime(e.FinishedAt); err != nil {
 		return r, fmt.Errorf("run %s: FinishedAt: %w", e.RunID, err)
+	}
+	if e.Counted != "" {
+		if r.Counted, err = base64.StdEncoding.DecodeString(e.Counted); err != nil {
+			return r, fmt.Errorf("run %s: Counted: %w", e.RunID, err)
+		}
 	}
 	if e.Summary != "" && e.Summary != "{}" {
 		if err := json.Unmarshal([]byte(e.Summary), &r.Summary); err != nil {

@@ -75,6 +75,9 @@ type Run struct {
 	ItemsFailed int
 	// Detail says why a run is partial or failed (public text, no secret).
 	Detail string
+	// Counted is the bitmap of the work items counted in ItemsDone or
+	// ItemsFailed (see CountItem).
+	Counted []byte
 }
 
 // Filter selects verdicts; empty fields select everything.

@@ -110,6 +110,7 @@ func normRun(r Run) Run {
 	r.StartedAt = normTime(r.StartedAt)
 	r.FinishedAt = normTime(r.FinishedAt)
 	r.Summary = maps.Clone(r.Summary)
+	r.Counted = slices.Clone(r.Counted)
 	return r
 }
 
@@ -117,6 +118,7 @@ func normRun(r Run) Run {
 func applyRun(r Run, fn func(*Run)) Run {
 	n := r
 	n.Summary = maps.Clone(r.Summary)
+	n.Counted = slices.Clone(r.Counted)
 	fn(&n)
 	n.ID, n.StartedAt = r.ID, r.StartedAt
 	return normRun(n)

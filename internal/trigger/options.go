@@ -39,6 +39,10 @@ type Options struct {
 	// unreachable subscriptions count as a delegation still on its way; zero
 	// means not at all.
 	DelegationWait time.Duration
+	// MaxDeliveryCount is the sweep queue's max_delivery_count (default 10):
+	// a work item failing on that delivery is counted as failed in its run
+	// before Service Bus dead-letters it.
+	MaxDeliveryCount int
 	// InvocationTimeout bounds each invocation's work (default 2m), except the sweep's.
 	InvocationTimeout time.Duration
 	// SweepTimeout bounds the in-process sweep (default 9m30s, 30 s under
@@ -61,6 +65,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.MaxAttempts <= 0 {
 		out.MaxAttempts = 8
+	}
+	if out.MaxDeliveryCount <= 0 {
+		out.MaxDeliveryCount = 10
 	}
 	if out.MaxChainAge <= 0 {
 		out.MaxChainAge = DefaultMaxChainAge

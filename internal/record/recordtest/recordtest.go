@@ -3,6 +3,7 @@
 package recordtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -258,6 +259,7 @@ func Run(t *testing.T, open Open, concurrency int) {
 			wg.Go(func() {
 				_, err := s.UpdateRun(ctx, "run-2", func(r *record.Run) {
 					r.ItemsDone++
+					r.CountItem(i)
 					if r.Summary == nil {
 						r.Summary = map[pal.Status]int{}
 					}
@@ -282,6 +284,9 @@ func Run(t *testing.T, open Open, concurrency int) {
 		}
 		want := record.Run{ID: "run-2", StartedAt: r2.StartedAt, FinishedAt: fin, Outcome: record.OutcomeComplete,
 			Summary: map[pal.Status]int{pal.StatusAttributed: concurrency}, ItemsSent: 3, ItemsDone: concurrency, ItemsFailed: 1, Detail: "all done"}
+		for i := range concurrency {
+			want.CountItem(i)
+		}
 		if !equalRun(*got, want) {
 			t.Errorf("UpdateRun: got %+v, want %+v", *got, want)
 		}
@@ -362,5 +367,6 @@ func equalRun(a, b record.Run) bool {
 		}
 	}
 	return a.ID == b.ID && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) && a.Outcome == b.Outcome &&
-		a.ItemsSent == b.ItemsSent && a.ItemsDone == b.ItemsDone && a.ItemsFailed == b.ItemsFailed && a.Detail == b.Detail
+		a.ItemsSent == b.ItemsSent && a.ItemsDone == b.ItemsDone && a.ItemsFailed == b.ItemsFailed && a.Detail == b.Detail &&
+		bytes.Equal(a.Counted, b.Counted)
 }

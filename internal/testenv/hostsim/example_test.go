@@ -17,7 +17,7 @@ func Example() {
 	host, err := hostsim.Start(ctx, hostsim.Options{
 		AppRoot:    ".",                // host.json and functions/<name>/function.json
 		Executable: "/tmp/bin/handler", // built by the test
-		Env:        append(os.Environ(), "PAL_ONBOARDING_QUEUE=pal-onboarding"),
+		Env:        append(os.Environ(), "PAL_ONBOARDING_QUEUE=pal-onboarding", "PAL_SWEEP_QUEUE=pal-sweep"),
 		Stderr:     os.Stderr,
 	})
 	if err != nil {

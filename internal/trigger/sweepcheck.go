@@ -1,0 +1,220 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/rs/zerolog"
+)
+
+// maxRunDetail bounds the failure reasons a run's Detail collects.
+const maxRunDetail = 2000
+
+// ItemReport is the ReturnValue of a worker invocation.
+type ItemReport struct {
+	RunID   string             `json:"runId"`
+	Item    int                `json:"item"`
+	Summary map[pal.Status]int `json:"summary"`
+	// Counted is false when a duplicate delivery found the item already counted.
+	Counted bool `json:"counted"`
+}
+
+// SweepCheck handles the sweep queue's trigger: it judges the subscriptions
+// of one work item with the coordinator's principal and link, saves every
+// verdict to the record (logging drift), and counts the item in its run.
+//
+// Transient trouble is retried the way onboarding retries: a scheduled copy
+// on the sweep queue, this delivery completed. When the chain gives up (its
+// attempts used up or too old) or this delivery is the queue's last
+// (DeliveryCount at MaxDeliveryCount), the item is first counted as failed in
+// the run, with its reason in the run's Detail, and the invocation then fails
+// so Service Bus dead-letters it.
+//
+// Idempotency: Service Bus delivers at least once, and a retry may follow a
+// delivery whose answer was lost. Verdicts are upserts, so judging twice is
+// harmless; the run counts an item only when its bit in Run.Counted is not set
+// yet, in the same optimistic-concurrency update, so no duplicate changes
+// ItemsDone, ItemsFailed or the summary twice. An item of a run that has
+// already ended is still judged and saved.
+func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *Options) customhandler.HandlerFunc {
+	opts := options.withDefaults()
+	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
+		st := readMessageState(inv.Metadata)
+		log := inv.Log.With().Str("message_id", st.messageID).Int("attempt", st.attempt).Logger()
+		deliveries := 0
+		if n, ok := customhandler.MetadataString(inv.Metadata, "DeliveryCount"); ok {
+			log = log.With().Str("delivery_count", n).Logger()
+			deliveries, _ = strconv.Atoi(n)
+		}
+		raw, ok := inv.Data[sweepCheckBinding]
+		if !ok {
+			return failWith(&log, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+				Message: "the invocation carries no Data." + sweepCheckBinding + " (the message body)"}))
+		}
+		body, err := customhandler.DecodeString(raw)
+		if err != nil {
+			return failWith(&log, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+				Message: "the message body could not be read: " + err.Error(), Err: err}))
+		}
+		item, err := decodeWorkItem(body)
+		if err != nil {
+			return failWith(&log, Decide(ctx, nil, err))
+		}
+		log = log.With().Str("run_id", item.RunID).Int("item", item.Item).Str("item_tenant_id", item.TenantID).Logger()
+
+		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
+		defer cancel()
+		res, err := judgeItem(workCtx, &log, engine, rec, item, opts.Now)
+		out := Decide(workCtx, res, err)
+		if out.Kind == KindDone {
+			counted, err := countItem(ctx, rec, item, res.Summary, "", opts.Now)
+			if err != nil {
+				out = Decide(workCtx, nil, err)
+			} else {
+				logItemResult(&log, res, out, counted)
+				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: ItemReport{
+					RunID: item.RunID, Item: item.Item, Summary: res.Summary, Counted: counted}}
+			}
+		}
+		logItemResult(&log, res, out, false)
+		final, why := opts.finalDelivery(st, deliveries, out)
+		if !final {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
+			defer cancel()
+			delay := out.Delay(st.attempt, opts.Jitter())
+			next := st.nextCopy(body, opts.Now())
+			if err := queue.ScheduleMessage(sctx, next, opts.Now().Add(delay)); err == nil {
+				log.Warn().Str("reason", out.Reason).Int("next_attempt", st.attempt+1).Dur("delay", delay).
+					Str("retry_message_id", next.MessageID).Msg("transient trouble; retry scheduled, this delivery completes")
+				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: map[string]any{
+					"retry": map[string]any{"attempt": st.attempt + 1, "messageId": next.MessageID, "reason": out.Reason}}}
+			} else if deliveries < opts.MaxDeliveryCount || deliveries == 0 {
+				log.Error().Str("error", err.Error()).Msg("could not schedule a retry; failing the invocation so the host redelivers")
+				return failWith(&log, out)
+			}
+			why = "the retry could not be scheduled on the last delivery"
+		}
+		reason := fmt.Sprintf("work item %d (tenant %s) failed: %s: %s", item.Item, item.TenantID, why, out.Reason)
+		if _, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
+			// Not counted: fail without settling, so a redelivery tries again.
+			log.Error().Str("error", publicMessage(err)).Msg("could not count the failed work item in its run")
+		}
+		out.Reason = reason
+		return failWith(&log, out)
+	}
+}
+
+// finalDelivery reports whether this delivery is the item's last chance: bad
+// input or another failure that retrying cannot mend, attempts used up, a
+// chain older than MaxChainAge, or the queue's last delivery.
+func (o Options) finalDelivery(st messageState, deliveries int, out Outcome) (bool, string) {
+	switch {
+	case out.Kind != KindRetry:
+		if out.Cancelled() && deliveries < o.MaxDeliveryCount {
+			return false, ""
+		}
+		return true, "not retried"
+	case st.attempt >= o.MaxAttempts:
+		return true, fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d)", st.attempt, o.MaxAttempts)
+	case !st.firstEnqueued.IsZero() && o.Now().Sub(st.firstEnqueued) > o.MaxChainAge:
+		return true, fmt.Sprintf("retries given up after %v", o.MaxChainAge)
+	}
+	return false, ""
+}
+
+// judgeItem judges the item's subscriptions and saves every verdict. The
+// result holds the summary and the error verdicts (for Decide).
+func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
+	res := &pal.Result{Principal: item.Principal, Link: item.Link, Results: []pal.SubscriptionResult{}, Summary: map[pal.Status]int{}}
+	for _, s := range pal.Statuses {
+		res.Summary[s] = 0
+	}
+	err := engine.JudgeBatch(ctx, log, item.Principal, item.Link, item.Batch(), func(r pal.SubscriptionResult) error {
+		ch, err := rec.Save(ctx, record.Verdict{
+			TenantID: r.TenantID, SubscriptionID: r.SubscriptionID, DisplayName: r.DisplayName, Status: r.Status,
+			Roles: r.Roles, Detail: r.Detail, LinkPartnerID: item.Link.PartnerID, LinkAction: item.Link.Action,
+			CheckedAt: now().UTC(), CheckedBy: SweepCheckFunction,
+		})
+		if err != nil {
+			return transientRecord(err)
+		}
+		record.LogDrift(log, ch)
+		res.Summary[r.Status]++
+		if r.Status != pal.StatusAttributed {
+			res.Results = append(res.Results, r)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// transientRecord makes a record error that is not a *pal.Error transient:
+// a record write that fails is trouble to retry, never a silent loss.
+func transientRecord(err error) error {
+	var pe *pal.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &pal.Error{Code: pal.CodeTransient, Message: "the compliance record could not be written", Err: err}
+}
+
+// countItem counts the item in its run once: done with its summary, or
+// failed (reason set) with the reason added to the run's Detail. It reports
+// whether this call counted it.
+func countItem(ctx context.Context, rec RunRecord, item WorkItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
+	counted := false
+	_, err := updateRun(ctx, rec, item.RunID, func(r *record.Run) {
+		counted = r.CountItem(item.Item)
+		if !counted {
+			return
+		}
+		if reason != "" {
+			r.ItemsFailed++
+			r.Detail = appendDetail(r.Detail, reason)
+		} else {
+			r.ItemsDone++
+			if r.Summary == nil {
+				r.Summary = map[pal.Status]int{}
+			}
+			for s, n := range summary {
+				r.Summary[s] += n
+			}
+		}
+		finishIfAccounted(r, now())
+	})
+	if err != nil {
+		return false, transientRecord(err)
+	}
+	return counted, nil
+}
+
+// appendDetail adds a reason to a run's Detail, keeping it bounded.
+func appendDetail(detail, reason string) string {
+	const more = "; more items failed (see the log)"
+	switch {
+	case detail == "":
+		return reason
+	case len(detail)+len(reason)+2 > maxRunDetail:
+		if len(detail) >= len(more) && detail[len(detail)-len(more):] == more {
+			return detail
+		}
+		return detail + more
+	default:
+		return detail + "; " + reason
+	}
+}
+
+// logItemResult writes the one result line of a worker invocation (after
+// one line per subscription not attributed).
+func logItemResult(log *zerolog.Logger, res *pal.Result, out Outcome, counted bool) {
+	logResult(log, res, out)
+	if out.Kind == KindDone && !counted {
+		log.Info().Msg("work item already counted in its run (a duplicate delivery)")
+	}
+}
