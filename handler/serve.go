@@ -68,7 +68,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log.Info().Int("port", s.Port).Str("partner_id", s.PartnerID).Str("credential", s.Credential).
 		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", opts.Queue != nil).
 		Dur("invocation_timeout", s.InvocationTimeout).Dur("function_timeout", s.FunctionTimeout).
-		Str("http_role", s.HTTPRole).
+		Str("http_role", s.HTTPRole).Str("identity", s.Identity).Str("app_client_id", s.AppClientID).
 		Msg("pal-keeper starting")
 	if err := srv.Serve(ctx, ln); err != nil {
 		log.Error().Err(err).Msg("server stopped")
@@ -78,8 +78,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	return 0
 }
 
-// buildEngine wires the credential, the Azure clients and the engine.
-func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
+// buildEngine wires the credential, the Azure clients and the engine of
+// PAL_IDENTITY (see buildIdentityEngine).
+func buildEngine(s settings) (trigger.Engine, azcore.TokenCredential, error) {
 	cfg, err := azure.CloudConfig(s.Cloud, s.ARMEndpoint)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
@@ -88,16 +89,9 @@ func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
 	}
-	clients, err := azure.NewClients(cred, cfg, nil)
+	engine, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign})
 	if err != nil {
-		return nil, nil, fmt.Errorf("azure clients: %w", err)
+		return nil, nil, err
 	}
-	engine, err := pal.NewEngine(s.PartnerID, pal.Azure{
-		Links:         clients.Partner,
-		Subscriptions: clients.Subscriptions,
-		Delegations:   clients.Delegations,
-		Roles:         clients.Roles,
-		Principal:     clients.Principal,
-	}, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign})
-	return engine, cred, err
+	return engine, cred, nil
 }
