@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
@@ -33,14 +34,7 @@ func (d *DirectConnector) Tenant(tenantID string) (pal.TenantAzure, error) {
 	if err != nil {
 		return pal.TenantAzure{}, fmt.Errorf("tenant %s: %w", tenantID, err)
 	}
-	ra, err := NewRoleAssignmentClient(cred, &arm.ClientOptions{
-		ClientOptions: policy.ClientOptions{
-			Cloud:     d.App.Cloud,
-			Transport: d.Options.Transport,
-			Retry:     d.Options.Retry,
-		},
-		DisableRPRegistration: true,
-	})
+	ra, err := NewRoleAssignmentClient(cred, armOptions(d.App.Cloud, &d.Options))
 	if err != nil {
 		return pal.TenantAzure{}, fmt.Errorf("tenant %s: %w", tenantID, err)
 	}
@@ -51,4 +45,12 @@ func (d *DirectConnector) Tenant(tenantID string) (pal.TenantAzure, error) {
 		Roles:         clients.Roles,
 		Principal:     clients.Principal,
 	}, nil
+}
+
+// armOptions are the ARM client options [NewClients] uses too.
+func armOptions(cfg cloud.Configuration, o *ClientsOptions) *arm.ClientOptions {
+	return &arm.ClientOptions{
+		ClientOptions:         policy.ClientOptions{Cloud: cfg, Transport: o.Transport, Retry: o.Retry},
+		DisableRPRegistration: true,
+	}
 }
