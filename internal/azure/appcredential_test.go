@@ -76,8 +76,7 @@ func entraError(w http.ResponseWriter, status, code int, what string) {
 }
 
 func TestAppCredentialExchangesTheManagedIdentityToken(t *testing.T) {
-	var et *entraTest
-	et = newEntraTest(t, func(w http.ResponseWriter, tenant string, form url.Values) {
+	et := newEntraTest(t, func(w http.ResponseWriter, tenant string, form url.Values) {
 		tok := makeJWT(t, map[string]any{"tid": tenant, "oid": testSP})
 		writeJSON(w, 200, fmt.Sprintf(`{"token_type":"Bearer","expires_in":3600,"access_token":%q}`, tok))
 	})
