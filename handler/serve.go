@@ -80,11 +80,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}()
 		opts.Queue = serviceBusQueue{sender: onboarding}
 		// The distributed sweep: the timer coordinates, sweep-check judges.
-		queue := sweepQueue{serviceBusQueue{sender: work}}
-		sweep = trigger.SweepFanout(fanoutEngine{engine}, rec, queue, opts)
-		checkOpts := *opts
-		checkOpts.Queue = queue
-		sweepCheck = trigger.SweepCheck(fanoutEngine{engine}, rec, queue, &checkOpts)
+		// Lighthouse modes only: a direct-mode sweep walks per-tenant
+		// credentials and stays in this process.
+		if le, ok := engine.(*pal.Engine); ok {
+			queue := sweepQueue{serviceBusQueue{sender: work}}
+			sweep = trigger.SweepFanout(fanoutEngine{le}, rec, queue, opts)
+			checkOpts := *opts
+			checkOpts.Queue = queue
+			sweepCheck = trigger.SweepCheck(fanoutEngine{le}, rec, queue, &checkOpts)
+		}
 	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
@@ -108,7 +112,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log.Info().Int("port", s.Port).Str("partner_id", s.PartnerID).Str("credential", s.Credential).
 		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", opts.Queue != nil).
 		Dur("invocation_timeout", s.InvocationTimeout).Dur("function_timeout", s.FunctionTimeout).
-		Str("http_role", s.HTTPRole).
+		Str("http_role", s.HTTPRole).Str("identity", s.Identity).Str("app_client_id", s.AppClientID).
 		Msg("pal-keeper starting")
 	if err := srv.Serve(ctx, ln); err != nil {
 		log.Error().Err(err).Msg("server stopped")
@@ -118,8 +122,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	return 0
 }
 
-// buildEngine wires the credential, the Azure clients and the engine.
-func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
+// buildEngine wires the credential, the Azure clients and the engine of
+// PAL_IDENTITY (see buildIdentityEngine).
+func buildEngine(s settings) (trigger.Engine, azcore.TokenCredential, error) {
 	cfg, err := azure.CloudConfig(s.Cloud, s.ARMEndpoint)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
@@ -128,19 +133,9 @@ func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
 	}
-	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Concurrency: s.ARMConcurrency})
+	engine, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency})
 	if err != nil {
-		return nil, nil, fmt.Errorf("azure clients: %w", err)
+		return nil, nil, err
 	}
-	engine, err := pal.NewEngine(s.PartnerID, pal.Azure{
-		Links:          clients.Partner,
-		Subscriptions:  clients.Subscriptions,
-		Delegations:    clients.Delegations,
-		Roles:          clients.Roles,
-		Principal:      clients.Principal,
-		Permissions:    clients.Permissions,
-		ResourceGroups: clients.ResourceGroups,
-		BuiltInRoles:   clients.Permissions,
-	}, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency})
-	return engine, cred, err
+	return engine, cred, nil
 }

@@ -50,6 +50,16 @@ type settings struct {
 	AuthEnabled bool
 	// scaleSettings: PAL_ARM_CONCURRENCY and PAL_SWEEP_TIMEOUT (settings_scale.go).
 	scaleSettings
+
+	// Identity settings (PAL_IDENTITY and friends, docs/identities.md).
+	// Identity is who acts: identityManaged, identityApp or identityDirect.
+	Identity string
+	// AppClientID is the app registration trusting the managed identity.
+	AppClientID string
+	// AuthorityHost overrides the cloud's Entra authority (an emulator).
+	AuthorityHost string
+	// DirectTenants are customer tenants every direct-mode sweep covers.
+	DirectTenants []string
 }
 
 // Setting names.
@@ -70,6 +80,20 @@ const (
 	envDelegationWait    = "PAL_DELEGATION_WAIT"
 	envInvocationTimeout = "PAL_INVOCATION_TIMEOUT"
 	envHTTPRole          = "PAL_HTTP_ROLE"
+	envIdentity          = "PAL_IDENTITY"
+	envAppClientID       = "PAL_APP_CLIENT_ID"
+	envAuthorityHost     = "PAL_AUTHORITY_HOST"
+	envDirectTenants     = "PAL_DIRECT_TENANTS"
+)
+
+// PAL_IDENTITY values: who acts.
+const (
+	// identityManaged: the managed identity itself (Lighthouse).
+	identityManaged = "managedidentity"
+	// identityApp: an app trusting the managed identity, in the managing tenant (Lighthouse).
+	identityApp = "app"
+	// identityDirect: a multi-tenant app in each customer tenant (no Lighthouse).
+	identityDirect = "direct"
 )
 
 // Settings the platform sets, not the operator (so not env*: the offline
@@ -197,7 +221,60 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 	if err = s.scaleSettings.read(getenv, s.FunctionTimeout); err != nil {
 		return s, err
 	}
+	if err := s.loadIdentity(getenv); err != nil {
+		return s, err
+	}
 	return s, s.validate()
+}
+
+// loadIdentity reads and checks the identity settings (PAL_IDENTITY,
+// PAL_APP_CLIENT_ID, PAL_AUTHORITY_HOST, PAL_DIRECT_TENANTS).
+func (s *settings) loadIdentity(getenv func(string) string) error {
+	s.Identity = strings.ToLower(strings.TrimSpace(getenv(envIdentity)))
+	s.AppClientID = strings.ToLower(strings.TrimSpace(getenv(envAppClientID)))
+	s.AuthorityHost = strings.TrimSpace(getenv(envAuthorityHost))
+	for _, t := range strings.Split(getenv(envDirectTenants), ",") {
+		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+			s.DirectTenants = append(s.DirectTenants, t)
+		}
+	}
+	if s.Identity == "" {
+		s.Identity = identityManaged
+	}
+	switch s.Identity {
+	case identityManaged, identityApp, identityDirect:
+	default:
+		return fmt.Errorf("%s: %q is not %s", envIdentity, s.Identity, orList([]string{identityManaged, identityApp, identityDirect}))
+	}
+	if s.Identity == identityManaged {
+		if s.AppClientID != "" {
+			return fmt.Errorf("%s: set, but %s is %s; set %s=app or direct, or leave it empty", envAppClientID, envIdentity, identityManaged, envIdentity)
+		}
+	} else {
+		switch {
+		case s.AppClientID == "":
+			return fmt.Errorf("%s: required when %s=%s: the application (client) ID of the app registration trusting the managed identity", envAppClientID, envIdentity, s.Identity)
+		case !pal.IsGUID(s.AppClientID):
+			return fmt.Errorf("%s: %q is not a GUID (the application (client) ID)", envAppClientID, s.AppClientID)
+		case s.Credential != azure.CredentialManagedIdentity:
+			return fmt.Errorf("%s: %s=%s needs %s=%s: the managed identity's token is the app's client assertion", envCredential, envIdentity, s.Identity, envCredential, azure.CredentialManagedIdentity)
+		}
+	}
+	if len(s.DirectTenants) > 0 && s.Identity != identityDirect {
+		return fmt.Errorf("%s: set, but %s is %s, not %s", envDirectTenants, envIdentity, s.Identity, identityDirect)
+	}
+	for _, t := range s.DirectTenants {
+		if !pal.IsGUID(t) {
+			return fmt.Errorf("%s: %q is not a GUID: a comma-separated list of customer tenant IDs", envDirectTenants, t)
+		}
+	}
+	if s.AuthorityHost != "" {
+		u, err := url.Parse(s.AuthorityHost)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%s: %q is not an https URL without query (e.g. https://127.0.0.1:8443/)", envAuthorityHost, s.AuthorityHost)
+		}
+	}
+	return nil
 }
 
 // invocationLimit is the longest InvocationTimeout the host's functionTimeout

@@ -138,7 +138,7 @@ func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
 	}
 	for _, name := range []string{envPartnerID, envAllowedPartnerIDs, envRelinkForeign, envClientID, envCredential,
 		envCloud, envARMEndpoint, envOnboardingQueue, envSweepQueue, envSweepSchedule, envServiceBus, envMaxAttempts,
-		envDelegationWait, envInvocationTimeout, envHTTPRole} {
+		envDelegationWait, envInvocationTimeout, envHTTPRole, envIdentity, envAppClientID, envAuthorityHost, envDirectTenants} {
 		if _, ok := file.Values[name]; !ok {
 			t.Errorf("local.settings.json.example does not name %s", name)
 		}

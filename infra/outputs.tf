@@ -45,3 +45,13 @@ output "onboarding_queue_name" {
   description = "The onboarding queue (PAL_ONBOARDING_QUEUE)."
   value       = azurerm_servicebus_queue.onboarding.name
 }
+
+output "app_client_id" {
+  description = "PAL_IDENTITY=app/direct: the app registration's client ID (PAL_APP_CLIENT_ID; in direct mode, the client_id of the admin-consent URL). Empty for managedidentity."
+  value       = local.use_app ? azuread_application.pal[0].client_id : ""
+}
+
+output "app_service_principal_object_id" {
+  description = "PAL_IDENTITY=app: the app's service principal object ID in the managing tenant: the principalId the customers' Lighthouse delegations name (instead of the managed identity's). Empty for managedidentity."
+  value       = local.use_app ? azuread_service_principal.pal[0].object_id : ""
+}

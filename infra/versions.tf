@@ -13,6 +13,11 @@ terraform {
       # the default here is 4.
       version = "~> 4.58"
     }
+    # The app registration of PAL_IDENTITY=app/direct (identity.tf).
+    azuread = {
+      source  = "hashicorp/azuread"
+      version = "~> 3.0"
+    }
   }
 
   # State is local by default. For a team, keep it in a storage account with
@@ -30,3 +35,6 @@ provider "azurerm" {
   # so every data-plane call the provider makes must use Entra ID.
   storage_use_azuread = true
 }
+
+# Entra ID, in the tenant Terraform signs in to: the managing tenant.
+provider "azuread" {}

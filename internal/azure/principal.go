@@ -61,6 +61,10 @@ func (p *TokenPrincipal) Principal(ctx context.Context) (pal.Principal, error) {
 	p.mu.Unlock()
 
 	tk, err := p.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{p.scope}})
+	var pe *pal.Error
+	if errors.As(err, &pe) {
+		return pal.Principal{}, err // already translated, e.g. an app credential's Entra answer
+	}
 	if err != nil {
 		return pal.Principal{}, &pal.Error{
 			Code:    pal.CodeTransient,

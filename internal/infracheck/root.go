@@ -173,6 +173,7 @@ func CheckRoot(dir string, needs Needs) []error {
 	c.roles()
 	c.recordStorage()
 	c.driftAlert()
+	c.appIdentity()
 	c.outputs()
 	checkVariableDeclarations(m, &c.p)
 	checkVariableCases(m, rootVariableCases, &c.p)
@@ -272,11 +273,12 @@ func checkRequiredProviders(tf *hclsyntax.Block, p *problems, minMinor int) {
 	want := map[string]struct{ source, version string }{
 		"azurerm": {"hashicorp/azurerm", `^~> ?4\.[0-9]+(\.[0-9]+)?$`},
 		"azapi":   {"azure/azapi", `^~> ?2\.`},
+		"azuread": {"hashicorp/azuread", `^~> ?3\.`},
 	}
 	for name, a := range rp.Body.Attributes {
 		w, known := want[name]
 		if !known {
-			p.addf(where(a.SrcRange), "required_providers: %s is not azurerm or azapi", name)
+			p.addf(where(a.SrcRange), "required_providers: %s is not azurerm, azapi or azuread", name)
 			continue
 		}
 		items, ok := objectItems(a.Expr)
@@ -599,6 +601,8 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 			wantRef(s, clientID, "the user-assigned identity's client ID")
 		case isQueue[s]:
 		case s == record.SettingTableURL: // recordStorage: the host account's table endpoint
+		case s == appClientIDSetting:
+			wantRef(s, appResource, "the app registration infra creates (identity.tf)")
 		case strings.HasPrefix(s, "PAL_"):
 			v := "var." + strings.ToLower(s)
 			wantRef(s, v, "every PAL_* setting is wired from its variable")

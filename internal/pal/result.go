@@ -75,11 +75,13 @@ type SubscriptionResult struct {
 // Result is the result object of docs/contracts.md: the ReturnValue of every invocation
 // and the body of every HTTP answer that carries results.
 type Result struct {
-	PartnerID string               `json:"partnerId"`
-	Principal Principal            `json:"principal"`
-	Link      LinkResult           `json:"link"`
-	Results   []SubscriptionResult `json:"results"`
-	Summary   map[Status]int       `json:"summary"`
+	PartnerID string     `json:"partnerId"`
+	Principal Principal  `json:"principal"`
+	Link      LinkResult `json:"link"`
+	// Links has one entry per customer tenant in direct mode (PAL_IDENTITY=direct).
+	Links   []TenantLink         `json:"links,omitempty"`
+	Results []SubscriptionResult `json:"results"`
+	Summary map[Status]int       `json:"summary"`
 }
 
 // newSummary returns a summary with every status at zero.

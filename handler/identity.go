@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+
+	"github.com/pal-keeper/pal-keeper/internal/azure"
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/trigger"
+)
+
+// appIdentity returns the app registration settings of PAL_IDENTITY=app or
+// direct: the managed identity mi is the assertion source, the cloud's
+// exchange audience, and the authority PAL_AUTHORITY_HOST or the cloud's.
+func appIdentity(s settings, mi azcore.TokenCredential, cfg cloud.Configuration) (azure.AppIdentity, error) {
+	audience, ok := azure.ExchangeAudience(s.Cloud)
+	if !ok {
+		return azure.AppIdentity{}, fmt.Errorf("%s: no token-exchange audience for cloud %q", envCloud, s.Cloud)
+	}
+	app := azure.AppIdentity{Assertion: mi, ClientID: s.AppClientID, Audience: audience, Cloud: cfg}
+	if s.AuthorityHost != "" {
+		app.Cloud.ActiveDirectoryAuthorityHost = strings.TrimRight(s.AuthorityHost, "/") + "/"
+		app.CustomAuthority = true
+	}
+	return app, nil
+}
+
+// buildIdentityEngine wires the engine of PAL_IDENTITY: the managed identity
+// (or CLI) credential as it is, the app's credential in the managing tenant
+// (app), or a direct engine with one app credential per customer tenant.
+// It returns the engine and the credential other clients (Service Bus) use:
+// always the managed identity itself.
+func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenCredential, opts *pal.EngineOptions) (trigger.Engine, error) {
+	switch s.Identity {
+	case identityApp:
+		app, err := appIdentity(s, base, cfg)
+		if err != nil {
+			return nil, err
+		}
+		cred, err := app.Credential("", false)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envAppClientID, err)
+		}
+		return lighthouseEngine(s, cred, cfg, opts)
+	case identityDirect:
+		app, err := appIdentity(s, base, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return pal.NewDirectEngine(s.PartnerID, &azure.DirectConnector{App: app}, &pal.DirectOptions{
+			EngineOptions: *opts,
+			Tenants:       s.DirectTenants,
+		})
+	default:
+		return lighthouseEngine(s, base, cfg, opts)
+	}
+}
+
+// lighthouseEngine is the engine of Lighthouse mode acting as cred.
+func lighthouseEngine(s settings, cred azcore.TokenCredential, cfg cloud.Configuration, opts *pal.EngineOptions) (*pal.Engine, error) {
+	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Concurrency: s.ARMConcurrency})
+	if err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	return pal.NewEngine(s.PartnerID, pal.Azure{
+		Links:          clients.Partner,
+		Subscriptions:  clients.Subscriptions,
+		Delegations:    clients.Delegations,
+		Roles:          clients.Roles,
+		Principal:      clients.Principal,
+		Permissions:    clients.Permissions,
+		ResourceGroups: clients.ResourceGroups,
+		BuiltInRoles:   clients.Permissions,
+	}, opts)
+}

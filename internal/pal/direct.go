@@ -1,0 +1,309 @@
+package pal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+)
+
+// CodeNotConsented: the app has no service principal in a customer tenant
+// (Entra AADSTS700016): no administrator there granted admin consent. The
+// message carries the admin-consent URL.
+const CodeNotConsented ErrorCode = "NotConsented"
+
+// RoleAssignment is one active Azure role assignment that applies to a
+// subscription (at its scope or inherited from above).
+type RoleAssignment struct {
+	// Scope is the assignment's scope as ARM gives it, e.g. /subscriptions/…
+	// or /providers/Microsoft.Management/managementGroups/….
+	Scope string
+	// RoleDefinitionID is the role definition GUID (lower case, no path).
+	RoleDefinitionID string
+	// PrincipalID is the assignee (the principal, or a group it is in).
+	PrincipalID string
+}
+
+// RoleAssignmentReader lists the role assignments of a principal that apply
+// to a subscription, inherited ones included.
+type RoleAssignmentReader interface {
+	ListRoleAssignments(ctx context.Context, subscriptionID, principalID string) ([]RoleAssignment, error)
+}
+
+// TenantAzure is the Azure access in one customer tenant, as the app's service
+// principal there (direct mode).
+type TenantAzure struct {
+	Links         PartnerLinker
+	Subscriptions SubscriptionReader
+	Assignments   RoleAssignmentReader
+	Roles         RoleDefinitionReader
+	Principal     PrincipalSource
+}
+
+// TenantConnector opens the Azure access in a customer tenant. It does no
+// network work: tokens are asked for on first use.
+type TenantConnector interface {
+	Tenant(tenantID string) (TenantAzure, error)
+}
+
+// TenantLink is the partner link of the identity in one tenant (direct mode:
+// one per customer tenant).
+type TenantLink struct {
+	TenantID string `json:"tenantId"`
+	// ObjectID is the app's service principal in the tenant ("" when it has none).
+	ObjectID string `json:"objectId"`
+	LinkResult
+	// Detail says why the link could not be kept (no consent, an error).
+	Detail string `json:"detail,omitempty"`
+}
+
+// DirectOptions holds the settings of a [DirectEngine].
+type DirectOptions struct {
+	EngineOptions
+	// Tenants are customer tenants every sweep covers (PAL_DIRECT_TENANTS).
+	Tenants []string
+	// KnownTenants returns further tenants for the sweep: those the
+	// compliance record knows. Nil means none.
+	KnownTenants func(ctx context.Context) ([]string, error)
+	// MaxTenants bounds the tenants whose credentials and clients are kept.
+	// Zero means 256.
+	MaxTenants int
+	// TenantConcurrency bounds the tenants a sweep works on at once. Zero means 4.
+	TenantConcurrency int
+}
+
+// DirectEngine is the engine of direct mode: in each customer tenant the app's
+// service principal keeps its own link and subscriptions are judged from its
+// role assignments, not from Lighthouse delegations.
+type DirectEngine struct {
+	partnerID   string
+	options     EngineOptions
+	connector   TenantConnector
+	tenants     []string
+	known       func(ctx context.Context) ([]string, error)
+	concurrency int
+	cache       *tenantCache
+	// probe decides target partner IDs with the shared policy.
+	probe *Engine
+}
+
+// directTenant is a customer tenant's engine and role-assignment reader.
+type directTenant struct {
+	engine      *Engine
+	assignments RoleAssignmentReader
+}
+
+// NewDirectEngine returns a direct-mode engine linking to partnerID by default.
+func NewDirectEngine(partnerID string, connector TenantConnector, options *DirectOptions) (*DirectEngine, error) {
+	if options == nil {
+		options = &DirectOptions{}
+	}
+	if connector == nil {
+		return nil, fmt.Errorf("direct engine: nil tenant connector")
+	}
+	probe, err := NewEngine(partnerID, unusableAzure(), &options.EngineOptions)
+	if err != nil {
+		return nil, err
+	}
+	var tenants []string
+	for _, t := range options.Tenants {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" {
+			continue
+		}
+		if !IsGUID(t) {
+			return nil, fmt.Errorf("direct tenant %q: not a GUID", t)
+		}
+		tenants = append(tenants, t)
+	}
+	n := options.TenantConcurrency
+	if n <= 0 {
+		n = 4
+	}
+	max := options.MaxTenants
+	if max <= 0 {
+		max = 256
+	}
+	return &DirectEngine{
+		partnerID: partnerID, options: options.EngineOptions, connector: connector,
+		tenants: tenants, known: options.KnownTenants, concurrency: n,
+		cache: newTenantCache(max), probe: probe,
+	}, nil
+}
+
+// PartnerID returns the default partner ID.
+func (d *DirectEngine) PartnerID() string { return d.partnerID }
+
+// Allowed reports whether a request may name partnerID.
+func (d *DirectEngine) Allowed(partnerID string) bool { return d.probe.Allowed(partnerID) }
+
+// tenant returns the engine of tenantID, building it on first use.
+func (d *DirectEngine) tenant(tenantID string) (*directTenant, error) {
+	return d.cache.get(tenantID, func() (*directTenant, error) {
+		az, err := d.connector.Tenant(tenantID)
+		if err != nil {
+			return nil, err
+		}
+		if az.Assignments == nil {
+			return nil, fmt.Errorf("direct engine: tenant %s: no role-assignment reader", tenantID)
+		}
+		e, err := NewEngine(d.partnerID, Azure{
+			Links: az.Links, Subscriptions: az.Subscriptions, Delegations: noDelegations{},
+			Roles: az.Roles, Principal: az.Principal,
+		}, &d.options)
+		if err != nil {
+			return nil, err
+		}
+		return &directTenant{engine: e, assignments: az.Assignments}, nil
+	})
+}
+
+// Onboard keeps the app's link in the request's tenant and judges the
+// request's subscriptions from the service principal's role assignments.
+func (d *DirectEngine) Onboard(ctx context.Context, log *zerolog.Logger, req Request) (*Result, error) {
+	return d.evaluateRequest(ctx, log, req, true)
+}
+
+// Status is Onboard without any write.
+func (d *DirectEngine) Status(ctx context.Context, log *zerolog.Logger, req Request) (*Result, error) {
+	return d.evaluateRequest(ctx, log, req, false)
+}
+
+func (d *DirectEngine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req Request, write bool) (*Result, error) {
+	target, explicit, err := d.probe.target(req.PartnerID)
+	if err != nil {
+		return nil, err
+	}
+	if req.TenantID == "" {
+		return nil, &Error{
+			Code:    CodeInvalidInput,
+			Message: "tenantId is required in direct mode: the link is kept in the customer's tenant",
+			Fields:  map[string]string{"tenantId": "required in direct mode"},
+		}
+	}
+	tenantID := strings.ToLower(req.TenantID)
+	t, err := d.tenant(tenantID)
+	if err != nil {
+		return nil, err
+	}
+	tl := log.With().Str("tenant_id", tenantID).Logger()
+	tr, err := t.run(ctx, &tl, tenantID, target, explicit, write, req.SubscriptionIDs, false)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{PartnerID: target, Principal: tr.principal, Link: tr.link.LinkResult,
+		Links: []TenantLink{tr.link}, Results: tr.results, Summary: newSummary()}
+	for _, r := range tr.results {
+		res.Summary[r.Status]++
+	}
+	sortResults(res.Results)
+	return res, nil
+}
+
+// Sweep keeps the link in, and judges the subscriptions of, every tenant of
+// PAL_DIRECT_TENANTS and of the compliance record. Results lists the
+// subscriptions that are not attributed; Links has one entry per tenant.
+// Principal and Link are left empty: they would name one tenant of many.
+//
+// A tenant that fails is reported in its Links entry and the others go on;
+// when every tenant fails the sweep fails with the first error (a rejected
+// assertion fails them all alike).
+func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepOptions) (*Result, error) {
+	if options == nil {
+		options = &SweepOptions{}
+	}
+	tenants, err := d.sweepTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]tenantRun, len(tenants))
+	errs := make([]error, len(tenants))
+	var g errgroup.Group
+	g.SetLimit(d.concurrency)
+	for i, tenantID := range tenants {
+		g.Go(func() error {
+			tl := log.With().Str("tenant_id", tenantID).Logger()
+			t, err := d.tenant(tenantID)
+			if err == nil {
+				var tr *tenantRun
+				tr, err = t.run(ctx, &tl, tenantID, d.partnerID, false, !options.ReadOnly, nil, true)
+				if err == nil {
+					runs[i] = *tr
+					return nil
+				}
+			}
+			errs[i] = err
+			tl.Warn().Str("error_code", string(ErrorCodeOf(err))).Str("detail", publicText(err)).Msg("tenant could not be swept")
+			runs[i] = tenantRun{link: TenantLink{TenantID: tenantID, LinkResult: LinkResult{Action: LinkNone}, Detail: publicText(err)}}
+			return nil
+		})
+	}
+	_ = g.Wait() // every function returns nil
+	failed := 0
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if len(tenants) > 0 && failed == len(tenants) {
+		return nil, first
+	}
+	res := &Result{PartnerID: d.partnerID, Link: LinkResult{Action: LinkNone}, Links: []TenantLink{}, Results: []SubscriptionResult{}, Summary: newSummary()}
+	for _, tr := range runs {
+		res.Links = append(res.Links, tr.link)
+		for _, r := range tr.results {
+			res.Summary[r.Status]++
+			if r.Status != StatusAttributed {
+				res.Results = append(res.Results, r)
+			}
+		}
+	}
+	sortResults(res.Results)
+	log.Debug().Int("tenants", len(tenants)).Int("failed_tenants", failed).Interface("summary", res.Summary).Msg("direct sweep finished")
+	return res, nil
+}
+
+// sweepTenants returns PAL_DIRECT_TENANTS and the record's tenants, lower
+// case, deduplicated and sorted.
+func (d *DirectEngine) sweepTenants(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(t string) {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if IsGUID(t) && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	for _, t := range d.tenants {
+		add(t)
+	}
+	if d.known != nil {
+		known, err := d.known(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("direct sweep: read the tenants of the compliance record: %w", err)
+		}
+		for _, t := range known {
+			add(t)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// publicText is the part of err safe to show: a *Error's message.
+func publicText(err error) string {
+	var pe *Error
+	if errors.As(err, &pe) && pe.Code != CodeInternal {
+		return pe.Message
+	}
+	return "internal error; see the function's log"
+}
