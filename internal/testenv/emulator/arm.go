@@ -350,7 +350,7 @@ func (e *Emulator) listSubscriptions(w http.ResponseWriter, r *http.Request, p p
 	e.mu.Lock()
 	var subs []subscriptionJSON
 	for i := range e.estate.Subscriptions {
-		if s := &e.estate.Subscriptions[i]; s.reaches(p.tid, p.oid) {
+		if s := &e.estate.Subscriptions[i]; e.canReach(s, p) {
 			subs = append(subs, renderSubscription(*s))
 		}
 	}
@@ -378,7 +378,7 @@ func (e *Emulator) reachSubscription(id string, p principal) (Subscription, *arm
 		return Subscription{}, newARMError(http.StatusNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", id)
 	}
 	s := &e.estate.Subscriptions[i]
-	if s.reaches(p.tid, p.oid) {
+	if e.canReach(s, p) {
 		return cloneSubscription(*s), nil
 	}
 	if s.TenantID != p.tid {

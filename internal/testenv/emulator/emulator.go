@@ -163,6 +163,7 @@ type bucket struct {
 // Emulator is a running emulated Azure. Create it with [New] and stop it with Close.
 type Emulator struct {
 	arm, ids       *httptest.Server
+	entra          *httptest.Server
 	transport      *http.Transport
 	certFile       string
 	tmpDir         string
@@ -202,7 +203,7 @@ func New(estate Estate, opts *Options) (*Emulator, error) {
 		closing:        make(chan struct{}),
 		log:            zerolog.Nop(),
 	}
-	e.armRoutes = e.routes()
+	e.armRoutes = append(e.routes(), e.directRoutes()...)
 	if e.tokenLifetime <= 0 {
 		e.tokenLifetime = DefaultTokenLifetime
 	}
@@ -259,10 +260,11 @@ func New(estate Estate, opts *Options) (*Emulator, error) {
 	e.arm.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	e.arm.Config.ErrorLog = errLog
 	e.arm.StartTLS()
+	e.startEntra(cert, errLog)
 	e.ids = httptest.NewUnstartedServer(http.HandlerFunc(e.serveIdentity))
 	e.ids.Config.ErrorLog = errLog
 	e.ids.Start()
-	e.log.Info().Str("arm", e.arm.URL).Str("identity", e.IdentityEndpoint()).Msg("azure emulator started")
+	e.log.Info().Str("arm", e.arm.URL).Str("entra", e.entra.URL).Str("identity", e.IdentityEndpoint()).Msg("azure emulator started")
 	return e, nil
 }
 
@@ -306,6 +308,8 @@ func (e *Emulator) Close() {
 		close(e.closing)
 		e.arm.CloseClientConnections()
 		e.arm.Close()
+		e.entra.CloseClientConnections()
+		e.entra.Close()
 		e.ids.Close()
 		e.transport.CloseIdleConnections()
 		e.removeFiles()
@@ -364,6 +368,7 @@ func (e *Emulator) Estate() Estate {
 	for i, r := range e.estate.CustomRoles {
 		out.CustomRoles[i] = cloneRole(r)
 	}
+	cloneDirectory(e.estate, &out)
 	out.Links = make([]Link, 0, len(e.links))
 	for _, l := range e.links {
 		out.Links = append(out.Links, *l)
@@ -553,7 +558,7 @@ func (e *Emulator) InjectFault(f Fault) (remove func()) {
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		panic(fmt.Sprintf("emulator: fault status %d is not an HTTP status", f.Status))
 	}
-	if f.Target != "" && f.Target != TargetARM && f.Target != TargetIdentity {
+	if f.Target != "" && f.Target != TargetARM && f.Target != TargetIdentity && f.Target != TargetEntra {
 		panic(fmt.Sprintf("emulator: unknown fault target %q", f.Target))
 	}
 	if f.Target == "" {
