@@ -8,6 +8,11 @@
 // setting for the clients, and SSL_CERT_FILE for trusting the server's
 // certificate ([Emulator.Environ] lists them).
 //
+// A third server (HTTPS, same certificate) is Entra ID's token endpoint for an
+// app registration's federated client assertion ([Emulator.AuthorityURL],
+// entra.go); ARM then also authorizes by role assignments at subscriptions and
+// management groups, Azure RBAC without Lighthouse (roleassignments.go).
+//
 // ARM (see [Emulator.ARMURL]):
 //   - GET /subscriptions, GET /subscriptions/{id}
 //   - GET /subscriptions/{id}/providers/Microsoft.ManagedServices/registrationAssignments[/{id}]
