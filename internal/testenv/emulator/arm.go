@@ -129,7 +129,11 @@ func (e *Emulator) authenticate(r *http.Request) (claims, *armError) {
 func (e *Emulator) serveARM(rw http.ResponseWriter, r *http.Request) {
 	rec := Request{Target: TargetARM, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
 	w := &statusWriter{ResponseWriter: rw}
+	recorded := false
 	defer func() {
+		if recorded {
+			return
+		}
 		rec.Status = w.status
 		rec.ErrorCode = w.Header().Get(hdrErrorCode)
 		e.record(rec)
@@ -152,6 +156,8 @@ func (e *Emulator) serveARM(rw http.ResponseWriter, r *http.Request) {
 	if f, ok := e.takeFault(TargetARM, r); ok {
 		rec.Faulted = true
 		if !e.wait(r, f.Latency) || f.Drop {
+			recorded = true
+			e.record(rec) // before the client can see the connection close
 			drop(w)
 			return
 		}

@@ -119,7 +119,11 @@ func (a *aadsts) write(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) serveEntra(rw http.ResponseWriter, r *http.Request) {
 	rec := Request{Target: TargetEntra, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
 	w := &statusWriter{ResponseWriter: rw}
+	recorded := false
 	defer func() {
+		if recorded {
+			return
+		}
 		rec.Status = w.status
 		rec.ErrorCode = w.Header().Get(hdrErrorCode)
 		w.Header().Del(hdrErrorCode)
@@ -128,6 +132,8 @@ func (e *Emulator) serveEntra(rw http.ResponseWriter, r *http.Request) {
 	if f, ok := e.takeFault(TargetEntra, r); ok {
 		rec.Faulted = true
 		if !e.wait(r, f.Latency) || f.Drop {
+			recorded = true
+			e.record(rec) // before the client can see the connection close
 			drop(w)
 			return
 		}

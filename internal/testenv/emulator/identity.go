@@ -38,13 +38,19 @@ type tokenResponse struct {
 func (e *Emulator) serveIdentity(rw http.ResponseWriter, r *http.Request) {
 	rec := Request{Target: TargetIdentity, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
 	w := &statusWriter{ResponseWriter: rw}
+	recorded := false
 	defer func() {
+		if recorded {
+			return
+		}
 		rec.Status = w.status
 		e.record(rec)
 	}()
 	if f, ok := e.takeFault(TargetIdentity, r); ok {
 		rec.Faulted = true
 		if !e.wait(r, f.Latency) || f.Drop {
+			recorded = true
+			e.record(rec) // before the client can see the connection close
 			drop(w)
 			return
 		}
