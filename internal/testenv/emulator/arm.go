@@ -366,7 +366,7 @@ func (e *Emulator) listSubscriptions(w http.ResponseWriter, r *http.Request, p p
 	all := e.estate.Subscriptions
 	var reach []int
 	for i := range all {
-		if all[i].reaches(p.tid, p.oid) {
+		if e.canReach(&all[i], p) {
 			reach = append(reach, i)
 		}
 	}
@@ -401,7 +401,7 @@ func (e *Emulator) reachSubscription(id string, p principal) (Subscription, *arm
 		return Subscription{}, newARMError(http.StatusNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", id)
 	}
 	s := &e.estate.Subscriptions[i]
-	if s.reaches(p.tid, p.oid) {
+	if e.canReach(s, p) {
 		return cloneSubscription(*s), nil
 	}
 	if s.TenantID != p.tid {

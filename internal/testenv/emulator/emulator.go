@@ -8,6 +8,11 @@
 // setting for the clients, and SSL_CERT_FILE for trusting the server's
 // certificate ([Emulator.Environ] lists them).
 //
+// A third server (HTTPS, same certificate) is Entra ID's token endpoint for an
+// app registration's federated client assertion ([Emulator.AuthorityURL],
+// entra.go); ARM then also authorizes by role assignments at subscriptions and
+// management groups, Azure RBAC without Lighthouse (roleassignments.go).
+//
 // ARM (see [Emulator.ARMURL]):
 //   - GET /subscriptions, GET /subscriptions/{id}
 //   - GET /subscriptions/{id}/providers/Microsoft.ManagedServices/registrationAssignments[/{id}]
@@ -181,6 +186,7 @@ type bucket struct {
 // Emulator is a running emulated Azure. Create it with [New] and stop it with Close.
 type Emulator struct {
 	arm, ids       *httptest.Server
+	entra          *httptest.Server
 	transport      *http.Transport
 	certFile       string
 	tmpDir         string
@@ -225,7 +231,7 @@ func New(estate Estate, opts *Options) (*Emulator, error) {
 		closing:        make(chan struct{}),
 		log:            zerolog.Nop(),
 	}
-	e.armRoutes = e.routes()
+	e.armRoutes = append(e.routes(), e.directRoutes()...)
 	if e.tokenLifetime <= 0 {
 		e.tokenLifetime = DefaultTokenLifetime
 	}
@@ -283,10 +289,11 @@ func New(estate Estate, opts *Options) (*Emulator, error) {
 	e.arm.Config.ErrorLog = errLog
 	e.arm.Config.ConnState = e.stats.connState
 	e.arm.StartTLS()
+	e.startEntra(cert, errLog)
 	e.ids = httptest.NewUnstartedServer(http.HandlerFunc(e.serveIdentity))
 	e.ids.Config.ErrorLog = errLog
 	e.ids.Start()
-	e.log.Info().Str("arm", e.arm.URL).Str("identity", e.IdentityEndpoint()).Msg("azure emulator started")
+	e.log.Info().Str("arm", e.arm.URL).Str("entra", e.entra.URL).Str("identity", e.IdentityEndpoint()).Msg("azure emulator started")
 	return e, nil
 }
 
@@ -330,6 +337,8 @@ func (e *Emulator) Close() {
 		close(e.closing)
 		e.arm.CloseClientConnections()
 		e.arm.Close()
+		e.entra.CloseClientConnections()
+		e.entra.Close()
 		e.ids.Close()
 		e.transport.CloseIdleConnections()
 		e.removeFiles()
@@ -388,6 +397,7 @@ func (e *Emulator) Estate() Estate {
 	for i, r := range e.estate.CustomRoles {
 		out.CustomRoles[i] = cloneRole(r)
 	}
+	cloneDirectory(e.estate, &out)
 	out.Links = make([]Link, 0, len(e.links))
 	for _, l := range e.links {
 		out.Links = append(out.Links, *l)
@@ -590,7 +600,7 @@ func (e *Emulator) InjectFault(f Fault) (remove func()) {
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		panic(fmt.Sprintf("emulator: fault status %d is not an HTTP status", f.Status))
 	}
-	if f.Target != "" && f.Target != TargetARM && f.Target != TargetIdentity {
+	if f.Target != "" && f.Target != TargetARM && f.Target != TargetIdentity && f.Target != TargetEntra {
 		panic(fmt.Sprintf("emulator: unknown fault target %q", f.Target))
 	}
 	if f.Target == "" {

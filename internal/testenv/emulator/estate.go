@@ -37,6 +37,12 @@ type Estate struct {
 	PageSize int `json:"pageSize,omitempty"`
 	// CustomRoles are role definitions besides the built-in table.
 	CustomRoles []RoleDefinition `json:"customRoles,omitempty"`
+	// Apps, ServicePrincipals, ManagementGroups and RoleAssignments are the Entra ID
+	// and direct-RBAC side (see directory.go, entra.go and roleassignments.go).
+	Apps              []App              `json:"apps,omitempty"`
+	ServicePrincipals []ServicePrincipal `json:"servicePrincipals,omitempty"`
+	ManagementGroups  []ManagementGroup  `json:"managementGroups,omitempty"`
+	RoleAssignments   []RoleAssignment   `json:"roleAssignments,omitempty"`
 }
 
 // Tenant is an Entra ID tenant.
@@ -410,6 +416,9 @@ func normEstate(est Estate) (Estate, error) {
 			r.Type = CustomRole
 		}
 		out.CustomRoles = append(out.CustomRoles, r)
+	}
+	if err := normDirectory(est, &out); err != nil {
+		return Estate{}, err
 	}
 	return out, nil
 }

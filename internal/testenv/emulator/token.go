@@ -36,6 +36,8 @@ type claims struct {
 	Nbf      int64  `json:"nbf"`
 	Exp      int64  `json:"exp"`
 	AppID    string `json:"appid,omitempty"`
+	Azp      string `json:"azp,omitempty"`
+	AzpACR   string `json:"azpacr,omitempty"`
 	AppIDACR string `json:"appidacr,omitempty"`
 	IdP      string `json:"idp,omitempty"`
 	IDType   string `json:"idtyp,omitempty"`
@@ -63,6 +65,9 @@ func newGUID() string {
 
 // claimsFor returns the claims of a token for id and audience aud, issued now.
 func claimsFor(id Identity, aud string, now time.Time, lifetime time.Duration) claims {
+	if isTokenExchange(aud) {
+		return exchangeClaims(id, now, lifetime)
+	}
 	iss := "https://sts.windows.net/" + id.TenantID + "/"
 	return claims{
 		Aud: aud, Iss: iss, IdP: iss,
