@@ -107,7 +107,7 @@ func newInProcess(t *testing.T, maxAttempts int, viaIdentityEndpoint bool) *inPr
 	if viaIdentityEndpoint {
 		t.Setenv("IDENTITY_ENDPOINT", emu.IdentityEndpoint())
 		t.Setenv("IDENTITY_HEADER", emu.IdentityHeader())
-		if cred, err = azure.NewCredential("managedidentity", miClientID, cfg); err != nil {
+		if cred, err = azure.NewCredential("managedidentity", miClientID, cfg, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -82,11 +82,11 @@ func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
 	}
-	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg)
+	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg, &azure.CredentialOptions{Retry: s.Retry})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
 	}
-	clients, err := azure.NewClients(cred, cfg, nil)
+	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Retry: s.Retry})
 	if err != nil {
 		return nil, nil, fmt.Errorf("azure clients: %w", err)
 	}

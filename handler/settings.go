@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 // settings are the app settings of DESIGN.md, read from the environment.
@@ -32,6 +34,9 @@ type settings struct {
 	InvocationTimeout time.Duration
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller needs.
 	HTTPRole string
+	// Retry is the Azure SDK's retry policy for ARM and the managed-identity
+	// endpoint (see retryFromEnv); zero fields keep the SDK's defaults.
+	Retry policy.RetryOptions
 }
 
 // Setting names.
@@ -125,6 +130,9 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 		return s, err
 	}
 	if s.InvocationTimeout, err = durationSetting(getenv, envInvocationTimeout, s.InvocationTimeout, time.Second, 2*time.Hour); err != nil {
+		return s, err
+	}
+	if s.Retry, err = retryFromEnv(getenv); err != nil {
 		return s, err
 	}
 	return s, s.validate()
