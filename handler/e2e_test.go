@@ -370,6 +370,7 @@ func TestE2EBadSettingAtStart(t *testing.T) {
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
+			checkNoRace(t, "handler", stderr.String())
 			exit, ok := err.(*exec.ExitError)
 			if !ok || exit.ExitCode() != 1 {
 				t.Fatalf("run = %v, want exit code 1", err)
