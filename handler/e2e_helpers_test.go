@@ -169,6 +169,10 @@ func startApp(t *testing.T, opts appOptions) *app {
 		// Most tests want an unreachable subscription reported at once; the
 		// delegation wait has tests of its own.
 		"PAL_DELEGATION_WAIT": "0s",
+		// azcore's retries with a short backoff: three retries as in
+		// production, without waiting seconds for a fault that persists. A
+		// Retry-After from the emulator is still honoured up to 60 s.
+		"PAL_AZURE_RETRY_DELAY": "10ms",
 	}
 	for k, v := range opts.settings {
 		settings[k] = v
