@@ -306,15 +306,23 @@ func TestE2EThrottledThenSuccess(t *testing.T) {
 	}
 }
 
-// tries counts the emulator's answers with status to requests whose path holds pathPart.
-func (a *app) tries(pathPart string, status int) int {
-	n := 0
-	for _, r := range a.emu.Requests() {
-		if strings.Contains(r.Path, pathPart) && r.Status == status {
-			n++
+// tries counts the emulator's answers with status to requests whose path
+// holds pathPart, waiting up to a second for want of them: the emulator
+// records a request just after answering it.
+func (a *app) tries(pathPart string, status, want int) int {
+	deadline := time.Now().Add(time.Second)
+	for {
+		n := 0
+		for _, r := range a.emu.Requests() {
+			if strings.Contains(r.Path, pathPart) && r.Status == status {
+				n++
+			}
 		}
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return n
 }
 
 func TestE2EPersistentServerErrors(t *testing.T) {
@@ -336,7 +344,7 @@ func TestE2EPersistentServerErrors(t *testing.T) {
 		t.Errorf("a 503 answer carries a result: %s", ans.Body)
 	}
 	// Two deliveries and one HTTP call, each a first try and azcore's 3 retries.
-	if got := a.tries("registrationAssignments", http.StatusServiceUnavailable); got != 3*4 {
+	if got := a.tries("registrationAssignments", http.StatusServiceUnavailable, 3*4); got != 3*4 {
 		t.Errorf("503 answers = %d, want 12: 4 tries for each of the 3 invocations", got)
 	}
 }
@@ -349,7 +357,7 @@ func TestE2EServerErrorBurst(t *testing.T) {
 	if got := statusOf(res)[subA1]; got != pal.StatusAttributed {
 		t.Errorf("status = %q, want attributed after the burst", got)
 	}
-	if got := a.tries("registrationAssignments", http.StatusServiceUnavailable); got != 2 {
+	if got := a.tries("registrationAssignments", http.StatusServiceUnavailable, 2); got != 2 {
 		t.Errorf("503 answers = %d, want the burst of 2", got)
 	}
 }
