@@ -11,7 +11,9 @@ import (
 
 // Settings of the Azure SDK's retry policy, for ARM requests and token
 // requests to the managed-identity endpoint alike. Unset, each keeps the SDK's
-// default.
+// default. They are tuning knobs (the tests set them short), so infra leaves
+// them unset: they live here, outside the env* constants of settings.go that
+// internal/infracheck requires infra to wire.
 const (
 	envAzureMaxRetries    = "PAL_AZURE_MAX_RETRIES"
 	envAzureRetryDelay    = "PAL_AZURE_RETRY_DELAY"
