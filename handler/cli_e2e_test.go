@@ -23,6 +23,7 @@ func runCLI(t *testing.T, emu *emulator.Emulator, args ...string) (stdout, stder
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	checkNoRace(t, "handler "+strings.Join(args, " "), errb.String(), out.String())
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
@@ -90,10 +91,13 @@ func TestSandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole sandbox")
 	}
-	cmd := exec.Command("go", "run", "./cmd/sandbox", "--handler", handlerBinary)
+	// -v passes the handler's output through, for the race check; under -race
+	// the sandbox (emulator and host simulator) is built with it too.
+	cmd := exec.Command("go", append(append([]string{"run"}, buildFlags()...), "./cmd/sandbox", "-v", "--handler", handlerBinary)...)
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
 	out, err := cmd.CombinedOutput()
+	checkNoRace(t, "sandbox", string(out))
 	if err != nil {
 		t.Fatalf("sandbox: %v\n%s", err, out)
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 )
 
-// handlerBinary is the real handler, built once by TestMain.
+// handlerBinary is the real handler, built once by TestMain: with -race when
+// the tests run with -race, so that a data race in the server fails the test
+// whose handler printed it (see checkNoRace).
 var handlerBinary string
 
 func TestMain(m *testing.M) {
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	handlerBinary = filepath.Join(dir, "handler")
-	build := exec.Command("go", "build", "-o", handlerBinary, ".")
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags()...), "-o", handlerBinary, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build handler:", err)
@@ -168,6 +170,10 @@ func startApp(t *testing.T, opts appOptions) *app {
 		// Most tests want an unreachable subscription reported at once; the
 		// delegation wait has tests of its own.
 		"PAL_DELEGATION_WAIT": "0s",
+		// azcore's retries with a short backoff: three retries as in
+		// production, without waiting seconds for a fault that persists. A
+		// Retry-After from the emulator is still honoured up to 60 s.
+		"PAL_AZURE_RETRY_DELAY": "10ms",
 	}
 	for k, v := range opts.settings {
 		settings[k] = v
@@ -200,6 +206,7 @@ func startApp(t *testing.T, opts appOptions) *app {
 			t.Errorf("stop handler: %v", err)
 		}
 		a.checkNoSecrets()
+		checkNoRace(t, "handler", a.stderr.String(), a.stdout.String())
 		a.checkLogLines()
 	})
 	return a

@@ -300,9 +300,29 @@ func TestE2EThrottledThenSuccess(t *testing.T) {
 	}
 }
 
+// tries counts the emulator's answers with status to requests whose path
+// holds pathPart, waiting up to a second for want of them: the emulator
+// records a request just after answering it.
+func (a *app) tries(pathPart string, status, want int) int {
+	deadline := time.Now().Add(time.Second)
+	for {
+		n := 0
+		for _, r := range a.emu.Requests() {
+			if strings.Contains(r.Path, pathPart) && r.Status == status {
+				n++
+			}
+		}
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestE2EPersistentServerErrors(t *testing.T) {
 	a := startApp(t, appOptions{maxDeliveryCount: 2})
-	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 503, RetryAfter: time.Second})
+	// No Retry-After: azcore backs off on its own (PAL_AZURE_RETRY_DELAY).
+	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 503})
 	done, dead := a.deliver(onboardingMessage(tenantA, subA1), nil)
 	if len(done) != 0 || len(dead) != 1 {
 		t.Fatalf("completed %d, dead-lettered %d; want the message failed on every delivery", len(done), len(dead))
@@ -317,21 +337,28 @@ func TestE2EPersistentServerErrors(t *testing.T) {
 	if strings.Contains(string(ans.Body), `"attributed"`) {
 		t.Errorf("a 503 answer carries a result: %s", ans.Body)
 	}
+	// Two deliveries and one HTTP call, each a first try and azcore's 3 retries.
+	if got := a.tries("registrationAssignments", http.StatusServiceUnavailable, 3*4); got != 3*4 {
+		t.Errorf("503 answers = %d, want 12: 4 tries for each of the 3 invocations", got)
+	}
 }
 
 func TestE2EServerErrorBurst(t *testing.T) {
 	a := startApp(t, appOptions{})
 	// Two 503s in a row, then Azure recovers: azcore's retries absorb the burst.
-	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 503, RetryAfter: time.Second, Times: 2})
+	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 503, Times: 2})
 	res := a.onboard(onboardingMessage(tenantA, subA1))
 	if got := statusOf(res)[subA1]; got != pal.StatusAttributed {
 		t.Errorf("status = %q, want attributed after the burst", got)
+	}
+	if got := a.tries("registrationAssignments", http.StatusServiceUnavailable, 2); got != 2 {
+		t.Errorf("503 answers = %d, want the burst of 2", got)
 	}
 }
 
 func TestE2EIdentityEndpointDown(t *testing.T) {
 	a := startApp(t, appOptions{maxDeliveryCount: 1})
-	a.emu.InjectFault(emulator.Fault{Target: emulator.TargetIdentity, Status: 500, RetryAfter: time.Second})
+	a.emu.InjectFault(emulator.Fault{Target: emulator.TargetIdentity, Status: 500})
 	ans := a.http("POST", "/api/links", "application/json", onboardingMessage(tenantA, subA1))
 	if ans.StatusCode != http.StatusServiceUnavailable || ans.Header.Get("Retry-After") == "" {
 		t.Errorf("HTTP = %d %s, want 503 with Retry-After", ans.StatusCode, ans.Body)
@@ -364,6 +391,7 @@ func TestE2EBadSettingAtStart(t *testing.T) {
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
+			checkNoRace(t, "handler", stderr.String())
 			exit, ok := err.(*exec.ExitError)
 			if !ok || exit.ExitCode() != 1 {
 				t.Fatalf("run = %v, want exit code 1", err)

@@ -103,18 +103,18 @@ func newInProcess(t *testing.T, maxAttempts int, viaIdentityEndpoint bool) *inPr
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Short backoff, for ARM and the identity endpoint alike: azcore's own
+	// (800 ms, doubling) would make a persistent fault wait seconds.
+	retry := policy.RetryOptions{MaxRetries: 2, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 2 * time.Second}
 	cred := emu.Credential(clientID)
 	if viaIdentityEndpoint {
 		t.Setenv("IDENTITY_ENDPOINT", emu.IdentityEndpoint())
 		t.Setenv("IDENTITY_HEADER", emu.IdentityHeader())
-		if cred, err = azure.NewCredential("managedidentity", miClientID, cfg); err != nil {
+		if cred, err = azure.NewCredential("managedidentity", miClientID, cfg, &azure.CredentialOptions{Retry: retry}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{
-		Transport: emu.HTTPClient(),
-		Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
-	})
+	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Transport: emu.HTTPClient(), Retry: retry})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,7 +129,7 @@ func buildEngine(s settings) (trigger.Engine, azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
 	}
-	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg)
+	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg, &azure.CredentialOptions{Retry: s.Retry})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
@@ -60,6 +61,9 @@ type settings struct {
 	AuthorityHost string
 	// DirectTenants are customer tenants every direct-mode sweep covers.
 	DirectTenants []string
+	// Retry is the Azure SDK's retry policy for ARM and the managed-identity
+	// endpoint (see retryFromEnv); zero fields keep the SDK's defaults.
+	Retry policy.RetryOptions
 }
 
 // Setting names.
@@ -222,6 +226,9 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		return s, err
 	}
 	if err := s.loadIdentity(getenv); err != nil {
+		return s, err
+	}
+	if s.Retry, err = retryFromEnv(getenv); err != nil {
 		return s, err
 	}
 	return s, s.validate()

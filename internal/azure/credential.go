@@ -40,21 +40,35 @@ func CredentialKind(kind string) (string, bool) {
 	return "", false
 }
 
+// CredentialOptions adjusts [NewCredential]. The zero value, and nil, give
+// azidentity's defaults.
+type CredentialOptions struct {
+	// Retry configures the retries of token requests to the managed-identity
+	// endpoint. Zero fields keep azidentity's defaults: azcore's (3 retries from
+	// 800 ms, at most 60 s apart) for the App Service endpoint of Azure
+	// Functions, or IMDS's own (6 retries from 2 s, at most 25 s apart).
+	Retry policy.RetryOptions
+}
+
 // NewCredential returns the credential of the given kind, matched without regard
 // to case. There is no fallback chain: an unknown kind is an error that names
 // the valid ones.
 //
 //   - [CredentialManagedIdentity]: a user-assigned identity when clientID is set
-//     (azidentity.ClientID), else the system-assigned one. cfg goes into the
-//     credential's client options.
+//     (azidentity.ClientID), else the system-assigned one. cfg and
+//     options.Retry go into the credential's client options.
 //   - [CredentialAzureCLI]: the identity logged in to the Azure CLI, in the cloud
-//     the CLI is set to (az cloud set); clientID and cfg are not used.
-func NewCredential(kind, clientID string, cfg cloud.Configuration) (azcore.TokenCredential, error) {
+//     the CLI is set to (az cloud set); clientID, cfg and options are not used.
+func NewCredential(kind, clientID string, cfg cloud.Configuration, options *CredentialOptions) (azcore.TokenCredential, error) {
+	if options == nil {
+		options = &CredentialOptions{}
+	}
 	canonical, _ := CredentialKind(kind)
 	switch canonical {
 	case CredentialManagedIdentity:
 		opts := &azidentity.ManagedIdentityCredentialOptions{}
 		opts.Cloud = cfg
+		opts.Retry = options.Retry
 		if clientID != "" {
 			opts.ID = azidentity.ClientID(clientID)
 		}

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
@@ -27,7 +29,7 @@ func TestNewCredentialKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind+"_"+tt.clientID, func(t *testing.T) {
-			cred, err := NewCredential(tt.kind, tt.clientID, cloud.AzurePublic)
+			cred, err := NewCredential(tt.kind, tt.clientID, cloud.AzurePublic, nil)
 			if err != nil {
 				t.Fatalf("NewCredential(%q) error: %v", tt.kind, err)
 			}
@@ -48,7 +50,7 @@ func TestNewCredentialKinds(t *testing.T) {
 func TestNewCredentialRejectsUnknownKinds(t *testing.T) {
 	for _, kind := range []string{"", "default", "defaultazurecredential", "clientsecret", "environment"} {
 		t.Run(kind, func(t *testing.T) {
-			cred, err := NewCredential(kind, "", cloud.AzurePublic)
+			cred, err := NewCredential(kind, "", cloud.AzurePublic, nil)
 			if err == nil {
 				t.Fatalf("NewCredential(%q) = %T, want an error", kind, cred)
 			}
@@ -92,7 +94,7 @@ func TestManagedIdentityPrincipal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred, err := NewCredential("managedidentity", clientID, cfg)
+	cred, err := NewCredential("managedidentity", clientID, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,5 +150,56 @@ func TestCredentialKind(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("CredentialKind(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestManagedIdentityRetryOptions proves CredentialOptions.Retry reaches the
+// token requests: an endpoint that always answers 500 is tried 1+MaxRetries
+// times, with the short delay, not azcore's 800 ms backoff.
+func TestManagedIdentityRetryOptions(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		tries int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tries++
+		mu.Unlock()
+		http.Error(w, `{"error":"unavailable"}`, http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	t.Setenv("IDENTITY_ENDPOINT", srv.URL+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", "test-identity-header")
+
+	tests := []struct {
+		name      string
+		retry     policy.RetryOptions
+		wantTries int
+	}{
+		{"two_retries", policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond}, 3},
+		{"no_retries", policy.RetryOptions{MaxRetries: -1}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			tries = 0
+			mu.Unlock()
+			cred, err := NewCredential("managedidentity", randomGUID(t), cloud.AzurePublic, &CredentialOptions{Retry: tt.retry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if _, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}}); err == nil {
+				t.Fatal("GetToken = nil error, want the endpoint's 500")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tries != tt.wantTries {
+				t.Errorf("token requests = %d, want %d", tries, tt.wantTries)
+			}
+			if took := time.Since(start); took > 700*time.Millisecond {
+				t.Errorf("took %v, want the configured short backoff", took)
+			}
+		})
 	}
 }
