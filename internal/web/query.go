@@ -61,7 +61,7 @@ func parseView(q url.Values, allowed ...string) (view, error) {
 	}
 	for _, raw := range q[paramTenantID] {
 		for _, s := range splitList(raw) {
-			if !isGUID(s) {
+			if !pal.IsGUID(s) {
 				fields[paramTenantID] = fmt.Sprintf("not a tenant ID (a GUID): %q", short(s))
 				continue
 			}
@@ -149,27 +149,6 @@ func statusList() string {
 		s[i] = string(st)
 	}
 	return strings.Join(s, ", ")
-}
-
-// isGUID reports whether s is a GUID in 8-4-4-4-12 hex form.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // short cuts a caller's value for an error message.
