@@ -110,7 +110,7 @@ func bigRecord(n int) *fakeRecord {
 	for i := range n {
 		st := pal.StatusAttributed
 		if i%5 == 0 {
-			st = pal.Statuses[1+(i/5)%4]
+			st = []pal.Status{pal.StatusIneligibleRole, pal.StatusNotDelegated, pal.StatusUnlinked, pal.StatusError}[(i/5)%4]
 		}
 		f.verdicts = append(f.verdicts, record.Verdict{
 			TenantID:       fmt.Sprintf("%08x-0000-4000-8000-000000000000", i/20),

@@ -53,7 +53,7 @@ func TestReportJSON(t *testing.T) {
 	if rep.LastSweep["runId"] != "run-2" || rep.LastSweep["outcome"] != "complete" || rep.LastSweep["finishedAt"] != "2026-03-02T08:00:05Z" {
 		t.Errorf("lastSweep %v", rep.LastSweep)
 	}
-	wantSummary := map[string]int{"attributed": 2, "ineligible-role": 1, "not-delegated": 1, "unlinked": 1, "error": 0}
+	wantSummary := map[string]int{"attributed": 2, "ineligible-role": 1, "not-delegated": 1, "unlinked": 1, "error": 0, "unverifiable": 0}
 	if !reflect.DeepEqual(rep.Summary, wantSummary) {
 		t.Errorf("summary %v, want %v", rep.Summary, wantSummary)
 	}
@@ -179,7 +179,7 @@ func TestReportUnavailable(t *testing.T) {
 
 func TestReportEmptyRecord(t *testing.T) {
 	status, _, body := getReport(t, &fakeRecord{}, "")
-	want := `{"generatedAt":"2026-03-02T09:00:00Z","lastSweep":null,"summary":{"attributed":0,"error":0,"ineligible-role":0,"not-delegated":0,"unlinked":0},"subscriptions":[],"changes":[]}`
+	want := `{"generatedAt":"2026-03-02T09:00:00Z","lastSweep":null,"summary":{"attributed":0,"error":0,"ineligible-role":0,"not-delegated":0,"unlinked":0,"unverifiable":0},"subscriptions":[],"changes":[]}`
 	if status != http.StatusOK || body != want {
 		t.Errorf("got %d %s, want 200 %s", status, body, want)
 	}
