@@ -110,7 +110,7 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
-	ctx, cancel := context.WithTimeout(ctx, s.SweepTimeout)
+	ctx, cancel := trigger.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
 	defer cancel()
 	res, err := engine.Sweep(ctx, &log, &pal.SweepOptions{ReadOnly: !*repair})
 	title := "pal-keeper sweep (subscriptions not attributed)"

@@ -57,5 +57,12 @@ func (s *scaleSettings) read(getenv func(string) string, functionTimeout time.Du
 	}
 	var err error
 	s.SweepTimeout, err = durationSetting(getenv, envSweepTimeout, defaultSweepTimeout(functionTimeout), time.Second, 24*time.Hour)
-	return err
+	if err != nil {
+		return err
+	}
+	if functionTimeout > 0 && s.SweepTimeout >= functionTimeout {
+		return fmt.Errorf("%s: %v does not stay below host.json functionTimeout %v: the sweep must report before the host gives up on it",
+			envSweepTimeout, s.SweepTimeout, functionTimeout)
+	}
+	return nil
 }

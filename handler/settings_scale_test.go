@@ -58,3 +58,21 @@ func TestDefaultSweepTimeoutFollowsFunctionTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepTimeoutStaysBelowFunctionTimeout: an explicit PAL_SWEEP_TIMEOUT
+// that reaches host.json's functionTimeout is refused with one line.
+func TestSweepTimeoutStaysBelowFunctionTimeout(t *testing.T) {
+	for _, c := range []struct {
+		set     string
+		wantErr bool
+	}{{"9m", false}, {"10m", true}, {"20m", true}} {
+		var s scaleSettings
+		err := s.read(envFrom(map[string]string{envSweepTimeout: c.set}), 10*time.Minute)
+		if got := err != nil; got != c.wantErr {
+			t.Errorf("PAL_SWEEP_TIMEOUT=%s with functionTimeout 10m: error = %v, want error %v", c.set, err, c.wantErr)
+		}
+		if err != nil && (!strings.HasPrefix(err.Error(), envSweepTimeout+":") || strings.Contains(err.Error(), "\n")) {
+			t.Errorf("error %q: want one line naming %s", err, envSweepTimeout)
+		}
+	}
+}

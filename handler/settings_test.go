@@ -138,7 +138,8 @@ func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
 	}
 	for _, name := range []string{envPartnerID, envAllowedPartnerIDs, envRelinkForeign, envClientID, envCredential,
 		envCloud, envARMEndpoint, envOnboardingQueue, envSweepQueue, envSweepSchedule, envServiceBus, envMaxAttempts,
-		envDelegationWait, envInvocationTimeout, envHTTPRole, envIdentity, envAppClientID, envAuthorityHost, envDirectTenants} {
+		envDelegationWait, envInvocationTimeout, envHTTPRole, envIdentity, envAppClientID, envAuthorityHost, envDirectTenants,
+		envARMConcurrency, envSweepTimeout} {
 		if _, ok := file.Values[name]; !ok {
 			t.Errorf("local.settings.json.example does not name %s", name)
 		}

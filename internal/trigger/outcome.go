@@ -42,22 +42,43 @@ const (
 // defaultRetryAfter is the Retry-After an HTTP caller is told when Azure gave none.
 const defaultRetryAfter = 30 * time.Second
 
-// errInvocationTimeout is the cause of a work context whose own deadline
-// (PAL_INVOCATION_TIMEOUT) passed; see workContext.
-var errInvocationTimeout = errors.New("the invocation ran out of time (PAL_INVOCATION_TIMEOUT)")
+// BudgetExceeded is the cause of a work context whose own deadline passed
+// (see [WorkContext]): the invocation ran out of its budget, named by the
+// setting that sets it.
+type BudgetExceeded struct {
+	// Setting is the setting that bounds the work, e.g. PAL_INVOCATION_TIMEOUT.
+	Setting string
+}
+
+// Error implements error.
+func (b *BudgetExceeded) Error() string {
+	return "the invocation ran out of time (" + b.Setting + ")"
+}
+
+// Setting names of the work budgets.
+const (
+	budgetInvocation = "PAL_INVOCATION_TIMEOUT"
+	budgetSweep      = "PAL_SWEEP_TIMEOUT"
+)
 
 // Public reasons of the context rules.
 const (
-	reasonTimeout   = "the invocation ran out of time (PAL_INVOCATION_TIMEOUT); it will be tried again"
 	reasonCancelled = "the invocation was cancelled by its caller before it finished"
 	reasonInternal  = "internal error; see the function's log"
 )
 
-// workContext bounds an invocation's work by its own deadline. Only the
-// expiry of this deadline counts as "ran out of time" in Decide; a parent
-// that is cancelled (or whose own deadline passes) is a caller that gave up.
+// workContext bounds an invocation's work by PAL_INVOCATION_TIMEOUT; see
+// [WorkContext].
 func workContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, timeout, errInvocationTimeout)
+	return WorkContext(ctx, timeout, budgetInvocation)
+}
+
+// WorkContext bounds work by its own deadline, the budget that setting sets.
+// Only the expiry of this deadline counts as "ran out of time" in [Decide]
+// (a retry, 503); a parent that is cancelled (or whose own deadline passes)
+// is a caller that gave up.
+func WorkContext(ctx context.Context, timeout time.Duration, setting string) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, timeout, &BudgetExceeded{Setting: setting})
 }
 
 // Outcome is the fate of one invocation, as Decide judges it.
@@ -88,7 +109,8 @@ type Outcome struct {
 //     context ended just after.
 //  2. The caller's fault (invalid input 400, partner ID not allowed 403):
 //     failed, whatever the context says.
-//  3. The context ended: its own deadline (PAL_INVOCATION_TIMEOUT) is a retry
+//  3. The context ended: its own deadline (PAL_INVOCATION_TIMEOUT, or the
+//     sweep's PAL_SWEEP_TIMEOUT; see WorkContext) is a retry
 //     (503, "ran out of time"); any other end — the parent cancelled, or the
 //     parent's deadline — is the caller giving up: failed, 499, never
 //     "ran out of time" and never retried by the handler.
@@ -110,8 +132,10 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 		return failed(http.StatusForbidden, code, publicMessage(err), fieldsOf(err))
 	}
 	if ctx.Err() != nil {
-		if errors.Is(context.Cause(ctx), errInvocationTimeout) {
-			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: pal.CodeTransient, Reason: reasonTimeout}
+		var budget *BudgetExceeded
+		if errors.As(context.Cause(ctx), &budget) {
+			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: pal.CodeTransient,
+				Reason: budget.Error() + "; it will be tried again"}
 		}
 		return failed(StatusClientClosedRequest, "", reasonCancelled, nil)
 	}

@@ -143,3 +143,22 @@ func TestOutcomeRetryTiming(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideNamesTheBudget: the sweep's own budget running out is a retry
+// whose reason names PAL_SWEEP_TIMEOUT, not PAL_INVOCATION_TIMEOUT, and a
+// caller that gives up is still a cancellation.
+func TestDecideNamesTheBudget(t *testing.T) {
+	ctx, cancel := WorkContext(context.Background(), time.Nanosecond, budgetSweep)
+	defer cancel()
+	<-ctx.Done()
+	out := Decide(ctx, nil, context.DeadlineExceeded)
+	if out.Kind != KindRetry || out.Status != 503 {
+		t.Fatalf("got %s %d, want retry 503", out.Kind, out.Status)
+	}
+	if !strings.Contains(out.Reason, "PAL_SWEEP_TIMEOUT") || strings.Contains(out.Reason, "PAL_INVOCATION_TIMEOUT") {
+		t.Errorf("reason = %q, want it to name PAL_SWEEP_TIMEOUT only", out.Reason)
+	}
+	if got, want := out.ExitCode(), 75; got != want {
+		t.Errorf("exit code = %d, want %d (try again later)", got, want)
+	}
+}

@@ -16,7 +16,7 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
 		// The sweep has its own budget (PAL_SWEEP_TIMEOUT), not PAL_INVOCATION_TIMEOUT.
-		workCtx, cancel := workContext(ctx, opts.SweepTimeout)
+		workCtx, cancel := WorkContext(ctx, opts.SweepTimeout, budgetSweep)
 		defer cancel()
 		res, err := engine.Sweep(workCtx, &log, nil)
 		if inc := pal.IncompleteSweepOf(err); inc != nil {
