@@ -62,6 +62,8 @@ type dashboardData struct {
 type sweepView struct {
 	Started, Finished, Outcome, Detail, Class string
 	Running                                   bool
+	// Items is the work-item progress of a distributed sweep ("" in one process).
+	Items string
 }
 
 type filterView struct{ Label, Href string }
@@ -290,6 +292,9 @@ func sweepViewOf(s *Sweep) *sweepView {
 		return nil
 	}
 	v := &sweepView{Started: formatTime(s.StartedAt), Outcome: s.Outcome, Detail: s.Detail, Running: s.FinishedAt == nil}
+	if s.ItemsSent > 0 {
+		v.Items = fmt.Sprintf("work items: %d sent, %d done, %d failed", s.ItemsSent, s.ItemsDone, s.ItemsFailed)
+	}
 	if s.FinishedAt != nil {
 		v.Finished = formatTime(*s.FinishedAt)
 	}

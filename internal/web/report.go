@@ -36,6 +36,12 @@ type Sweep struct {
 	Summary    map[pal.Status]int `json:"summary"`
 	// Detail says why a sweep is partial or failed.
 	Detail string `json:"detail,omitempty"`
+	// Work items of a distributed sweep: sent by the coordinator, judged
+	// (done) or dead-lettered (failed) by the workers. Zero for a sweep in
+	// one process.
+	ItemsSent   int `json:"itemsSent"`
+	ItemsDone   int `json:"itemsDone"`
+	ItemsFailed int `json:"itemsFailed"`
 }
 
 // Subscription is one verdict as the report shows it.
@@ -145,7 +151,8 @@ func sweepOf(r *record.Run) *Sweep {
 	if r == nil {
 		return nil
 	}
-	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: zeroSummary(), Detail: r.Detail}
+	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: zeroSummary(), Detail: r.Detail,
+		ItemsSent: r.ItemsSent, ItemsDone: r.ItemsDone, ItemsFailed: r.ItemsFailed}
 	if !r.FinishedAt.IsZero() {
 		t := r.FinishedAt.UTC()
 		s.FinishedAt = &t

@@ -259,3 +259,26 @@ func TestReportStatusNamesMatchEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepProgress: a distributed sweep's work-item counts reach the report
+// (lastSweep) and the dashboard.
+func TestSweepProgress(t *testing.T) {
+	r := estateRecord()
+	r.run.ItemsSent, r.run.ItemsDone, r.run.ItemsFailed = 12, 10, 1
+	r.run.FinishedAt = time.Time{}
+	r.run.Outcome = "running"
+	_, _, body := getReport(t, r, "")
+	var rep struct {
+		LastSweep struct{ ItemsSent, ItemsDone, ItemsFailed int } `json:"lastSweep"`
+	}
+	if err := json.Unmarshal([]byte(body), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.LastSweep; got.ItemsSent != 12 || got.ItemsDone != 10 || got.ItemsFailed != 1 {
+		t.Errorf("lastSweep items = %+v, want 12 sent, 10 done, 1 failed", got)
+	}
+	_, _, page := getDashboard(t, r, "")
+	if want := "work items: 12 sent, 10 done, 1 failed"; !strings.Contains(page, want) {
+		t.Errorf("dashboard lacks %q", want)
+	}
+}

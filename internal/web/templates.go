@@ -41,7 +41,7 @@ const dashboardHTML = `
 {{define "dashboard"}}{{template "head" "Partner attribution"}}
 <h1>Partner attribution</h1>
 <p class="meta">Generated {{.Generated}}.
-{{with .Sweep}}Last sweep started {{.Started}}, {{if .Running}}<strong class="warn">still running</strong>{{else}}finished {{.Finished}}: <strong class="{{.Class}}" id="sweep-outcome">{{.Outcome}}</strong>{{end}}{{if .Detail}} — {{.Detail}}{{end}}.
+{{with .Sweep}}Last sweep started {{.Started}}, {{if .Running}}<strong class="warn">still running</strong>{{else}}finished {{.Finished}}: <strong class="{{.Class}}" id="sweep-outcome">{{.Outcome}}</strong>{{end}}{{if .Detail}} — {{.Detail}}{{end}}.{{if .Items}} <span class="meta" id="sweep-items">{{.Items}}</span>{{end}}
 {{else}}<strong class="warn" id="sweep-outcome">No sweep has run yet.</strong>{{end}}</p>
 
 <div class="bar">
