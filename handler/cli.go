@@ -79,7 +79,7 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 			return trigger.ExitUsage
 		}
 	}
-	engine, _, err := buildEngine(s)
+	engine, _, err := buildEngine(s, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
 		return trigger.ExitFailed
@@ -104,7 +104,7 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
 		return trigger.ExitFailed
 	}
-	engine, _, err := buildEngine(s)
+	engine, _, err := buildEngine(s, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
 		return trigger.ExitFailed

@@ -113,4 +113,31 @@ func TestSandbox(t *testing.T) {
 			t.Errorf("sandbox output lacks %q:\n%s", want, out)
 		}
 	}
+
+	// PAL_IDENTITY=direct: a link per consenting tenant, the consent URL of
+	// the one without, its later consent, and the sweep over every tenant.
+	cmd = exec.Command("go", "run", "./cmd/sandbox", "--handler", handlerBinary, "--identity", "direct")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+	out, err = cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sandbox --identity direct: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"Adatum Corporation: service principal a2000000-0000-4000-8000-000000000002, link created (1234567)",
+		"Bellows College: service principal a2000000-0000-4000-8000-000000000003, link created (1234567)",
+		"Coho Winery: no service principal (no admin consent); link none; admin consent at https://127.0.0.1:",
+		"/c0c00000-0000-4000-8000-000000000001/adminconsent?client_id=a1000000-0000-4000-8000-000000000001",
+		"Contributor inherited from /providers/Microsoft.Management/managementGroups/adatum-root",
+		"3 attributed, 1 ineligible-role; 1 not attributed",
+		"Bellows Reporting                     ineligible-role  Reader",
+		"exit code 0",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("sandbox --identity direct output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(string(out), "is now linked to partner ID 1234567"); n != 3 {
+		t.Errorf("sandbox --identity direct: %d principals linked, want 3 (one per consenting tenant):\n%s", n, out)
+	}
 }

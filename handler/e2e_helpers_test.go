@@ -146,6 +146,9 @@ type appOptions struct {
 	throttle *emulator.Throttle
 	// maxConcurrentCalls overrides host.json's Service Bus concurrency.
 	maxConcurrentCalls int
+	// emuSettings are settings that name the running emulator (e.g.
+	// PAL_AUTHORITY_HOST); they override settings.
+	emuSettings func(emu *emulator.Emulator) map[string]string
 }
 
 // startApp starts the emulator and the handler. settings override the defaults.
@@ -177,6 +180,11 @@ func startApp(t *testing.T, opts appOptions) *app {
 	}
 	for k, v := range opts.settings {
 		settings[k] = v
+	}
+	if opts.emuSettings != nil {
+		for k, v := range opts.emuSettings(emu) {
+			settings[k] = v
+		}
 	}
 	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, emu.Environ()...)
 	for k, v := range settings {

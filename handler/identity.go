@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -31,9 +32,9 @@ func appIdentity(s settings, mi azcore.TokenCredential, cfg cloud.Configuration)
 // buildIdentityEngine wires the engine of PAL_IDENTITY: the managed identity
 // (or CLI) credential as it is, the app's credential in the managing tenant
 // (app), or a direct engine with one app credential per customer tenant.
-// It returns the engine and the credential other clients (Service Bus) use:
-// always the managed identity itself.
-func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenCredential, opts *pal.EngineOptions) (trigger.Engine, error) {
+// known gives the tenants of the compliance record, which a direct-mode sweep
+// covers besides PAL_DIRECT_TENANTS (nil: none).
+func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenCredential, opts *pal.EngineOptions, known func(context.Context) ([]string, error)) (trigger.Engine, error) {
 	switch s.Identity {
 	case identityApp:
 		app, err := appIdentity(s, base, cfg)
@@ -53,6 +54,7 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 		return pal.NewDirectEngine(s.PartnerID, &azure.DirectConnector{App: app}, &pal.DirectOptions{
 			EngineOptions: *opts,
 			Tenants:       s.DirectTenants,
+			KnownTenants:  known,
 		})
 	default:
 		return lighthouseEngine(s, base, cfg, opts)

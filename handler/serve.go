@@ -28,7 +28,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return 1
 	}
 	log := zerolog.New(stdout).With().Timestamp().Str("service", "pal-keeper").Logger()
-	engine, cred, err := buildEngine(s)
+	// The compliance record, opened below with the engine's credential; a
+	// direct-mode sweep covers the tenants it knows.
+	var rec record.Store
+	engine, cred, err := buildEngine(s, func(ctx context.Context) ([]string, error) { return recordTenants(ctx, rec) })
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
@@ -41,7 +44,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		HTTPRole:          s.HTTPRole,
 	}
 	// The compliance record: Table Storage when a table URL is set, else memory.
-	rec, err := record.Open(ctx, record.TableURL(getenv), cred, nil)
+	rec, err = record.Open(ctx, record.TableURL(getenv), cred, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
@@ -123,8 +126,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 }
 
 // buildEngine wires the credential, the Azure clients and the engine of
-// PAL_IDENTITY (see buildIdentityEngine).
-func buildEngine(s settings) (trigger.Engine, azcore.TokenCredential, error) {
+// PAL_IDENTITY (see buildIdentityEngine); known gives the compliance
+// record's tenants to a direct-mode sweep (nil: none).
+func buildEngine(s settings, known func(context.Context) ([]string, error)) (trigger.Engine, azcore.TokenCredential, error) {
 	cfg, err := azure.CloudConfig(s.Cloud, s.ARMEndpoint)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
@@ -133,7 +137,7 @@ func buildEngine(s settings) (trigger.Engine, azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
 	}
-	engine, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency})
+	engine, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency}, known)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,12 @@
 // Functions-host simulator, and drives an onboarding message, a portal form, a
 // bad message, the timer sweep and read-only status queries through them.
 //
-//	go run ./cmd/sandbox [-v] [--app DIR] [--handler PATH]
+//	go run ./cmd/sandbox [-v] [--identity managedidentity|app|direct] [--app DIR] [--handler PATH]
+//
+// --identity chooses PAL_IDENTITY and the demo estate: managedidentity (the
+// default) and app run the Lighthouse flow, as the function's managed identity
+// or as the app registration trusting it (emulator.DemoAppEstate); direct
+// onboards customer tenants without Lighthouse (emulator.DemoDirectEstate).
 //
 // It is test machinery: it lives outside the production binary on purpose.
 package main
@@ -45,17 +50,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "also print the handler's JSON log lines")
 	appRoot := fs.String("app", ".", "the function app root: the directory holding host.json and functions/")
 	handlerPath := fs.String("handler", "", "a built handler executable (default: build ./handler with the go command)")
+	identity := fs.String("identity", identityManaged, "PAL_IDENTITY: managedidentity, app or direct (each with its demo estate)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := runSandbox(ctx, *appRoot, *handlerPath, *verbose, stdout); err != nil {
+	switch *identity {
+	case identityManaged, identityApp, identityDirect:
+	default:
+		fmt.Fprintf(stderr, "sandbox: --identity %q: want managedidentity, app or direct\n", *identity)
+		return 2
+	}
+	if err := runSandbox(ctx, *appRoot, *handlerPath, *identity, *verbose, stdout); err != nil {
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.Writer) error {
+// PAL_IDENTITY values.
+const (
+	identityManaged = "managedidentity"
+	identityApp     = "app"
+	identityDirect  = "direct"
+)
+
+func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose bool, out io.Writer) error {
 	if _, err := os.Stat(filepath.Join(appRoot, "host.json")); err != nil {
 		return fmt.Errorf("no host.json in %s: run the sandbox from the repository root, or pass --app", appRoot)
 	}
@@ -74,6 +93,12 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 	}
 
 	estate := emulator.DemoEstate()
+	switch identity {
+	case identityApp:
+		estate = emulator.DemoAppEstate()
+	case identityDirect:
+		estate = emulator.DemoDirectEstate()
+	}
 	emu, err := emulator.New(estate, &emulator.Options{Dir: dir})
 	if err != nil {
 		return fmt.Errorf("start the Azure emulator: %w", err)
@@ -95,6 +120,14 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 		"PAL_SWEEP_QUEUE=pal-sweep",
 		"PAL_SWEEP_SCHEDULE=0 0 3 * * *",
 	}, emu.Environ()...)
+	if identity != identityManaged {
+		env = append(env, "PAL_IDENTITY="+identity, "PAL_APP_CLIENT_ID="+emulator.DemoAppClientID,
+			"PAL_AUTHORITY_HOST="+emu.AuthorityURL())
+	}
+	if identity == identityDirect {
+		env = append(env, "PAL_DIRECT_TENANTS="+strings.Join([]string{emulator.DemoDirectAdatumTenantID,
+			emulator.DemoDirectBellowsTenantID, emulator.DemoDirectCohoTenantID}, ","))
+	}
 	started := time.Now()
 	host, err := hostsim.Start(ctx, hostsim.Options{
 		AppRoot: appRoot, Executable: exe, Args: []string{}, Env: env,
@@ -114,6 +147,39 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 	for _, t := range estate.Tenants {
 		names[t.ID] = t.Name
 	}
+	fmt.Fprintf(out, "pal-keeper sandbox: Azure emulator at %s, handler ready in %v under the host simulator\n",
+		emu.ARMURL(), time.Since(started).Round(time.Millisecond))
+	if identity == identityDirect {
+		err = directFlow(ctx, emu, host, names, out)
+	} else {
+		err = lighthouseFlow(ctx, emu, host, identity, names, out)
+	}
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(out, "\nWhat was changed in Azure:\n")
+	for _, w := range emu.Writes() {
+		fmt.Fprintf(out, "  %s %s %s -> HTTP %d (as %s in %s)\n", w.At.Format("15:04:05.000"), w.Method, w.Path, w.Status,
+			w.ObjectID, names[w.TenantID])
+	}
+	for _, l := range emu.Estate().Links {
+		fmt.Fprintf(out, "  principal %s in tenant %s (%s) is now linked to partner ID %s (%s)\n",
+			l.ObjectID, l.TenantID, names[l.TenantID], l.PartnerID, l.State)
+	}
+
+	code, err := host.Stop(ctx)
+	stopped = true
+	if err != nil {
+		return fmt.Errorf("stop the handler: %w", err)
+	}
+	fmt.Fprintf(out, "\nhandler stopped with SIGTERM, exit code %d. Run with -v to see its JSON log lines.\n", code)
+	return nil
+}
+
+// lighthouseFlow is the Lighthouse demo (PAL_IDENTITY managedidentity or app):
+// onboarding message, portal form, bad message, sweep, read-only estate.
+func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.Host, identity string, names map[string]string, out io.Writer) error {
 	tenantOf := func(name string) string {
 		for id, n := range names {
 			if strings.HasPrefix(n, name) {
@@ -124,10 +190,13 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 	}
 	fabrikam, northwind, tailspin := tenantOf("Fabrikam"), tenantOf("Northwind"), tenantOf("Tailspin")
 
-	fmt.Fprintf(out, "pal-keeper sandbox: Azure emulator at %s, handler ready in %v under the host simulator\n",
-		emu.ARMURL(), time.Since(started).Round(time.Millisecond))
-	fmt.Fprintf(out, "managing tenant Contoso MSP, identity pal-keeper-func (object %s), PAL_PARTNER_ID=%s, no link yet\n\n",
-		emulator.DemoObjectID, emulator.DemoPartnerID)
+	if identity == identityApp {
+		fmt.Fprintf(out, "managing tenant Contoso MSP, PAL_IDENTITY=app: app %s (service principal %s) trusting identity pal-keeper-func, PAL_PARTNER_ID=%s, no link yet\n\n",
+			emulator.DemoAppClientID, emulator.DemoAppObjectID, emulator.DemoPartnerID)
+	} else {
+		fmt.Fprintf(out, "managing tenant Contoso MSP, identity pal-keeper-func (object %s), PAL_PARTNER_ID=%s, no link yet\n\n",
+			emulator.DemoObjectID, emulator.DemoPartnerID)
+	}
 
 	// 1. An onboarding message on the Service Bus queue.
 	msg := fmt.Sprintf(`{"tenantId":%q,"subscriptionIds":["fab00001-0000-4000-8000-000000000001","fab00002-0000-4000-8000-000000000001","fab00003-0000-4000-8000-000000000001"],"requestedBy":"sandbox","correlationId":"sandbox-1"}`, fabrikam)
@@ -207,21 +276,6 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 	fmt.Fprintf(out, "5. The estate, by read-only GET /api/links per tenant (%d writes made by these queries)\n\n",
 		len(emu.Writes())-writesBefore)
 	printEstate(out, names, all)
-
-	fmt.Fprintf(out, "\nWhat was changed in Azure:\n")
-	for _, w := range emu.Writes() {
-		fmt.Fprintf(out, "  %s %s %s -> HTTP %d\n", w.At.Format("15:04:05.000"), w.Method, w.Path, w.Status)
-	}
-	if l, ok := emu.Link(emulator.DemoManagingTenantID, emulator.DemoObjectID); ok {
-		fmt.Fprintf(out, "  the identity is now linked to partner ID %s (%s)\n", l.PartnerID, l.State)
-	}
-
-	code, err := host.Stop(ctx)
-	stopped = true
-	if err != nil {
-		return fmt.Errorf("stop the handler: %w", err)
-	}
-	fmt.Fprintf(out, "\nhandler stopped with SIGTERM, exit code %d. Run with -v to see its JSON log lines.\n", code)
 	return nil
 }
 

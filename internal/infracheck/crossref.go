@@ -288,10 +288,13 @@ func CheckAll(root string) []error {
 	lighthouse := filepath.Join(infra, "lighthouse")
 	errs = append(errs, CheckLighthouseModule(lighthouse)...)
 	errs = append(errs, CheckLighthouseTemplate(filepath.Join(lighthouse, "lighthouse.json"), filepath.Join(lighthouse, "lighthouse.parameters.example.json"))...)
+	direct := filepath.Join(infra, "direct")
+	errs = append(errs, CheckDirectModule(direct)...)
+	errs = append(errs, CheckDirectTemplate(filepath.Join(direct, "direct.json"))...)
 	errs = append(errs, CheckWorkflows(filepath.Join(root, ".github", "workflows"))...)
 	m, _ := LoadModule(infra) // a load error is already reported by CheckRoot
 	errs = append(errs, CheckDocs(root, needs, m)...)
-	errs = append(errs, parseOtherModules(infra, infra, lighthouse, filepath.Join(lighthouse, "example"))...)
+	errs = append(errs, parseOtherModules(infra, infra, lighthouse, filepath.Join(lighthouse, "example"), direct)...)
 	return errs
 }
 

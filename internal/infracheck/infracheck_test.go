@@ -176,6 +176,21 @@ var mutations = []mutation{
 	{"template just-in-time", "infra/lighthouse/lighthouse.json", `"authorizations": "[concat(`, `"eligibleAuthorizations": "[concat(`, "eligibleAuthorizations"},
 	{"template names the client ID", "infra/lighthouse/lighthouse.json", `"principalId": "[parameters('palKeeperPrincipalId')]"`, `"principalId": "[parameters('palKeeperClientId')]"`, "no authorization with principalId [parameters('palKeeperPrincipalId')]"},
 	{"parameters delegate Owner", "infra/lighthouse/lighthouse.parameters.example.json", `"roleDefinitionId": "b24988ac-6180-42a0-ab88-20f7382dd24c"`, `"roleDefinitionId": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"`, "Owner cannot be delegated"},
+	// infra/direct: Terraform module and ARM template (direct mode, customer side).
+	{"direct module allows Owner", "infra/direct/variables.tf", `contains(["cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e", "b24988ac-6180-42a0-ab88-20f7382dd24c"]`, `contains(["cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e", "b24988ac-6180-42a0-ab88-20f7382dd24c", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"]`, "variable pal_keeper_role_definition_id accepts \"8e3af657"},
+	{"direct module defaults to Contributor", "infra/direct/variables.tf", `default     = "cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e"`, `default     = "b24988ac-6180-42a0-ab88-20f7382dd24c"`, "pal_keeper_role_definition_id defaults to \"b24988ac"},
+	{"direct module any principal", "infra/direct/variables.tf", `can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.pal_keeper_service_principal_id))`, `true`, "variable pal_keeper_service_principal_id accepts \"pal-keeper\""},
+	{"direct module assigns to another principal", "infra/direct/main.tf", `principal_id       = var.pal_keeper_service_principal_id`, `principal_id       = var.subscription_id`, "principal_id must refer to var.pal_keeper_service_principal_id"},
+	{"direct module role by name", "infra/direct/main.tf", "  role_definition_id = \"/subscriptions/${var.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/${var.pal_keeper_role_definition_id}\"\n", "  role_definition_name = \"Owner\"\n", "role_definition_id must refer to var.pal_keeper_role_definition_id"},
+	{"direct module a user", "infra/direct/main.tf", `principal_type     = "ServicePrincipal"`, `principal_type     = "User"`, `principal_type "User", want "ServicePrincipal"`},
+	{"direct module on a resource group", "infra/direct/main.tf", `scope              = "/subscriptions/${var.subscription_id}"`, `scope              = "/subscriptions/x/resourceGroups/rg"`, "scope must refer to var.subscription_id"},
+	{"direct template allows Owner", "infra/direct/direct.json", "        \"b24988ac-6180-42a0-ab88-20f7382dd24c\"\n      ],", "        \"b24988ac-6180-42a0-ab88-20f7382dd24c\",\n        \"8e3af657-a8ff-443c-a75c-2fe8c4bcb635\"\n      ],", `palKeeperRoleDefinitionId allows "8e3af657`},
+	{"direct template any role", "infra/direct/direct.json", "      \"allowedValues\": [\n        \"cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e\",\n        \"b24988ac-6180-42a0-ab88-20f7382dd24c\"\n      ],\n", "", "has no allowedValues"},
+	{"direct template defaults to Contributor", "infra/direct/direct.json", `"defaultValue": "cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e",`, `"defaultValue": "b24988ac-6180-42a0-ab88-20f7382dd24c",`, "want Support Request Contributor"},
+	{"direct template fixed Owner", "infra/direct/direct.json", `"roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', parameters('palKeeperRoleDefinitionId'))]"`, `"roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '8e3af657-a8ff-443c-a75c-2fe8c4bcb635')]"`, "must be built from [parameters('palKeeperRoleDefinitionId')]"},
+	{"direct template assigns to the client ID", "infra/direct/direct.json", `"principalId": "[parameters('palKeeperServicePrincipalId')]"`, `"principalId": "[parameters('palKeeperClientId')]"`, "principalId must be [parameters('palKeeperServicePrincipalId')]"},
+	{"direct template a group", "infra/direct/direct.json", `"principalType": "ServicePrincipal"`, `"principalType": "Group"`, `principalType "Group"`},
+	{"direct template no consent step", "infra/direct/direct.json", "/adminconsent?client_id=<the app's client ID>", "", "must give the admin-consent URL"},
 	// function.json ↔ infra ↔ docs.
 	{"placeholder infra does not set", "functions/onboarding/function.json", `"%PAL_ONBOARDING_QUEUE%"`, `"%ONBOARDING_QUEUE_NAME%"`, "app setting ONBOARDING_QUEUE_NAME is missing"},
 	{"connection infra does not set", "functions/onboarding/function.json", `"connection": "ServiceBusConnection"`, `"connection": "OnboardingBus"`, "app setting OnboardingBus__fullyQualifiedNamespace is missing"},
@@ -270,6 +285,14 @@ func TestValidate(t *testing.T) {
 	}
 	if _, err := m.Validate("no_such_variable", cty.StringVal("x")); err == nil {
 		t.Error("Validate(no_such_variable): got no error, want one")
+	}
+}
+
+// TestDirect runs the direct-mode checks alone on the repository.
+func TestDirect(t *testing.T) {
+	dir := filepath.Join(repoRoot, "infra", "direct")
+	for _, err := range append(CheckDirectModule(dir), CheckDirectTemplate(filepath.Join(dir, "direct.json"))...) {
+		t.Error(err)
 	}
 }
 

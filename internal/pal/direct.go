@@ -190,8 +190,9 @@ func (d *DirectEngine) evaluateRequest(ctx context.Context, log *zerolog.Logger,
 	if err != nil {
 		return nil, err
 	}
-	tl := log.With().Str("tenant_id", tenantID).Logger()
-	tr, err := t.run(ctx, &tl, tenantID, target, explicit, write, req.SubscriptionIDs, false)
+	// The caller's logger already names the request's tenant (the triggers
+	// add tenant_id); adding it again would write the key twice per line.
+	tr, err := t.run(ctx, log, tenantID, target, explicit, write, req.SubscriptionIDs, false)
 	if err != nil {
 		return nil, err
 	}

@@ -152,6 +152,26 @@ func TestDirectNoConsent(t *testing.T) {
 	}
 }
 
+// The triggers' logger names the tenant already: the engine's lines must not
+// carry tenant_id a second time (App Insights and parse_json keep one).
+func TestDirectOnboardLogsTenantOnce(t *testing.T) {
+	conn, _, _, _ := newDirectFixture()
+	e, _ := NewDirectEngine("1234567", conn, nil)
+	var buf strings.Builder
+	log := zerolog.New(&buf).With().Str("tenant_id", custC).Logger()
+	if _, err := e.Onboard(context.Background(), &log, Request{TenantID: custC, SubscriptionIDs: []string{subC1}}); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() == 0 {
+		t.Fatal("no log line; the test does not test it")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if n := strings.Count(line, `"tenant_id"`); n != 1 {
+			t.Errorf("got tenant_id %d times in %s, want once", n, line)
+		}
+	}
+}
+
 func TestDirectStatusDoesNotWrite(t *testing.T) {
 	conn, a, _, _ := newDirectFixture()
 	e, _ := NewDirectEngine("1234567", conn, nil)
