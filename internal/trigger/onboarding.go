@@ -106,7 +106,7 @@ func (o Options) delegationPending(req pal.Request, res *pal.Result, st messageS
 	}
 	return &pal.Error{
 		Code: pal.CodeTransient,
-		Message: fmt.Sprintf("not reachable yet: %s; waiting for the Lighthouse delegation (message is %v old, PAL_DELEGATION_WAIT is %v)",
+		Message: fmt.Sprintf("not reachable yet: %s; waiting for the delegation or admin consent (message is %v old, PAL_DELEGATION_WAIT is %v)",
 			strings.Join(missing, ", "), age.Round(time.Second), o.DelegationWait),
 	}
 }
