@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
-	"github.com/pal-keeper/pal-keeper/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -28,9 +28,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return 1
 	}
 	log := zerolog.New(stdout).With().Timestamp().Str("service", "pal-keeper").Logger()
-	engine, cred, err := buildEngine(s)
+	engine, az, err := buildEngine(s)
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
+		return 1
+	}
+	cred := az.cred
+	records, err := openRecord(ctx, s, az)
+	if err != nil {
+		fmt.Fprintf(stderr, "pal-keeper: invalid setting %v\n", err)
 		return 1
 	}
 	opts := &trigger.Options{
@@ -38,6 +44,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		DelegationWait:    s.DelegationWait,
 		InvocationTimeout: s.InvocationTimeout,
 		HTTPRole:          s.HTTPRole,
+		Record:            records,
 	}
 	if s.ServiceBusNamespace != "" {
 		// One client per process, with the same identity as the trigger
@@ -59,7 +66,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
 	srv.Handle(trigger.LinksFunction, trigger.LinksForBrowsers(trigger.Links(engine, opts)))
-	var records web.Reader // TODO(integrator): the compliance record; nil answers 503 "not configured"
 	srv.Handle(trigger.ReportFunction, trigger.Report(records, opts))
 	srv.Handle(trigger.DashboardFunction, trigger.Dashboard(records, opts))
 	srv.Handle(trigger.SweepFunction, trigger.Sweep(engine, opts))
@@ -72,7 +78,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log.Info().Int("port", s.Port).Str("partner_id", s.PartnerID).Str("credential", s.Credential).
 		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", opts.Queue != nil).
 		Dur("invocation_timeout", s.InvocationTimeout).Dur("function_timeout", s.FunctionTimeout).
-		Str("http_role", s.HTTPRole).
+		Str("http_role", s.HTTPRole).Str("record", recordKind(s)).
 		Msg("pal-keeper starting")
 	if err := srv.Serve(ctx, ln); err != nil {
 		log.Error().Err(err).Msg("server stopped")
@@ -82,19 +88,26 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	return 0
 }
 
+// azureAccess is how the handler reaches Azure: the credential and the cloud.
+type azureAccess struct {
+	cred  azcore.TokenCredential
+	cloud cloud.Configuration
+}
+
 // buildEngine wires the credential, the Azure clients and the engine.
-func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
+func buildEngine(s settings) (*pal.Engine, azureAccess, error) {
 	cfg, err := azure.CloudConfig(s.Cloud, s.ARMEndpoint)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
+		return nil, azureAccess{}, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
 	}
 	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
+		return nil, azureAccess{}, fmt.Errorf("%s: %w", envCredential, err)
 	}
+	az := azureAccess{cred: cred, cloud: cfg}
 	clients, err := azure.NewClients(cred, cfg, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("azure clients: %w", err)
+		return nil, az, fmt.Errorf("azure clients: %w", err)
 	}
 	engine, err := pal.NewEngine(s.PartnerID, pal.Azure{
 		Links:          clients.Partner,
@@ -106,5 +119,5 @@ func buildEngine(s settings) (*pal.Engine, azcore.TokenCredential, error) {
 		ResourceGroups: clients.ResourceGroups,
 		BuiltInRoles:   clients.Permissions,
 	}, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign})
-	return engine, cred, err
+	return engine, az, err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // settings are the app settings (docs/operations.md, "Settings"), read from the environment.
@@ -46,6 +47,12 @@ type settings struct {
 	// (WEBSITE_AUTH_ENABLED): only then is X-MS-CLIENT-PRINCIPAL set by the
 	// platform rather than by the caller.
 	AuthEnabled bool
+	// RecordTableURL is the compliance record's table service URL
+	// (PAL_RECORD_TABLE_URL, else AzureWebJobsStorage__tableServiceUri); ""
+	// keeps the record in memory for the life of the process.
+	RecordTableURL string
+	// recordSetting names the setting RecordTableURL came from.
+	recordSetting string
 }
 
 // Setting names.
@@ -65,6 +72,11 @@ const (
 	envDelegationWait    = "PAL_DELEGATION_WAIT"
 	envInvocationTimeout = "PAL_INVOCATION_TIMEOUT"
 	envHTTPRole          = "PAL_HTTP_ROLE"
+	// envRecordTableURL is the compliance record's table service URL
+	// (record.SettingTableURL); envWebJobsTableURL its default
+	// (record.SettingWebJobsTableURL), the host storage's identity setting.
+	envRecordTableURL  = "PAL_RECORD_TABLE_URL"
+	envWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
 )
 
 // Settings the platform sets, not the operator (so not env*: the offline
@@ -117,6 +129,11 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		InvocationTimeout:   defaultInvocationTimeout,
 		HTTPRole:            strings.TrimSpace(getenv(envHTTPRole)),
 		AuthEnabled:         strings.EqualFold(strings.TrimSpace(getenv(platformAuthEnabled)), "true"),
+		RecordTableURL:      record.TableURL(getenv),
+		recordSetting:       envRecordTableURL,
+	}
+	if strings.TrimSpace(getenv(envRecordTableURL)) == "" {
+		s.recordSetting = envWebJobsTableURL
 	}
 	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -250,6 +267,13 @@ func (s settings) validate() error {
 	}
 	if s.ServiceBusNamespace != "" && !fqdnPattern.MatchString(s.ServiceBusNamespace) {
 		return fmt.Errorf("%s: %q is not a namespace host name such as contoso.servicebus.windows.net", envServiceBus, s.ServiceBusNamespace)
+	}
+	if s.RecordTableURL != "" {
+		if err := record.CheckTableURL(s.RecordTableURL); err != nil {
+			// The value is not echoed: a URL with a query may carry a SAS token.
+			why := strings.TrimPrefix(err.Error(), "record: "+record.SettingTableURL+" ")
+			return fmt.Errorf("%s: %s", s.recordSetting, why)
+		}
 	}
 	return nil
 }

@@ -192,11 +192,18 @@ func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req R
 type SweepOptions struct {
 	// ReadOnly reports without repairing the link.
 	ReadOnly bool
+	// Emit, when set, receives every verdict of [Engine.Sweep], attributed
+	// or not (calls are serialized). An error stops the sweep: Sweep returns
+	// it and no result.
+	Emit func(SubscriptionResult) error
+	// Linked, when set, receives the link of [Engine.Sweep] once, before the
+	// first verdict goes to Emit: every verdict of the sweep is judged under it.
+	Linked func(LinkResult)
 }
 
 // Sweep repairs the link and judges every subscription the identity can reach
-// outside its own tenant. Results lists the subscriptions that are not
-// attributed; Summary counts them all.
+// outside its own tenant. Every verdict goes to options.Emit; Results lists
+// the subscriptions that are not attributed; Summary counts them all.
 func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepOptions) (*Result, error) {
 	if options == nil {
 		options = &SweepOptions{}
@@ -213,6 +220,9 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 	if err != nil {
 		return nil, err
 	}
+	if options.Linked != nil {
+		options.Linked(link.result)
+	}
 	var subs []subscriptionRef
 	for _, s := range all {
 		if strings.EqualFold(s.TenantID, principal.TenantID) {
@@ -227,6 +237,11 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 		res.Summary[r.Status]++
 		if r.Status != StatusAttributed {
 			res.Results = append(res.Results, r)
+		}
+		if options.Emit != nil {
+			if err := options.Emit(r); err != nil {
+				return nil, err
+			}
 		}
 	}
 	sortResults(res.Results)

@@ -39,6 +39,7 @@ type acceptedBody struct {
 // instead (202); GET reports the same evaluation without writing anything.
 func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec := opts.recorder(LinksFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
 		raw, ok := inv.Data[httpBinding]
@@ -94,6 +95,9 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			res, err = engine.Onboard(workCtx, &log, req)
 		} else {
 			res, err = engine.Status(workCtx, &log, req)
+		}
+		if err == nil {
+			err = rec.Save(workCtx, &log, res)
 		}
 		out := Decide(workCtx, res, err)
 		logResult(&log, res, out)

@@ -29,6 +29,7 @@ const scheduleTimeout = 30 * time.Second
 // invocation fails (499) without scheduling anything.
 func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec := opts.recorder(OnboardingFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
 		log := inv.Log.With().Str("message_id", st.messageID).Int("attempt", st.attempt).Logger()
@@ -48,6 +49,9 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
 		res, err := engine.Onboard(workCtx, &log, req)
+		if err == nil {
+			err = rec.Save(workCtx, &log, res)
+		}
 		out := Decide(workCtx, res, err)
 		if out.Kind == KindDone {
 			if pending := opts.delegationPending(req, res, st); pending != nil {

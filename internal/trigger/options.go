@@ -3,6 +3,8 @@ package trigger
 import (
 	"context"
 	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // QueueMessage is a message the triggers put on the onboarding queue: a
@@ -41,6 +43,10 @@ type Options struct {
 	DelegationWait time.Duration
 	// InvocationTimeout bounds each invocation's work (default 2m).
 	InvocationTimeout time.Duration
+	// Record is the compliance record: every judged subscription's verdict,
+	// and every sweep's run, is written to it (see [Recorder]). nil records
+	// nothing.
+	Record record.Store
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller
 	// must hold (X-MS-CLIENT-PRINCIPAL).
 	HTTPRole string
