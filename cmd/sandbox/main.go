@@ -1,9 +1,11 @@
 // Command sandbox runs the whole pal-keeper flow with no Azure account: it
 // builds the handler, starts the Azure emulator with a demo estate and the
 // Functions-host simulator, and drives an onboarding message, a portal form, a
-// bad message, the timer sweep and read-only status queries through them.
+// bad message, the timer sweep and read-only status queries through them, then
+// reads the compliance record the handler kept (GET /api/report) and prints
+// the dashboard's URL on a loopback port; --serve keeps it open until Ctrl-C.
 //
-//	go run ./cmd/sandbox [-v] [--app DIR] [--handler PATH]
+//	go run ./cmd/sandbox [-v] [--serve] [--app DIR] [--handler PATH]
 //
 // It is test machinery: it lives outside the production binary on purpose.
 package main
@@ -15,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,6 +33,7 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
+	"github.com/pal-keeper/pal-keeper/internal/web"
 )
 
 func main() {
@@ -45,17 +49,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "also print the handler's JSON log lines")
 	appRoot := fs.String("app", ".", "the function app root: the directory holding host.json and functions/")
 	handlerPath := fs.String("handler", "", "a built handler executable (default: build ./handler with the go command)")
+	serveFlag := fs.Bool("serve", false, "after the run, keep serving the dashboard and the API until Ctrl-C")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := runSandbox(ctx, *appRoot, *handlerPath, *verbose, stdout); err != nil {
+	if err := runSandbox(ctx, *appRoot, *handlerPath, *verbose, *serveFlag, stdout); err != nil {
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.Writer) error {
+func runSandbox(ctx context.Context, appRoot, exe string, verbose, serve bool, out io.Writer) error {
 	if _, err := os.Stat(filepath.Join(appRoot, "host.json")); err != nil {
 		return fmt.Errorf("no host.json in %s: run the sandbox from the repository root, or pass --app", appRoot)
 	}
@@ -207,6 +212,24 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 		len(emu.Writes())-writesBefore)
 	printEstate(out, names, all)
 
+	// 6. The compliance record the handler kept of every verdict above.
+	rep, err := sandboxReport(ctx, host, key)
+	if err != nil {
+		return err
+	}
+	lastSweep := "no sweep recorded"
+	if rep.LastSweep != nil {
+		lastSweep = "last sweep " + rep.LastSweep.Outcome
+	}
+	first := 0
+	for _, c := range rep.Changes {
+		if c.From == "" {
+			first++
+		}
+	}
+	fmt.Fprintf(out, "\n6. The compliance record: GET /api/report → %d subscriptions (%s); %d first judgement(s), %d change(s) of status; %s\n",
+		len(rep.Subscriptions), summaryText(rep.Summary), first, len(rep.Changes)-first, lastSweep)
+
 	fmt.Fprintf(out, "\nWhat was changed in Azure:\n")
 	for _, w := range emu.Writes() {
 		fmt.Fprintf(out, "  %s %s %s -> HTTP %d\n", w.At.Format("15:04:05.000"), w.Method, w.Path, w.Status)
@@ -215,13 +238,52 @@ func runSandbox(ctx context.Context, appRoot, exe string, verbose bool, out io.W
 		fmt.Fprintf(out, "  the identity is now linked to partner ID %s (%s)\n", l.PartnerID, l.State)
 	}
 
-	code, err := host.Stop(ctx)
+	// The function app's HTTP front end on a loopback port: the dashboard.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the dashboard: %w", err)
+	}
+	front := &http.Server{Handler: host, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = front.Serve(ln) }()
+	defer front.Close()
+	base := "http://" + ln.Addr().String() + "/api/"
+	fmt.Fprintf(out, "\nThe dashboard, on the function app's HTTP front end (loopback, function key in ?code=):\n")
+	fmt.Fprintf(out, "   dashboard: %sdashboard?code=%s\n", base, key)
+	fmt.Fprintf(out, "   report:    %sreport?code=%s (add &format=csv for CSV)\n", base, key)
+	if serve {
+		fmt.Fprintf(out, "   serving until Ctrl-C: open the dashboard in a browser; its form onboards against the emulator\n")
+		<-ctx.Done()
+		fmt.Fprintf(out, "\n")
+	} else {
+		fmt.Fprintf(out, "   (run with --serve to keep it open in a browser)\n")
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	_ = front.Shutdown(sctx)
+
+	code, err := host.Stop(sctx)
 	stopped = true
 	if err != nil {
 		return fmt.Errorf("stop the handler: %w", err)
 	}
 	fmt.Fprintf(out, "\nhandler stopped with SIGTERM, exit code %d. Run with -v to see its JSON log lines.\n", code)
 	return nil
+}
+
+// sandboxReport reads GET /api/report.
+func sandboxReport(ctx context.Context, host *hostsim.Host, key string) (*web.Report, error) {
+	ans, err := host.HTTP(ctx, http.MethodGet, "/api/report?code="+key, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET /api/report: %w", err)
+	}
+	if ans.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/report: HTTP %d: %s", ans.StatusCode, ans.Body)
+	}
+	var rep web.Report
+	if err := json.Unmarshal(ans.Body, &rep); err != nil {
+		return nil, fmt.Errorf("GET /api/report: %w", err)
+	}
+	return &rep, nil
 }
 
 // sandboxHTTP calls the links function and decodes a result object.
