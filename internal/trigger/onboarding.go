@@ -40,6 +40,9 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err != nil {
 			return failWith(&log, Decide(ctx, nil, err))
 		}
+		// The record's lines (the drift line) carry each subscription's own
+		// tenant_id, so their logger has the request's context but its tenant.
+		recLog := log.With().Str("correlation_id", req.CorrelationID).Str("requested_by", req.RequestedBy).Logger()
 		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).
 			Str("requested_by", req.RequestedBy).Logger()
 		if st.correlationID == "" {
@@ -50,7 +53,7 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		defer cancel()
 		res, err := engine.Onboard(workCtx, &log, req)
 		if err == nil {
-			err = rec.Save(workCtx, &log, res)
+			err = rec.Save(workCtx, &recLog, res)
 		}
 		out := Decide(workCtx, res, err)
 		if out.Kind == KindDone {

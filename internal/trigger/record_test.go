@@ -337,3 +337,41 @@ func TestNoRecordRecordsNothing(t *testing.T) {
 		t.Errorf("sweep without a record = %+v, want done", got)
 	}
 }
+
+// TestDriftLineKeysOnce: the drift line of onboarding and links names the
+// subscription's tenant_id once, although their loggers carry the request's
+// tenant (a key twice is one value lost in Application Insights).
+func TestDriftLineKeysOnce(t *testing.T) {
+	cases := map[string]struct {
+		h   func(Engine, *Options) customhandler.HandlerFunc
+		inv func(t *testing.T) *customhandler.Invocation
+	}{
+		"onboarding": {Onboarding, func(t *testing.T) *customhandler.Invocation {
+			return invocation(t, onboardingBinding, `{"tenantId":"`+tenant+`"}`)
+		}},
+		"links": {Links, func(t *testing.T) *customhandler.Invocation {
+			return invocation(t, httpBinding, httpRequest("GET", "tenantId="+tenant, "", ""))
+		}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			store := record.NewMemory()
+			engine := &estateEngine{}
+			c.h(engine, &Options{Record: store})(context.Background(), c.inv(t))
+			engine.status = pal.StatusNotDelegated
+			var buf bytes.Buffer
+			inv := c.inv(t)
+			inv.Log = zerolog.New(&buf)
+			c.h(engine, &Options{Record: store})(context.Background(), inv)
+			var drift []string
+			for _, l := range strings.Split(buf.String(), "\n") {
+				if strings.Contains(l, `"message":"`+record.DriftMessage+`"`) {
+					drift = append(drift, l)
+				}
+			}
+			if len(drift) != 1 || strings.Count(drift[0], `"tenant_id"`) != 1 || !strings.Contains(drift[0], `"tenant_id":"`+tenant+`"`) {
+				t.Errorf("drift lines = %q, want one with tenant_id once", drift)
+			}
+		})
+	}
+}
