@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/message"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
@@ -79,14 +80,22 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 			return trigger.ExitUsage
 		}
 	}
-	engine, _, err := buildEngine(s, nil)
+	engine, az, err := buildEngine(s, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
 		return trigger.ExitFailed
 	}
+	store, err := openRecord(ctx, s, az)
+	if err != nil {
+		fmt.Fprintf(stderr, "handler link: invalid setting %v\n", err)
+		return trigger.ExitFailed
+	}
 	log := cliLogger(stderr)
 	res, err := engine.Onboard(ctx, &log, req)
-	return finish(ctx, stdout, stderr, "handler link", "pal-keeper link", res, err, *asJSON)
+	if err == nil {
+		err = trigger.NewRecorder(store, "handler link", nil).Save(ctx, &log, res)
+	}
+	return finish(stdout, stderr, "handler link", "pal-keeper link", res, trigger.Decide(ctx, res, err), err, *asJSON)
 }
 
 // sweepCommand reports every reachable customer subscription, read-only unless --repair.
@@ -104,29 +113,35 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
 		return trigger.ExitFailed
 	}
-	engine, _, err := buildEngine(s, nil)
+	engine, az, err := buildEngine(s, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
+		return trigger.ExitFailed
+	}
+	store, err := openRecord(ctx, s, az)
+	if err != nil {
+		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
 		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
 	ctx, cancel := trigger.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
 	defer cancel()
-	res, err := engine.Sweep(ctx, &log, &pal.SweepOptions{ReadOnly: !*repair})
+	rec := trigger.NewRecorder(store, "handler sweep", nil)
+	res, out, err := trigger.RecordedSweep(ctx, &log, engine, rec, cliRunID(time.Now()), !*repair)
 	title := "pal-keeper sweep (subscriptions not attributed)"
-	if inc := pal.IncompleteSweepOf(err); inc != nil && res == nil {
+	if pal.IncompleteSweepOf(err) != nil {
 		// What was judged within PAL_SWEEP_TIMEOUT is still worth reading.
-		res, title = inc.Result, "pal-keeper sweep (incomplete; subscriptions not attributed)"
+		title = "pal-keeper sweep (incomplete; subscriptions not attributed)"
 	}
-	return finish(ctx, stdout, stderr, "handler sweep", title, res, err, *asJSON)
+	return finish(stdout, stderr, "handler sweep", title, res, out, err, *asJSON)
 }
 
-// finish prints the result, when there is one, and returns the exit code
-// the outcome policy (trigger.Decide) gives: 0 done, 2 bad input, 75
-// transient trouble (try again later), 130 interrupted, 1 otherwise — e.g.
-// when something could not be judged.
-func finish(ctx context.Context, stdout, stderr io.Writer, cmd, title string, res *pal.Result, err error, asJSON bool) int {
-	out := trigger.Decide(ctx, res, err)
+// finish prints the result, when there is one, and returns the exit code of
+// out, the outcome policy's (trigger.Decide) judgement of res and err: 0
+// done, 2 bad input, 75 transient trouble (try again later), 130
+// interrupted, 1 otherwise — e.g. when something could not be judged or
+// recorded.
+func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out trigger.Outcome, err error, asJSON bool) int {
 	if res != nil {
 		if asJSON {
 			if perr := printJSON(stdout, res); perr != nil {

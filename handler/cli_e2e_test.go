@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
@@ -108,6 +113,10 @@ func TestSandbox(t *testing.T) {
 		"PUT /providers/Microsoft.ManagementPartner/partners/1234567",
 		"exit code 0",
 		"5 attributed, 2 ineligible-role, 1 not-delegated",
+		"6. The compliance record: GET /api/report → 8 subscriptions (5 attributed, 2 ineligible-role, 1 not-delegated); 8 first judgement(s), 0 change(s) of status; last sweep complete",
+		"dashboard: http://127.0.0.1:",
+		"/api/dashboard?code=",
+		"run with --serve",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("sandbox output lacks %q:\n%s", want, out)
@@ -139,5 +148,77 @@ func TestSandbox(t *testing.T) {
 	}
 	if n := strings.Count(string(out), "is now linked to partner ID 1234567"); n != 3 {
 		t.Errorf("sandbox --identity direct: %d principals linked, want 3 (one per consenting tenant):\n%s", n, out)
+	}
+}
+
+// TestSandboxServe: with --serve the sandbox keeps its dashboard open until
+// it is interrupted, then stops the handler and exits 0.
+func TestSandboxServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole sandbox")
+	}
+	exe := filepath.Join(t.TempDir(), "sandbox")
+	build := exec.Command("go", "build", "-o", exe, "./cmd/sandbox")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the sandbox: %v\n%s", err, out)
+	}
+	cmd := exec.Command(exe, "--serve", "--handler", handlerBinary)
+	cmd.Dir = ".."
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var dashboard string
+	var seen []string
+	timeout := time.After(2 * time.Minute)
+	for dashboard == "" || !strings.Contains(strings.Join(seen, "\n"), "serving until Ctrl-C") {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the sandbox ended before serving:\n%s\n%s", strings.Join(seen, "\n"), stderr.String())
+			}
+			seen = append(seen, l)
+			if u, ok := strings.CutPrefix(strings.TrimSpace(l), "dashboard: "); ok {
+				dashboard = u
+			}
+		case <-timeout:
+			t.Fatalf("no dashboard URL:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+	resp, err := http.Get(dashboard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="total-all"`) {
+		t.Errorf("GET %s: %d %.300s", dashboard, resp.StatusCode, page)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for l := range lines {
+		seen = append(seen, l)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("sandbox after Ctrl-C: %v\n%s", err, stderr.String())
+	}
+	if all := strings.Join(seen, "\n"); !strings.Contains(all, "exit code 0") {
+		t.Errorf("the handler did not stop cleanly:\n%s", all)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
@@ -31,9 +32,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	// The compliance record, opened below with the engine's credential; a
 	// direct-mode sweep covers the tenants it knows.
 	var rec record.Store
-	engine, cred, err := buildEngine(s, func(ctx context.Context) ([]string, error) { return recordTenants(ctx, rec) })
+	engine, az, err := buildEngine(s, func(ctx context.Context) ([]string, error) { return recordTenants(ctx, rec) })
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
+		return 1
+	}
+	cred := az.cred
+	rec, err = openRecord(ctx, s, az)
+	if err != nil {
+		fmt.Fprintf(stderr, "pal-keeper: invalid setting %v\n", err)
 		return 1
 	}
 	opts := &trigger.Options{
@@ -42,12 +49,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		InvocationTimeout: s.InvocationTimeout,
 		SweepTimeout:      s.SweepTimeout,
 		HTTPRole:          s.HTTPRole,
-	}
-	// The compliance record: Table Storage when a table URL is set, else memory.
-	rec, err = record.Open(ctx, record.TableURL(getenv), cred, nil)
-	if err != nil {
-		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
-		return 1
+		Record:            rec,
 	}
 	var sweep, sweepCheck customhandler.HandlerFunc
 	if s.ServiceBusNamespace != "" {
@@ -116,6 +118,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", opts.Queue != nil).
 		Dur("invocation_timeout", s.InvocationTimeout).Dur("function_timeout", s.FunctionTimeout).
 		Str("http_role", s.HTTPRole).Str("identity", s.Identity).Str("app_client_id", s.AppClientID).
+		Str("record", recordKind(s)).
 		Msg("pal-keeper starting")
 	if err := srv.Serve(ctx, ln); err != nil {
 		log.Error().Err(err).Msg("server stopped")
@@ -125,21 +128,28 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	return 0
 }
 
+// azureAccess is how the handler reaches Azure: the credential and the cloud.
+type azureAccess struct {
+	cred  azcore.TokenCredential
+	cloud cloud.Configuration
+}
+
 // buildEngine wires the credential, the Azure clients and the engine of
 // PAL_IDENTITY (see buildIdentityEngine); known gives the compliance
 // record's tenants to a direct-mode sweep (nil: none).
-func buildEngine(s settings, known func(context.Context) ([]string, error)) (trigger.Engine, azcore.TokenCredential, error) {
+func buildEngine(s settings, known func(context.Context) ([]string, error)) (trigger.Engine, azureAccess, error) {
 	cfg, err := azure.CloudConfig(s.Cloud, s.ARMEndpoint)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
+		return nil, azureAccess{}, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
 	}
 	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg, &azure.CredentialOptions{Retry: s.Retry})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", envCredential, err)
+		return nil, azureAccess{}, fmt.Errorf("%s: %w", envCredential, err)
 	}
+	az := azureAccess{cred: cred, cloud: cfg}
 	engine, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency}, known)
 	if err != nil {
-		return nil, nil, err
+		return nil, az, err
 	}
-	return engine, cred, nil
+	return engine, az, nil
 }

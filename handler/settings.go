@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // settings are the app settings (docs/operations.md, "Settings"), read from the environment.
@@ -64,6 +65,12 @@ type settings struct {
 	// Retry is the Azure SDK's retry policy for ARM and the managed-identity
 	// endpoint (see retryFromEnv); zero fields keep the SDK's defaults.
 	Retry policy.RetryOptions
+	// RecordTableURL is the compliance record's table service URL
+	// (PAL_RECORD_TABLE_URL, else AzureWebJobsStorage__tableServiceUri); ""
+	// keeps the record in memory for the life of the process.
+	RecordTableURL string
+	// recordSetting names the setting RecordTableURL came from.
+	recordSetting string
 }
 
 // Setting names.
@@ -88,6 +95,11 @@ const (
 	envAppClientID       = "PAL_APP_CLIENT_ID"
 	envAuthorityHost     = "PAL_AUTHORITY_HOST"
 	envDirectTenants     = "PAL_DIRECT_TENANTS"
+	// envRecordTableURL is the compliance record's table service URL
+	// (record.SettingTableURL); envWebJobsTableURL its default
+	// (record.SettingWebJobsTableURL), the host storage's identity setting.
+	envRecordTableURL  = "PAL_RECORD_TABLE_URL"
+	envWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
 )
 
 // PAL_IDENTITY values: who acts.
@@ -151,6 +163,11 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		InvocationTimeout:   defaultInvocationTimeout,
 		HTTPRole:            strings.TrimSpace(getenv(envHTTPRole)),
 		AuthEnabled:         strings.EqualFold(strings.TrimSpace(getenv(platformAuthEnabled)), "true"),
+		RecordTableURL:      record.TableURL(getenv),
+		recordSetting:       envRecordTableURL,
+	}
+	if strings.TrimSpace(getenv(envRecordTableURL)) == "" {
+		s.recordSetting = envWebJobsTableURL
 	}
 	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -349,6 +366,13 @@ func (s settings) validate() error {
 	}
 	if s.ServiceBusNamespace != "" && !fqdnPattern.MatchString(s.ServiceBusNamespace) {
 		return fmt.Errorf("%s: %q is not a namespace host name such as contoso.servicebus.windows.net", envServiceBus, s.ServiceBusNamespace)
+	}
+	if s.RecordTableURL != "" {
+		if err := record.CheckTableURL(s.RecordTableURL); err != nil {
+			// The value is not echoed: a URL with a query may carry a SAS token.
+			why := strings.TrimPrefix(err.Error(), "record: "+record.SettingTableURL+" ")
+			return fmt.Errorf("%s: %s", s.recordSetting, why)
+		}
 	}
 	return nil
 }

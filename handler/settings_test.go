@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 func envFrom(m map[string]string) func(string) string {
@@ -60,6 +62,41 @@ func TestSettingsDefaults(t *testing.T) {
 	}
 }
 
+// TestSettingsRecordTableURL: PAL_RECORD_TABLE_URL, else the host storage's
+// table endpoint, else none (memory); the names are the record package's.
+func TestSettingsRecordTableURL(t *testing.T) {
+	if envRecordTableURL != record.SettingTableURL || envWebJobsTableURL != record.SettingWebJobsTableURL {
+		t.Fatalf("setting names %s, %s; want the record package's %s, %s", envRecordTableURL, envWebJobsTableURL,
+			record.SettingTableURL, record.SettingWebJobsTableURL)
+	}
+	const own, host = "https://own.table.core.windows.net", "https://host.table.core.windows.net/"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"neither", map[string]string{}, ""},
+		{"default", map[string]string{envWebJobsTableURL: host}, host},
+		{"own", map[string]string{envRecordTableURL: own, envWebJobsTableURL: host}, own},
+		{"emulator_path", map[string]string{envRecordTableURL: "https://127.0.0.1:10002/devstoreaccount1"}, "https://127.0.0.1:10002/devstoreaccount1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{envPartnerID: "1234567"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			s, err := settingsFromMap(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.RecordTableURL != tt.want {
+				t.Errorf("RecordTableURL = %q, want %q", s.RecordTableURL, tt.want)
+			}
+		})
+	}
+}
+
 func TestSettingsErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -86,6 +123,10 @@ func TestSettingsErrors(t *testing.T) {
 		{"role_without_auth", map[string]string{envHTTPRole: "PAL.Operator"}, envHTTPRole},
 		{"role_auth_false", map[string]string{envHTTPRole: "PAL.Operator", platformAuthEnabled: "false"}, envHTTPRole},
 		{"role_auth_garbage", map[string]string{envHTTPRole: "PAL.Operator", platformAuthEnabled: "yes"}, envHTTPRole},
+		{"record_http", map[string]string{envRecordTableURL: "http://a.table.core.windows.net"}, envRecordTableURL},
+		{"record_sas", map[string]string{envRecordTableURL: "https://a.table.core.windows.net/?sv=2024&sig=SECRETSIG"}, envRecordTableURL},
+		{"record_table_path", map[string]string{envRecordTableURL: "https://a.table.core.windows.net/acct/palrecord"}, envRecordTableURL},
+		{"record_default_bad", map[string]string{envWebJobsTableURL: "not a url"}, envWebJobsTableURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,6 +140,9 @@ func TestSettingsErrors(t *testing.T) {
 			_, err := settingsFromMap(env)
 			if err == nil {
 				t.Fatalf("settingsFromEnv(%v) = nil error, want one naming %s", tt.env, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "SECRETSIG") {
+				t.Errorf("error = %q echoes a SAS token", err)
 			}
 			if msg := err.Error(); !strings.HasPrefix(msg, tt.wantErr+":") || strings.Contains(msg, "\n") {
 				t.Errorf("error = %q, want one line starting with %q", msg, tt.wantErr+":")
@@ -139,7 +183,7 @@ func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
 	for _, name := range []string{envPartnerID, envAllowedPartnerIDs, envRelinkForeign, envClientID, envCredential,
 		envCloud, envARMEndpoint, envOnboardingQueue, envSweepQueue, envSweepSchedule, envServiceBus, envMaxAttempts,
 		envDelegationWait, envInvocationTimeout, envHTTPRole, envIdentity, envAppClientID, envAuthorityHost, envDirectTenants,
-		envARMConcurrency, envSweepTimeout} {
+		envARMConcurrency, envSweepTimeout, envRecordTableURL, envWebJobsTableURL} {
 		if _, ok := file.Values[name]; !ok {
 			t.Errorf("local.settings.json.example does not name %s", name)
 		}

@@ -19,7 +19,7 @@ import (
 // messages for three customer tenants (consented with Contributor, consented
 // with Reader only, not consented), a read-only links query and the sweep over
 // PAL_DIRECT_TENANTS, each tenant with its own link.
-func directFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.Host, names map[string]string, out io.Writer) error {
+func directFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.Host, names map[string]string, out io.Writer, steps *int) error {
 	fmt.Fprintf(out, "PAL_IDENTITY=direct: multi-tenant app %s trusting identity pal-keeper-func, PAL_PARTNER_ID=%s;\n",
 		emulator.DemoAppClientID, emulator.DemoPartnerID)
 	fmt.Fprintf(out, "customers consented (or not) and assigned the app roles; no Lighthouse, no link yet\n\n")
@@ -123,6 +123,7 @@ func directFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.Host,
 		all = append(all, rs...)
 	}
 	printEstate(out, names, all)
+	*steps = step
 	return nil
 }
 

@@ -1,14 +1,17 @@
 // Command sandbox runs the whole pal-keeper flow with no Azure account: it
 // builds the handler, starts the Azure emulator with a demo estate and the
 // Functions-host simulator, and drives an onboarding message, a portal form, a
-// bad message, the timer sweep and read-only status queries through them.
+// bad message, the timer sweep and read-only status queries through them, then
+// reads the compliance record the handler kept (GET /api/report) and prints
+// the dashboard's URL on a loopback port; --serve keeps it open until Ctrl-C.
 //
-//	go run ./cmd/sandbox [-v] [--identity managedidentity|app|direct] [--app DIR] [--handler PATH]
+//	go run ./cmd/sandbox [-v] [--serve] [--identity managedidentity|app|direct] [--app DIR] [--handler PATH]
 //
 // --identity chooses PAL_IDENTITY and the demo estate: managedidentity (the
 // default) and app run the Lighthouse flow, as the function's managed identity
 // or as the app registration trusting it (emulator.DemoAppEstate); direct
 // onboards customer tenants without Lighthouse (emulator.DemoDirectEstate).
+// --serve keeps the dashboard open after the run, until Ctrl-C.
 //
 // It is test machinery: it lives outside the production binary on purpose.
 package main
@@ -20,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -35,6 +39,7 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
+	"github.com/pal-keeper/pal-keeper/internal/web"
 )
 
 func main() {
@@ -50,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "also print the handler's JSON log lines")
 	appRoot := fs.String("app", ".", "the function app root: the directory holding host.json and functions/")
 	handlerPath := fs.String("handler", "", "a built handler executable (default: build ./handler with the go command)")
+	serveFlag := fs.Bool("serve", false, "after the run, keep serving the dashboard and the API until Ctrl-C")
 	identity := fs.String("identity", identityManaged, "PAL_IDENTITY: managedidentity, app or direct (each with its demo estate)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -60,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sandbox: --identity %q: want managedidentity, app or direct\n", *identity)
 		return 2
 	}
-	if err := runSandbox(ctx, *appRoot, *handlerPath, *identity, *verbose, stdout); err != nil {
+	if err := runSandbox(ctx, *appRoot, *handlerPath, *identity, *verbose, *serveFlag, stdout); err != nil {
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 1
 	}
@@ -74,7 +80,7 @@ const (
 	identityDirect  = "direct"
 )
 
-func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose bool, out io.Writer) error {
+func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose, serve bool, out io.Writer) error {
 	if _, err := os.Stat(filepath.Join(appRoot, "host.json")); err != nil {
 		return fmt.Errorf("no host.json in %s: run the sandbox from the repository root, or pass --app", appRoot)
 	}
@@ -149,14 +155,34 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose bool
 	}
 	fmt.Fprintf(out, "pal-keeper sandbox: Azure emulator at %s, handler ready in %v under the host simulator\n",
 		emu.ARMURL(), time.Since(started).Round(time.Millisecond))
+	steps := 0
 	if identity == identityDirect {
-		err = directFlow(ctx, emu, host, names, out)
+		err = directFlow(ctx, emu, host, names, out, &steps)
 	} else {
-		err = lighthouseFlow(ctx, emu, host, identity, names, out)
+		err = lighthouseFlow(ctx, emu, host, identity, names, out, &steps)
 	}
 	if err != nil {
 		return err
 	}
+
+	// The compliance record the handler kept of every verdict above.
+	key := url.QueryEscape(host.FunctionKey())
+	rep, err := sandboxReport(ctx, host, key)
+	if err != nil {
+		return err
+	}
+	lastSweep := "no sweep recorded"
+	if rep.LastSweep != nil {
+		lastSweep = "last sweep " + rep.LastSweep.Outcome
+	}
+	first := 0
+	for _, c := range rep.Changes {
+		if c.From == "" {
+			first++
+		}
+	}
+	fmt.Fprintf(out, "\n%d. The compliance record: GET /api/report → %d subscriptions (%s); %d first judgement(s), %d change(s) of status; %s\n",
+		steps+1, len(rep.Subscriptions), summaryText(rep.Summary), first, len(rep.Changes)-first, lastSweep)
 
 	fmt.Fprintf(out, "\nWhat was changed in Azure:\n")
 	for _, w := range emu.Writes() {
@@ -168,7 +194,30 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose bool
 			l.ObjectID, l.TenantID, names[l.TenantID], l.PartnerID, l.State)
 	}
 
-	code, err := host.Stop(ctx)
+	// The function app's HTTP front end on a loopback port: the dashboard.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the dashboard: %w", err)
+	}
+	front := &http.Server{Handler: host, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = front.Serve(ln) }()
+	defer front.Close()
+	base := "http://" + ln.Addr().String() + "/api/"
+	fmt.Fprintf(out, "\nThe dashboard, on the function app's HTTP front end (loopback, function key in ?code=):\n")
+	fmt.Fprintf(out, "   dashboard: %sdashboard?code=%s\n", base, key)
+	fmt.Fprintf(out, "   report:    %sreport?code=%s (add &format=csv for CSV)\n", base, key)
+	if serve {
+		fmt.Fprintf(out, "   serving until Ctrl-C: open the dashboard in a browser; its form onboards against the emulator\n")
+		<-ctx.Done()
+		fmt.Fprintf(out, "\n")
+	} else {
+		fmt.Fprintf(out, "   (run with --serve to keep it open in a browser)\n")
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	_ = front.Shutdown(sctx)
+
+	code, err := host.Stop(sctx)
 	stopped = true
 	if err != nil {
 		return fmt.Errorf("stop the handler: %w", err)
@@ -179,7 +228,7 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose bool
 
 // lighthouseFlow is the Lighthouse demo (PAL_IDENTITY managedidentity or app):
 // onboarding message, portal form, bad message, sweep, read-only estate.
-func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.Host, identity string, names map[string]string, out io.Writer) error {
+func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.Host, identity string, names map[string]string, out io.Writer, steps *int) error {
 	tenantOf := func(name string) string {
 		for id, n := range names {
 			if strings.HasPrefix(n, name) {
@@ -276,7 +325,24 @@ func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.H
 	fmt.Fprintf(out, "5. The estate, by read-only GET /api/links per tenant (%d writes made by these queries)\n\n",
 		len(emu.Writes())-writesBefore)
 	printEstate(out, names, all)
+	*steps = 5
 	return nil
+}
+
+// sandboxReport reads GET /api/report.
+func sandboxReport(ctx context.Context, host *hostsim.Host, key string) (*web.Report, error) {
+	ans, err := host.HTTP(ctx, http.MethodGet, "/api/report?code="+key, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET /api/report: %w", err)
+	}
+	if ans.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/report: HTTP %d: %s", ans.StatusCode, ans.Body)
+	}
+	var rep web.Report
+	if err := json.Unmarshal(ans.Body, &rep); err != nil {
+		return nil, fmt.Errorf("GET /api/report: %w", err)
+	}
+	return &rep, nil
 }
 
 // sandboxHTTP calls the links function and decodes a result object.

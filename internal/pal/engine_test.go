@@ -313,6 +313,45 @@ func TestSweepReadOnly(t *testing.T) {
 	}
 }
 
+// TestSweepEmitsEveryVerdict: Emit gets the attributed verdicts too (Results
+// lists only the others), and an Emit error stops the sweep.
+func TestSweepEmitsEveryVerdict(t *testing.T) {
+	f := newFake()
+	f.addSub(sub1, custA, []string{roleCont}, nil)
+	f.addSub(sub2, custA, []string{roleRead}, nil)
+	f.addSub(sub3, custB, []string{roleSRC}, nil)
+	got := map[string]Status{}
+	var linked []LinkResult
+	res, err := mustEngine(t, f, nil).Sweep(context.Background(), nop(), &SweepOptions{
+		Linked: func(l LinkResult) { linked = append(linked, l) },
+		Emit: func(r SubscriptionResult) error {
+			if len(linked) != 1 {
+				t.Errorf("verdict emitted after %d Linked calls, want 1", len(linked))
+			}
+			got[r.SubscriptionID] = r.Status
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []LinkResult{{Action: LinkCreated, PartnerID: "1234567"}}; !reflect.DeepEqual(linked, want) {
+		t.Errorf("Linked got %v, want %v", linked, want)
+	}
+	want := map[string]Status{sub1: StatusAttributed, sub2: StatusIneligibleRole, sub3: StatusAttributed}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("emitted %v, want %v", got, want)
+	}
+	if len(res.Results) != 1 {
+		t.Errorf("results = %v, want only the Reader-only one", res.Results)
+	}
+
+	boom := errors.New("record unavailable")
+	res, err = mustEngine(t, f, nil).Sweep(context.Background(), nop(), &SweepOptions{Emit: func(SubscriptionResult) error { return boom }})
+	if !errors.Is(err, boom) || res != nil {
+		t.Errorf("Sweep with a failing Emit = %v, %v; want no result and the Emit error", res, err)
+	}
+}
+
 func TestNewEngineValidates(t *testing.T) {
 	f := newFake()
 	for _, tc := range []struct {

@@ -43,6 +43,9 @@ type SweepOptions struct {
 	// Emit, when set, receives every verdict of [Engine.Sweep] as soon as it is
 	// judged (calls are serialized). An error stops the sweep.
 	Emit func(SubscriptionResult) error
+	// Linked, when set, receives the link of [Engine.Sweep] once, before the
+	// first verdict goes to Emit: every verdict of the sweep is judged under it.
+	Linked func(LinkResult)
 	// MaxBatch bounds the subscriptions per batch; zero means [DefaultMaxBatch].
 	MaxBatch int
 }
@@ -266,6 +269,9 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 	run, err := e.StartSweep(ctx, log, options)
 	if err != nil {
 		return nil, err
+	}
+	if options.Linked != nil {
+		options.Linked(run.Link)
 	}
 	res := &Result{PartnerID: e.partnerID, Principal: run.Principal, Link: run.Link, Results: []SubscriptionResult{}, Summary: newSummary()}
 	collect := func(r SubscriptionResult) error {

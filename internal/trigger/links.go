@@ -39,6 +39,7 @@ type acceptedBody struct {
 // instead (202); GET reports the same evaluation without writing anything.
 func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec := opts.recorder(LinksFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
 		raw, ok := inv.Data[httpBinding]
@@ -81,6 +82,9 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		if async && req.CorrelationID == "" {
 			req.CorrelationID = inv.ID
 		}
+		// The record's lines (the drift line) carry each subscription's own
+		// tenant_id, so their logger has the request's context but its tenant.
+		recLog := log.With().Str("correlation_id", req.CorrelationID).Str("requested_by", req.RequestedBy).Logger()
 		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).
 			Str("requested_by", req.RequestedBy).Logger()
 		if async {
@@ -94,6 +98,9 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			res, err = engine.Onboard(workCtx, &log, req)
 		} else {
 			res, err = engine.Status(workCtx, &log, req)
+		}
+		if err == nil {
+			err = rec.Save(workCtx, &recLog, res)
 		}
 		out := Decide(workCtx, res, err)
 		logResult(&log, res, out)

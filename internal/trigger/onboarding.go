@@ -29,6 +29,7 @@ const scheduleTimeout = 30 * time.Second
 // invocation fails (499) without scheduling anything.
 func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec := opts.recorder(OnboardingFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
 		log := inv.Log.With().Str("message_id", st.messageID).Int("attempt", st.attempt).Logger()
@@ -39,6 +40,9 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err != nil {
 			return failWith(&log, Decide(ctx, nil, err))
 		}
+		// The record's lines (the drift line) carry each subscription's own
+		// tenant_id, so their logger has the request's context but its tenant.
+		recLog := log.With().Str("correlation_id", req.CorrelationID).Str("requested_by", req.RequestedBy).Logger()
 		log = log.With().Str("tenant_id", req.TenantID).Str("correlation_id", req.CorrelationID).
 			Str("requested_by", req.RequestedBy).Logger()
 		if st.correlationID == "" {
@@ -48,6 +52,9 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
 		res, err := engine.Onboard(workCtx, &log, req)
+		if err == nil {
+			err = rec.Save(workCtx, &recLog, res)
+		}
 		out := Decide(workCtx, res, err)
 		if out.Kind == KindDone {
 			if pending := opts.delegationPending(req, res, st); pending != nil {

@@ -3,6 +3,8 @@ package trigger
 import (
 	"context"
 	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // QueueMessage is a message the triggers put on the onboarding queue: a
@@ -48,6 +50,10 @@ type Options struct {
 	// SweepTimeout bounds the in-process sweep (default 9m30s, 30 s under
 	// host.json's functionTimeout of 10 min).
 	SweepTimeout time.Duration
+	// Record is the compliance record: every judged subscription's verdict,
+	// and every sweep's run, is written to it (see [Recorder]). nil records
+	// nothing.
+	Record record.Store
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller
 	// must hold (X-MS-CLIENT-PRINCIPAL).
 	HTTPRole string

@@ -5,29 +5,24 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/rs/zerolog"
 )
 
 // Sweep handles the timer trigger: repair the link, judge every reachable
-// customer subscription and report each one that is not attributed. What
-// becomes of the invocation is Decide's: it fails when something could not be
-// judged, after logging the report.
+// customer subscription and report each one that is not attributed. With a
+// record (Options.Record) it writes the sweep's run row (its ID is the
+// invocation ID) and every verdict as it is judged. What becomes of the
+// invocation is Decide's: it fails when something could not be judged or
+// recorded, after logging the report.
 func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec := opts.recorder(SweepFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
 		// The sweep has its own budget (PAL_SWEEP_TIMEOUT), not PAL_INVOCATION_TIMEOUT.
 		workCtx, cancel := WorkContext(ctx, opts.SweepTimeout, budgetSweep)
 		defer cancel()
-		res, err := engine.Sweep(workCtx, &log, nil)
-		if inc := pal.IncompleteSweepOf(err); inc != nil {
-			// The verdicts judged within the budget were emitted; say what was left.
-			if res == nil {
-				res = inc.Result
-			}
-			log.Warn().Int("unjudged", inc.Unjudged).Bool("listing_complete", inc.ListingComplete).
-				Msg("sweep budget spent")
-		}
-		out := Decide(workCtx, res, err)
+		res, out, _ := RecordedSweep(workCtx, &log, engine, rec, inv.ID, false)
 		logResult(&log, res, out)
 		if out.Kind != KindDone {
 			ev := log.Error()
@@ -40,4 +35,31 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 		}
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
 	}
+}
+
+// RecordedSweep runs one sweep with the run row runID and every verdict
+// recorded by rec, and returns its result, Decide's outcome and the error
+// behind it (nil when done). A record write that fails makes the outcome a
+// retry (transient) or a failure, never done. The timer trigger and
+// `handler sweep` share it.
+func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec *Recorder, runID string, readOnly bool) (*pal.Result, Outcome, error) {
+	run, err := rec.StartSweep(ctx, log, runID)
+	if err != nil {
+		return nil, Decide(ctx, nil, err), err
+	}
+	res, err := engine.Sweep(ctx, log, run.Options(ctx, readOnly))
+	if inc := pal.IncompleteSweepOf(err); inc != nil {
+		// The budget ran out: the verdicts judged so far were emitted (and
+		// recorded); say what was left.
+		if res == nil {
+			res = inc.Result
+		}
+		log.Warn().Int("unjudged", inc.Unjudged).Bool("listing_complete", inc.ListingComplete).
+			Msg("sweep budget spent")
+	}
+	out := Decide(ctx, res, err)
+	if ferr := run.Finish(ctx, res, out); ferr != nil && out.Kind == KindDone {
+		return res, Decide(ctx, nil, ferr), ferr
+	}
+	return res, out, err
 }
