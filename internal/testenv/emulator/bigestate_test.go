@@ -64,9 +64,10 @@ func TestBigEstateListsInOrderAndCounts(t *testing.T) {
 		t.Errorf("link = %+v, %v", l, ok)
 	}
 
-	// Ten requests at once, each delayed, over fresh connections.
+	// Ten requests at once, each delayed long enough that they overlap even
+	// when TLS handshakes are slow (-race on a loaded machine).
 	e.ResetStats()
-	e.InjectFault(Fault{Latency: 50 * time.Millisecond})
+	e.InjectFault(Fault{Latency: 500 * time.Millisecond})
 	var wg sync.WaitGroup
 	for k := range 10 {
 		wg.Add(1)
