@@ -21,7 +21,7 @@ func appIdentity(s settings, mi azcore.TokenCredential, cfg cloud.Configuration)
 	if !ok {
 		return azure.AppIdentity{}, fmt.Errorf("%s: no token-exchange audience for cloud %q", envCloud, s.Cloud)
 	}
-	app := azure.AppIdentity{Assertion: mi, ClientID: s.AppClientID, Audience: audience, Cloud: cfg}
+	app := azure.AppIdentity{Assertion: mi, ClientID: s.AppClientID, Audience: audience, Cloud: cfg, Retry: s.Retry}
 	if s.AuthorityHost != "" {
 		app.Cloud.ActiveDirectoryAuthorityHost = strings.TrimRight(s.AuthorityHost, "/") + "/"
 		app.CustomAuthority = true
@@ -51,7 +51,12 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 		if err != nil {
 			return nil, err
 		}
-		return pal.NewDirectEngine(s.PartnerID, &azure.DirectConnector{App: app}, &pal.DirectOptions{
+		// One HTTP client for every tenant's ARM clients, so connections are
+		// shared and PAL_ARM_CONCURRENCY bounds them per host; the retry
+		// settings reach every tenant.
+		conn := &azure.DirectConnector{App: app, Options: azure.ClientsOptions{
+			Transport: azure.NewHTTPClient(s.ARMConcurrency), Retry: s.Retry, Concurrency: s.ARMConcurrency}}
+		return pal.NewDirectEngine(s.PartnerID, conn, &pal.DirectOptions{
 			EngineOptions: *opts,
 			Tenants:       s.DirectTenants,
 			KnownTenants:  known,

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 
@@ -89,4 +90,22 @@ func mustCloud(t *testing.T, s settings) cloud.Configuration {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// TestAppIdentityCarriesRetry: the PAL_AZURE_* retry settings reach the
+// token requests of the app's credential (app and direct modes), not only
+// ARM and the managed identity.
+func TestAppIdentityCarriesRetry(t *testing.T) {
+	s, err := settingsFromMap(identityEnv(map[string]string{envIdentity: "direct", envAppClientID: testAppID,
+		"PAL_AZURE_MAX_RETRIES": "1", "PAL_AZURE_RETRY_DELAY": "10ms"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := appIdentity(s, nil, mustCloud(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Retry.MaxRetries != 1 || app.Retry.RetryDelay != 10*time.Millisecond {
+		t.Errorf("app retry = %+v, want 1 retry from 10ms", app.Retry)
+	}
 }

@@ -60,6 +60,9 @@ type AppIdentity struct {
 	CustomAuthority bool
 	// Transport sends the token requests; nil means azcore's default client.
 	Transport policy.Transporter
+	// Retry configures the retries of token requests to Entra ID; the zero
+	// value keeps azcore's defaults.
+	Retry policy.RetryOptions
 }
 
 // Credential returns the app's credential in tenantID. An empty tenantID
@@ -155,7 +158,7 @@ func (c *appCredential) credential(ctx context.Context) (*azidentity.ClientAsser
 		c.tenantID = p.TenantID
 	}
 	opts := &azidentity.ClientAssertionCredentialOptions{
-		ClientOptions: policy.ClientOptions{Cloud: c.app.Cloud, Transport: c.app.Transport},
+		ClientOptions: policy.ClientOptions{Cloud: c.app.Cloud, Transport: c.app.Transport, Retry: c.app.Retry},
 		// With a custom authority (an emulator) MSAL must not send instance
 		// discovery to the public authority.
 		DisableInstanceDiscovery: c.app.CustomAuthority,
