@@ -77,8 +77,8 @@ type Queue struct {
 
 	mu           sync.Mutex
 	seq          int64
-	active       []*Message // by sequence number
-	scheduled    []*Message // by ScheduledEnqueueTime
+	active       []*Message    // by sequence number
+	scheduled    []*Message    // by ScheduledEnqueueTime
 	inflight     int           // deliveries in progress, all processes
 	busy         map[*Host]int // deliveries in progress per process (cluster)
 	dedupe       time.Duration // duplicate detection window (0: off)
