@@ -36,6 +36,11 @@ type Sweep struct {
 	Summary    map[pal.Status]int `json:"summary"`
 	// Detail says why a sweep is partial or failed.
 	Detail string `json:"detail,omitempty"`
+	// Work items of a distributed sweep (absent for an in-process sweep):
+	// sent by the coordinator, judged, and failed (dead-lettered).
+	ItemsSent   int `json:"itemsSent,omitempty"`
+	ItemsDone   int `json:"itemsDone,omitempty"`
+	ItemsFailed int `json:"itemsFailed,omitempty"`
 }
 
 // Subscription is one verdict as the report shows it.
@@ -145,7 +150,8 @@ func sweepOf(r *record.Run) *Sweep {
 	if r == nil {
 		return nil
 	}
-	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: zeroSummary(), Detail: r.Detail}
+	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: zeroSummary(), Detail: r.Detail,
+		ItemsSent: r.ItemsSent, ItemsDone: r.ItemsDone, ItemsFailed: r.ItemsFailed}
 	if !r.FinishedAt.IsZero() {
 		t := r.FinishedAt.UTC()
 		s.FinishedAt = &t

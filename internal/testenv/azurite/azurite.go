@@ -47,6 +47,9 @@ type Server struct {
 	URL string
 	// Addr is the listening address, 127.0.0.1:<port>.
 	Addr string
+	// CertFile is the PEM file of Azurite's certificate (its own CA): a child
+	// process trusts it through SSL_CERT_FILE.
+	CertFile string
 
 	transport *http.Transport
 	cmd       *exec.Cmd
@@ -121,7 +124,7 @@ func start(bin, dir string) (*Server, error) {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	s := &Server{
-		URL: "https://" + addr + "/" + Account, Addr: addr, cmd: cmd, out: out, done: make(chan struct{}),
+		URL: "https://" + addr + "/" + Account, Addr: addr, CertFile: certFile, cmd: cmd, out: out, done: make(chan struct{}),
 		transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
 	}
 	go func() { _ = cmd.Wait(); close(s.done) }()
