@@ -27,7 +27,8 @@ func TestE2EFanoutSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(emu.Close)
-	f := startFanout(t, emu, fanoutOptions{processes: 2, settings: map[string]string{
+	// One delivery at a time per process, so both processes get items.
+	f := startFanout(t, emu, fanoutOptions{processes: 2, maxConcurrentCalls: 1, settings: map[string]string{
 		"PAL_PARTNER_ID": partnerID, "PAL_ALLOWED_PARTNER_IDS": otherID, "AZURE_CLIENT_ID": clientID,
 		"PAL_MAX_ATTEMPTS": "2",
 	}})

@@ -38,6 +38,8 @@ type fanoutOptions struct {
 	estate           emulator.Estate
 	settings         map[string]string
 	maxDeliveryCount int
+	// maxConcurrentCalls overrides host.json's per process (8).
+	maxConcurrentCalls int
 }
 
 // startFanout starts Azurite and the cluster against emu.
@@ -87,7 +89,7 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 	defer cancel()
 	c, err := hostsim.StartCluster(ctx, hostsim.Options{
 		AppRoot: "..", Executable: handlerRESTBinary, Args: []string{}, Env: env,
-		Stdout: f.stdout, Stderr: stderr, MaxDeliveryCount: o.maxDeliveryCount, InitTimeout: 20 * time.Second,
+		Stdout: f.stdout, Stderr: stderr, MaxDeliveryCount: o.maxDeliveryCount, MaxConcurrentCalls: o.maxConcurrentCalls, InitTimeout: 20 * time.Second,
 		AutoDeliver: true, FunctionKey: fanoutKey, ServiceBusREST: envServiceBusRESTName,
 		DuplicateDetectionWindow: 10 * time.Minute, // the Terraform queue's
 	}, o.processes)
