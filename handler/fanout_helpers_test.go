@@ -35,7 +35,6 @@ type fanout struct {
 
 type fanoutOptions struct {
 	processes        int
-	estate           emulator.Estate
 	settings         map[string]string
 	maxDeliveryCount int
 	// maxConcurrentCalls overrides host.json's per process (8).
@@ -60,11 +59,11 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 		tb.Fatal(err)
 	}
 	settings := map[string]string{
-		"PAL_ONBOARDING_QUEUE": "pal-onboarding",
-		"PAL_SWEEP_QUEUE":      "pal-sweep",
-		"PAL_SWEEP_SCHEDULE":   "0 0 3 * * *",
-		"PAL_DELEGATION_WAIT":  "0s",
-		"PAL_RECORD_TABLE_URL": tables.URL,
+		"PAL_ONBOARDING_QUEUE":                          "pal-onboarding",
+		"PAL_SWEEP_QUEUE":                               "pal-sweep",
+		"PAL_SWEEP_SCHEDULE":                            "0 0 3 * * *",
+		"PAL_DELEGATION_WAIT":                           "0s",
+		"PAL_RECORD_TABLE_URL":                          tables.URL,
 		"ServiceBusConnection__fullyQualifiedNamespace": "pal-test.servicebus.windows.net",
 	}
 	for k, v := range o.settings {

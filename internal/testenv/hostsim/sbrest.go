@@ -41,11 +41,10 @@ const (
 // 404 no such queue, 413 over 256 KB, 405 other methods. Duplicate detection and
 // scheduled enqueue times are the queue's rules (Queue.Send, Queue.SendScheduled).
 type restServer struct {
-	queues      *queueSet
-	maxDelivery int
-	srv         *http.Server
-	ln          net.Listener
-	url         string
+	queues *queueSet
+	srv    *http.Server
+	ln     net.Listener
+	url    string
 }
 
 // startREST listens on a loopback port and serves the REST send API over queues. Only
