@@ -14,7 +14,7 @@ ci:
 # 10,000 subscriptions in 1,000 tenants with 40 ms on every ARM request, through
 # the real handler binary, and 100 whole-tenant onboarding requests in that estate.
 bench:
-	$(GO) test -run '^$$' -bench 'BenchmarkSweep10k|BenchmarkOnboardWholeTenant10k' -benchtime 1x ./handler/
+	$(GO) test -run '^$$' -bench 'BenchmarkSweep10k|BenchmarkOnboardWholeTenant10k|BenchmarkFanout' -benchtime 1x ./handler/
 
 sandbox:
 	$(GO) run ./cmd/sandbox

@@ -21,8 +21,9 @@ import (
 
 // handlerBinary is the real handler, built once by TestMain: with -race when
 // the tests run with -race, so that a data race in the server fails the test
-// whose handler printed it (see checkNoRace).
-var handlerBinary string
+// whose handler printed it (see checkNoRace). handlerRESTBinary is its
+// palkeeper_sbrest test build (Service Bus sends through the host simulator).
+var handlerBinary, handlerRESTBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pal-keeper-e2e-")
@@ -35,6 +36,16 @@ func TestMain(m *testing.M) {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build handler:", err)
+		os.Exit(1)
+	}
+	// The test build that sends queue messages through the host simulator's
+	// Service Bus REST endpoint (queue_rest.go); the production build has no
+	// such path.
+	handlerRESTBinary = filepath.Join(dir, "handler-sbrest")
+	build = exec.Command("go", "build", "-tags", "palkeeper_sbrest", "-o", handlerRESTBinary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build handler (palkeeper_sbrest):", err)
 		os.Exit(1)
 	}
 	code := m.Run()

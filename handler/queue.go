@@ -8,8 +8,18 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
-// serviceBusQueue adapts the Service Bus sender to the triggers' Queue.
-type serviceBusQueue struct{ sender *servicebus.Sender }
+// queueSender sends to one Service Bus queue: a *servicebus.Sender (AMQP, the
+// production path), or the REST sender of the palkeeper_sbrest test build.
+type queueSender interface {
+	SendMessage(ctx context.Context, m servicebus.OutgoingMessage) error
+	ScheduleMessage(ctx context.Context, m servicebus.OutgoingMessage, enqueueAt time.Time) error
+	SendMessages(ctx context.Context, ms []servicebus.OutgoingMessage) error
+}
+
+var _ queueSender = (*servicebus.Sender)(nil)
+
+// serviceBusQueue adapts a queue sender to the triggers' Queue.
+type serviceBusQueue struct{ sender queueSender }
 
 var _ trigger.Queue = serviceBusQueue{}
 

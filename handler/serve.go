@@ -53,36 +53,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	var sweep, sweepCheck customhandler.HandlerFunc
 	if s.ServiceBusNamespace != "" {
-		// One client per process, with the same identity as the trigger
-		// connection, and a sender per queue; it connects on first use and is
-		// closed on shutdown.
-		client, err := servicebus.NewClient(s.ServiceBusNamespace, cred, nil)
+		onboarding, work, closeQueues, err := openQueues(getenv, s, cred)
 		if err != nil {
-			fmt.Fprintf(stderr, "pal-keeper: invalid setting %s: %v\n", envServiceBus, err)
+			fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 			return 1
 		}
-		onboarding, err := client.NewSender(s.OnboardingQueue)
-		if err != nil {
-			fmt.Fprintf(stderr, "pal-keeper: invalid setting %s: %v\n", envOnboardingQueue, err)
-			return 1
-		}
-		work, err := client.NewSender(s.SweepQueue)
-		if err != nil {
-			fmt.Fprintf(stderr, "pal-keeper: invalid setting %s: %v\n", envSweepQueue, err)
-			return 1
-		}
-		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			for _, snd := range []*servicebus.Sender{onboarding, work} {
-				if err := snd.Close(ctx); err != nil {
-					log.Warn().Str("error", err.Error()).Msg("closing a Service Bus sender")
-				}
-			}
-			if err := client.Close(ctx); err != nil {
-				log.Warn().Str("error", err.Error()).Msg("closing the Service Bus client")
-			}
-		}()
+		defer closeQueues(&log)
 		opts.Queue = serviceBusQueue{sender: onboarding}
 		// The distributed sweep: the timer coordinates, sweep-check judges.
 		// Lighthouse modes only: a direct-mode sweep walks per-tenant
@@ -132,6 +108,42 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 type azureAccess struct {
 	cred  azcore.TokenCredential
 	cloud cloud.Configuration
+}
+
+// openQueues returns the senders of the onboarding and sweep queues and what
+// closes them. Production: one AMQP client per process, with the same identity
+// as the trigger connection, and a sender per queue; it connects on first use
+// and is closed on shutdown. Only the palkeeper_sbrest test build can send
+// through the host simulator's REST endpoint instead (restQueues).
+func openQueues(getenv func(string) string, s settings, cred azcore.TokenCredential) (onboarding, work queueSender, closeAll func(*zerolog.Logger), err error) {
+	if onboarding, work, ok, err := restQueues(getenv, s, cred); ok || err != nil {
+		return onboarding, work, func(*zerolog.Logger) {}, err
+	}
+	client, err := servicebus.NewClient(s.ServiceBusNamespace, cred, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("invalid setting %s: %w", envServiceBus, err)
+	}
+	onb, err := client.NewSender(s.OnboardingQueue)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("invalid setting %s: %w", envOnboardingQueue, err)
+	}
+	wrk, err := client.NewSender(s.SweepQueue)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("invalid setting %s: %w", envSweepQueue, err)
+	}
+	closeAll = func(log *zerolog.Logger) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, snd := range []*servicebus.Sender{onb, wrk} {
+			if err := snd.Close(ctx); err != nil {
+				log.Warn().Str("error", err.Error()).Msg("closing a Service Bus sender")
+			}
+		}
+		if err := client.Close(ctx); err != nil {
+			log.Warn().Str("error", err.Error()).Msg("closing the Service Bus client")
+		}
+	}
+	return onb, wrk, closeAll, nil
 }
 
 // buildEngine wires the credential, the Azure clients and the engine of

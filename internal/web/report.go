@@ -36,12 +36,11 @@ type Sweep struct {
 	Summary    map[pal.Status]int `json:"summary"`
 	// Detail says why a sweep is partial or failed.
 	Detail string `json:"detail,omitempty"`
-	// Work items of a distributed sweep: sent by the coordinator, judged
-	// (done) or dead-lettered (failed) by the workers. Zero for a sweep in
-	// one process.
-	ItemsSent   int `json:"itemsSent"`
-	ItemsDone   int `json:"itemsDone"`
-	ItemsFailed int `json:"itemsFailed"`
+	// Work items of a distributed sweep (absent for an in-process sweep):
+	// sent by the coordinator, judged, and failed (dead-lettered).
+	ItemsSent   int `json:"itemsSent,omitempty"`
+	ItemsDone   int `json:"itemsDone,omitempty"`
+	ItemsFailed int `json:"itemsFailed,omitempty"`
 }
 
 // Subscription is one verdict as the report shows it.

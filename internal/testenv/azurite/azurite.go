@@ -47,8 +47,8 @@ type Server struct {
 	URL string
 	// Addr is the listening address, 127.0.0.1:<port>.
 	Addr string
-	// CertFile is the PEM file of the server's self-signed certificate, for a
-	// child process that must trust it (e.g. through SSL_CERT_DIR).
+	// CertFile is the PEM file of Azurite's self-signed certificate (its own
+	// CA), for a child process that must trust it (SSL_CERT_FILE or SSL_CERT_DIR).
 	CertFile string
 
 	transport *http.Transport

@@ -117,6 +117,14 @@ type Options struct {
 	// MaxConcurrentCalls overrides host.json extensions.serviceBus.maxConcurrentCalls
 	// (default 16): concurrent deliveries per queue.
 	MaxConcurrentCalls int
+	// DuplicateDetectionWindow turns on the queues' duplicate detection: a message whose
+	// MessageID was sent to the queue within the window is accepted and dropped (Service
+	// Bus requiresDuplicateDetection; 0: off, the Service Bus default).
+	DuplicateDetectionWindow time.Duration
+	// ServiceBusREST names an app setting the simulator sets to the base URL
+	// (http://127.0.0.1:{port}) of its Service Bus REST send endpoint, so the handler
+	// can send to the simulated queues (see ServiceBusREST); "" serves none.
+	ServiceBusREST string
 	// AutoDeliver delivers queued messages in the background as they arrive (the sandbox);
 	// without it messages wait for DrainQueue (tests).
 	AutoDeliver bool
@@ -174,7 +182,9 @@ type Host struct {
 	stopped       bool
 	failed        error
 	crashes       []time.Time
-	queues        map[string]*Queue
+	queues        *queueSet   // shared by the processes of a cluster
+	rest          *restServer // the Service Bus REST endpoint Start serves, if any
+	dedupe        time.Duration
 	timers        map[string]*timerState
 	stopDone      chan struct{}
 	stopCode      int
@@ -184,7 +194,29 @@ type Host struct {
 // Start reads the app's configuration, starts the handler and waits until it is ready.
 // ctx bounds the start only; the handler runs until Stop.
 func Start(ctx context.Context, opts Options) (*Host, error) {
-	h, err := newHost(opts)
+	queues := newQueueSet()
+	var rest *restServer
+	if opts.ServiceBusREST != "" {
+		var err error
+		if rest, err = startREST(queues); err != nil {
+			return nil, err
+		}
+		opts.Env = append(append([]string(nil), opts.Env...), opts.ServiceBusREST+"="+rest.url)
+	}
+	h, err := start(ctx, opts, queues)
+	if err != nil {
+		if rest != nil {
+			rest.close()
+		}
+		return nil, err
+	}
+	h.rest = rest
+	return h, nil
+}
+
+// start starts one handler process whose queues are queues.
+func start(ctx context.Context, opts Options, queues *queueSet) (*Host, error) {
+	h, err := newHost(opts, queues)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +238,7 @@ func Start(ctx context.Context, opts Options) (*Host, error) {
 	return h, nil
 }
 
-func newHost(opts Options) (*Host, error) {
+func newHost(opts Options, queues *queueSet) (*Host, error) {
 	if opts.AppRoot == "" {
 		return nil, errors.New("hostsim: Options.AppRoot is required")
 	}
@@ -228,7 +260,8 @@ func newHost(opts Options) (*Host, error) {
 		functionKey: opts.FunctionKey,
 		masterKey:   opts.MasterKey,
 		hostVersion: opts.HostVersion,
-		queues:      map[string]*Queue{},
+		queues:      queues,
+		dedupe:      opts.DuplicateDetectionWindow,
 		timers:      map[string]*timerState{},
 		routes:      map[*Function]routeTemplate{},
 		stopDone:    make(chan struct{}),
@@ -396,6 +429,9 @@ func (h *Host) Stop(ctx context.Context) (int, error) {
 		}
 	}
 	h.transport.CloseIdleConnections()
+	if h.rest != nil {
+		h.rest.close()
+	}
 	h.stopCode, h.stopErr = code, err
 	close(h.stopDone)
 	return code, err
@@ -548,6 +584,15 @@ func (h *Host) MasterKey() string { return h.masterKey }
 
 // AppRoot is the absolute app root.
 func (h *Host) AppRoot() string { return h.appRoot }
+
+// ServiceBusURL is the base URL of the Service Bus REST send endpoint (see
+// Options.ServiceBusREST), or "" when the host serves none.
+func (h *Host) ServiceBusURL() string {
+	if h.rest == nil {
+		return ""
+	}
+	return h.rest.url
+}
 
 // HandlerURL is the base URL of the running handler process (http://127.0.0.1:{port}),
 // or "" while none is ready.

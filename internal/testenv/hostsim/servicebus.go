@@ -77,9 +77,12 @@ type Queue struct {
 
 	mu           sync.Mutex
 	seq          int64
-	active       []*Message // by sequence number
-	scheduled    []*Message // by ScheduledEnqueueTime
-	inflight     int
+	active       []*Message    // by sequence number
+	scheduled    []*Message    // by ScheduledEnqueueTime
+	inflight     int           // deliveries in progress, all processes
+	busy         map[*Host]int // deliveries in progress per process (cluster)
+	dedupe       time.Duration // duplicate detection window (0: off)
+	seen         map[string]time.Time
 	completed    []SettledMessage
 	deadLettered []SettledMessage
 	changed      chan struct{}
@@ -87,30 +90,74 @@ type Queue struct {
 
 // Queue returns the queue with the given name (case-insensitive), creating it if needed.
 // Trigger functions are bound to the queue named by their function.json.
+// The processes of a cluster share their queues.
 func (h *Host) Queue(name string) *Queue {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	return h.queues.get(name, h.maxDelivery, h.dedupe)
+}
+
+// queueSet is the namespace's queues, shared by the processes of a cluster.
+type queueSet struct {
+	mu sync.Mutex
+	m  map[string]*Queue
+}
+
+func newQueueSet() *queueSet { return &queueSet{m: map[string]*Queue{}} }
+
+func (s *queueSet) get(name string, maxDelivery int, dedupe time.Duration) *Queue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	key := strings.ToLower(name)
-	q, ok := h.queues[key]
+	q, ok := s.m[key]
 	if !ok {
-		q = &Queue{name: name, maxDelivery: h.maxDelivery, changed: make(chan struct{})}
-		h.queues[key] = q
+		q = &Queue{name: name, maxDelivery: maxDelivery, dedupe: dedupe, changed: make(chan struct{}),
+			busy: map[*Host]int{}, seen: map[string]time.Time{}}
+		s.m[key] = q
 	}
 	return q
+}
+
+// lookup returns the queue if it exists.
+func (s *queueSet) lookup(name string) (*Queue, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.m[strings.ToLower(name)]
+	return q, ok
 }
 
 // Name is the queue's name.
 func (q *Queue) Name() string { return q.name }
 
-// Send enqueues a message and returns it as stored.
+// Send enqueues a message and returns it as stored. With duplicate detection
+// (Options.DuplicateDetectionWindow) a message whose MessageID was sent within the
+// window is accepted and dropped, as Service Bus does: the returned message has
+// SequenceNumber 0.
 func (q *Queue) Send(body []byte, opts *MessageOptions) Message {
 	return q.enqueue(body, opts, time.Time{})
 }
 
 // SendScheduled enqueues a message that becomes active at enqueueAt, like a scheduled
-// message (ScheduleMessages): it is not delivered before then.
+// message (ScheduleMessages): it is not delivered before then. Duplicate detection
+// applies as for Send.
 func (q *Queue) SendScheduled(body []byte, opts *MessageOptions, enqueueAt time.Time) Message {
 	return q.enqueue(body, opts, enqueueAt)
+}
+
+// duplicate reports whether id was sent within the duplicate detection window and
+// records it otherwise (q.mu held).
+func (q *Queue) duplicate(id string, now time.Time) bool {
+	if q.dedupe <= 0 {
+		return false
+	}
+	for k, t := range q.seen {
+		if now.Sub(t) >= q.dedupe {
+			delete(q.seen, k)
+		}
+	}
+	if _, ok := q.seen[id]; ok {
+		return true
+	}
+	q.seen[id] = now
+	return false
 }
 
 func (q *Queue) enqueue(body []byte, opts *MessageOptions, at time.Time) Message {
@@ -124,9 +171,12 @@ func (q *Queue) enqueue(body []byte, opts *MessageOptions, at time.Time) Message
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	now := time.Now()
+	if q.duplicate(m.MessageID, now) {
+		return m.snapshot()
+	}
 	q.seq++
 	m.SequenceNumber = q.seq
-	now := time.Now()
 	if !at.IsZero() && at.After(now) {
 		m.ScheduledEnqueueTime = at
 		i := sort.Search(len(q.scheduled), func(i int) bool { return q.scheduled[i].ScheduledEnqueueTime.After(at) })
@@ -239,10 +289,11 @@ func (q *Queue) notifyLocked() {
 }
 
 // settle completes, abandons or dead-letters a delivered message.
-func (q *Queue) settle(m *Message, res *InvocationResult) (deadLettered bool) {
+func (q *Queue) settle(h *Host, m *Message, res *InvocationResult) (deadLettered bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.inflight--
+	q.busy[h]--
 	defer q.notifyLocked()
 	s := SettledMessage{Message: m.snapshot(), SettledAt: time.Now(), Result: res}
 	switch {
@@ -262,7 +313,7 @@ func (q *Queue) settle(m *Message, res *InvocationResult) (deadLettered bool) {
 // DrainQueue delivers the messages of the named queue to its serviceBusTrigger function
 // until the queue holds nothing: no active message, none being delivered and none
 // scheduled (it waits for scheduled messages to come due). At most MaxConcurrentCalls
-// deliveries run at once. It returns ctx's error if ctx ends first; deliveries already
+// deliveries run at once on this process (Cluster.DrainQueue drains with every process). It returns ctx's error if ctx ends first; deliveries already
 // started still finish.
 func (h *Host) DrainQueue(ctx context.Context, name string) error {
 	q := h.Queue(name)
@@ -300,7 +351,7 @@ func (h *Host) runQueue(ctx context.Context, q *Queue, f *Function, untilIdle bo
 		q.mu.Lock()
 		now := time.Now()
 		q.promoteDue(now)
-		for len(q.active) > 0 && q.inflight < h.maxConcurrent {
+		for len(q.active) > 0 && q.busy[h] < h.maxConcurrent {
 			if !h.track() {
 				q.mu.Unlock()
 				return ErrHostStopped
@@ -309,6 +360,7 @@ func (h *Host) runQueue(ctx context.Context, q *Queue, f *Function, untilIdle bo
 			q.active = q.active[1:]
 			m.DeliveryCount++
 			q.inflight++
+			q.busy[h]++
 			go h.deliver(q, f, m)
 		}
 		idle := len(q.active) == 0 && q.inflight == 0 && len(q.scheduled) == 0
@@ -355,7 +407,7 @@ func (h *Host) deliver(q *Queue, f *Function, m *Message) {
 	if err != nil {
 		res = &InvocationResult{Function: f.Name, Failed: true, Err: err}
 	}
-	if q.settle(m, res) {
+	if q.settle(h, m, res) {
 		h.log.Warn().Str("queue", q.name).Str("messageId", m.MessageID).Int("deliveryCount", m.DeliveryCount).
 			Err(res.Err).Msg("message dead-lettered: " + ReasonMaxDeliveryCountExceeded)
 	}

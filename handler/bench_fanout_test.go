@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
+)
+
+// BenchmarkFanout is the distributed sweep scaled out (make bench):
+//
+//	go test -run '^$' -bench Fanout -benchtime 1x ./handler/
+//
+// The 10k estate of BenchmarkSweep10k (1,000 tenants × 10 subscriptions,
+// 40 ms added to every ARM request) swept through the host simulator by 1, 2
+// and 4 handler processes consuming the sweep queue, each with
+// PAL_ARM_CONCURRENCY=8 and host.json's maxConcurrentCalls (8), the record in
+// Azurite. wall-s is from the timer firing until the run is complete, read
+// through GET /api/report; speedup is procs=1's wall over this one's.
+// BENCH_FANOUT_SUBS scales the estate down (a multiple of 10; default 10000).
+func BenchmarkFanout(b *testing.B) {
+	subs := 10000
+	if v := os.Getenv("BENCH_FANOUT_SUBS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 || n%10 != 0 {
+			b.Fatalf("BENCH_FANOUT_SUBS=%q: want a multiple of 10", v)
+		}
+		subs = n
+	}
+	tenants := subs / benchPerTenant
+	var base float64
+	for _, procs := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("procs=%d", procs), func(b *testing.B) {
+			est := emulator.BigEstate(emulator.BigEstateOptions{Tenants: tenants, SubscriptionsPerTenant: benchPerTenant, ReaderEvery: 10, Linked: true})
+			emu, err := emulator.New(est, &emulator.Options{Dir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(emu.Close)
+			f := startFanout(b, emu, fanoutOptions{processes: procs, settings: map[string]string{
+				"PAL_PARTNER_ID": emulator.BigPartnerID, "AZURE_CLIENT_ID": emulator.BigClientID,
+				"PAL_ARM_CONCURRENCY": "8",
+			}})
+			emu.InjectFault(emulator.Fault{Latency: benchLatency})
+			var wall, perSub, coord float64
+			for range b.N {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+				emu.ResetRequests()
+				start := time.Now()
+				rep, took := f.sweep(ctx)
+				run := f.waitRun(ctx, rep.RunID, 250*time.Millisecond)
+				wall = time.Since(start).Seconds()
+				cancel()
+				coord = took.Seconds()
+				if run.Outcome != "complete" || run.ItemsDone != run.ItemsSent ||
+					run.Summary[pal.StatusAttributed] != subs-subs/10 || run.Summary[pal.StatusIneligibleRole] != subs/10 {
+					b.Fatalf("run %+v, want complete with %d attributed and %d ineligible-role", run, subs-subs/10, subs/10)
+				}
+				perSub = float64(armRequests(emu)) / float64(subs)
+			}
+			if procs == 1 {
+				base = wall
+			}
+			b.ReportMetric(wall, "wall-s")
+			b.ReportMetric(coord, "coordinator-s")
+			b.ReportMetric(perSub, "arm-req/sub")
+			if base > 0 {
+				b.ReportMetric(base/wall, "speedup")
+			}
+		})
+	}
+}
