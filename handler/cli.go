@@ -80,14 +80,9 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 			return trigger.ExitUsage
 		}
 	}
-	engine, az, err := buildEngine(s, nil)
+	engine, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
-		return trigger.ExitFailed
-	}
-	store, err := openRecord(ctx, s, az)
-	if err != nil {
-		fmt.Fprintf(stderr, "handler link: invalid setting %v\n", err)
 		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)
@@ -113,14 +108,9 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
 		return trigger.ExitFailed
 	}
-	engine, az, err := buildEngine(s, nil)
+	engine, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
-		return trigger.ExitFailed
-	}
-	store, err := openRecord(ctx, s, az)
-	if err != nil {
-		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
 		return trigger.ExitFailed
 	}
 	log := cliLogger(stderr)

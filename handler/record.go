@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
 	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
 // recordRetry is the SDK retry of one record request. A record write is on
@@ -33,6 +34,22 @@ func openRecord(ctx context.Context, s settings, az azureAccess) (record.Store, 
 		return nil, fmt.Errorf("%s: %w", s.recordSetting, err)
 	}
 	return store, nil
+}
+
+// buildEngineAndRecord wires the engine (buildEngine) and opens the
+// compliance record (openRecord) with the engine's credential; a direct-mode
+// sweep covers the tenants the record knows. A bad record setting comes back
+// as "invalid setting PAL_RECORD_TABLE_URL: …".
+func buildEngineAndRecord(ctx context.Context, s settings) (trigger.Engine, azureAccess, record.Store, error) {
+	var store record.Store
+	engine, az, err := buildEngine(s, func(ctx context.Context) ([]string, error) { return recordTenants(ctx, store) })
+	if err != nil {
+		return nil, az, nil, err
+	}
+	if store, err = openRecord(ctx, s, az); err != nil {
+		return nil, az, nil, fmt.Errorf("invalid setting %w", err)
+	}
+	return engine, az, store, nil
 }
 
 // recordKind says where the record lives, for the start line: its table

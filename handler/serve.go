@@ -14,7 +14,6 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
-	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/rs/zerolog"
@@ -29,20 +28,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return 1
 	}
 	log := zerolog.New(stdout).With().Timestamp().Str("service", "pal-keeper").Logger()
-	// The compliance record, opened below with the engine's credential; a
-	// direct-mode sweep covers the tenants it knows.
-	var rec record.Store
-	engine, az, err := buildEngine(s, func(ctx context.Context) ([]string, error) { return recordTenants(ctx, rec) })
+	engine, az, rec, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
 	}
 	cred := az.cred
-	rec, err = openRecord(ctx, s, az)
-	if err != nil {
-		fmt.Fprintf(stderr, "pal-keeper: invalid setting %v\n", err)
-		return 1
-	}
 	opts := &trigger.Options{
 		MaxAttempts:       s.MaxAttempts,
 		DelegationWait:    s.DelegationWait,

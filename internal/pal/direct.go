@@ -260,10 +260,20 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 	res := &Result{PartnerID: d.partnerID, Link: LinkResult{Action: LinkNone}, Links: []TenantLink{}, Results: []SubscriptionResult{}, Summary: newSummary()}
 	for _, tr := range runs {
 		res.Links = append(res.Links, tr.link)
+		// Each tenant has its own link: Linked hears it before that tenant's
+		// verdicts go to Emit (calls are serialized, tenant by tenant).
+		if options.Linked != nil && len(tr.results) > 0 {
+			options.Linked(tr.link.LinkResult)
+		}
 		for _, r := range tr.results {
 			res.Summary[r.Status]++
 			if r.Status != StatusAttributed {
 				res.Results = append(res.Results, r)
+			}
+			if options.Emit != nil {
+				if err := options.Emit(r); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}

@@ -293,3 +293,41 @@ func TestAppliesTo(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectSweepEmitsEveryVerdict: a direct-mode sweep hands every verdict
+// to Emit, each after its own tenant's link went to Linked, so the compliance
+// record gets them (it used to get only the run row).
+func TestDirectSweepEmitsEveryVerdict(t *testing.T) {
+	conn, _, _, _ := newDirectFixture()
+	e, err := NewDirectEngine("1234567", conn, &DirectOptions{Tenants: []string{custA, custB}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := zerolog.Nop()
+	var current LinkResult
+	linkOf := map[string]LinkResult{}
+	emitted := 0
+	res, err := e.Sweep(context.Background(), &log, &SweepOptions{
+		Linked: func(l LinkResult) { current = l },
+		Emit: func(r SubscriptionResult) error {
+			emitted++
+			linkOf[r.TenantID] = current
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range res.Summary {
+		total += n
+	}
+	if emitted != total || total == 0 {
+		t.Errorf("emitted %d verdicts, want every one of the %d judged", emitted, total)
+	}
+	for _, tl := range res.Links {
+		if got, ok := linkOf[tl.TenantID]; ok && got != tl.LinkResult {
+			t.Errorf("tenant %s: verdicts emitted under link %+v, want its own %+v", tl.TenantID, got, tl.LinkResult)
+		}
+	}
+}

@@ -45,6 +45,8 @@ type SweepOptions struct {
 	Emit func(SubscriptionResult) error
 	// Linked, when set, receives the link of [Engine.Sweep] once, before the
 	// first verdict goes to Emit: every verdict of the sweep is judged under it.
+	// A direct-mode sweep ([DirectEngine.Sweep]) calls it once per tenant,
+	// before that tenant's verdicts.
 	Linked func(LinkResult)
 	// MaxBatch bounds the subscriptions per batch; zero means [DefaultMaxBatch].
 	MaxBatch int
