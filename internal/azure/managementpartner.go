@@ -82,18 +82,6 @@ func (c *PartnerClient) UpdateLink(ctx context.Context, partnerID string) (*pal.
 	return c.write(ctx, "PartnerClient.Update", http.MethodPatch, partnerID)
 }
 
-// DeleteLink removes the caller's link to partnerID:
-// DELETE /providers/Microsoft.ManagementPartner/partners/{partnerID}. Azure
-// keeps the record with State "Deleted". A 404 is returned as CodeNotFound.
-// partnerID must pass [pal.ValidPartnerID] (CodeInvalidInput).
-func (c *PartnerClient) DeleteLink(ctx context.Context, partnerID string) error {
-	if !pal.ValidPartnerID(partnerID) {
-		return invalidInput("partnerId", fmt.Sprintf("must be a partner ID: 1 to %d digits", pal.MaxPartnerIDLen))
-	}
-	_, err := c.do(ctx, "PartnerClient.Delete", http.MethodDelete, partnerID)
-	return translate("DELETE partner link "+partnerID, err)
-}
-
 // write sends a PUT or PATCH and returns the link it made. An answer without a
 // body (204, or an empty 200/201) is followed by a GET of the current link.
 func (c *PartnerClient) write(ctx context.Context, apiName, method, partnerID string) (*pal.Link, error) {

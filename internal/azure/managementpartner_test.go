@@ -256,46 +256,13 @@ func TestCreateLinkAlreadyLinked(t *testing.T) {
 	}
 }
 
-func TestDeleteLink(t *testing.T) {
-	tests := []struct {
-		name     string
-		status   int
-		body     string
-		wantCode pal.ErrorCode
-	}{
-		{"200_empty", 200, "", ""},
-		{"204", 204, "", ""},
-		{"404", 404, `{"error":{"code":"NotFound","message":"none"}}`, pal.CodeNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			at := newARMTest(t, func(w http.ResponseWriter, r *http.Request) {
-				if tt.body == "" {
-					w.WriteHeader(tt.status)
-					return
-				}
-				writeJSON(w, tt.status, tt.body)
-			}, nil)
-			err := at.clients.Partner.DeleteLink(context.Background(), "123456")
-			if code := pal.ErrorCodeOf(err); code != tt.wantCode {
-				t.Fatalf("error code = %q (%v), want %q", code, err, tt.wantCode)
-			}
-			r := at.requests()[0]
-			if r.Method != http.MethodDelete || r.Path != "/providers/Microsoft.ManagementPartner/partners/123456" {
-				t.Errorf("request = %s %s, want DELETE /providers/Microsoft.ManagementPartner/partners/123456", r.Method, r.Path)
-			}
-		})
-	}
-}
-
 func TestPartnerIDValidatedBeforeRequest(t *testing.T) {
 	at := newARMTest(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, "{}") }, nil)
 	ctx := context.Background()
 	for _, id := range []string{"", "12a456", "123 456", "../123", "-1", "１２３"} {
 		_, errC := at.clients.Partner.CreateLink(ctx, id)
 		_, errU := at.clients.Partner.UpdateLink(ctx, id)
-		errD := at.clients.Partner.DeleteLink(ctx, id)
-		for _, err := range []error{errC, errU, errD} {
+		for _, err := range []error{errC, errU} {
 			if code := pal.ErrorCodeOf(err); code != pal.CodeInvalidInput {
 				t.Errorf("partner ID %q: error code = %q, want %q", id, code, pal.CodeInvalidInput)
 			}

@@ -39,11 +39,11 @@ func DecodeString(raw json.RawMessage) ([]byte, error) {
 	return []byte(s), nil
 }
 
-// DecodeBinary returns the bytes of a binding value the host sent as base64
+// decodeBinary returns the bytes of a binding value the host sent as base64
 // (dataType "binary", or any byte[] value). Standard base64 is expected;
 // unpadded and URL-safe forms are accepted too, as is a base64 string that
 // is itself JSON-encoded once more.
-func DecodeBinary(raw json.RawMessage) ([]byte, error) {
+func decodeBinary(raw json.RawMessage) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	var s string
 	if len(raw) == 0 || raw[0] != '"' {

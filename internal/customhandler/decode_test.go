@@ -61,18 +61,18 @@ func TestDecodeBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeBinary(json.RawMessage(tt.raw))
+			got, err := decodeBinary(json.RawMessage(tt.raw))
 			if err != nil {
-				t.Fatalf("DecodeBinary(%s): %v", tt.raw, err)
+				t.Fatalf("decodeBinary(%s): %v", tt.raw, err)
 			}
 			if string(got) != tt.want {
-				t.Errorf("DecodeBinary(%s) = %q, want %q", tt.raw, got, tt.want)
+				t.Errorf("decodeBinary(%s) = %q, want %q", tt.raw, got, tt.want)
 			}
 		})
 	}
 	for _, bad := range []string{"", "null", "42", `{"a":1}`, `"not base64!"`, `"abc`, `"\"abc`} {
-		if got, err := DecodeBinary(json.RawMessage(bad)); err == nil {
-			t.Errorf("DecodeBinary(%q) = %q, want an error", bad, got)
+		if got, err := decodeBinary(json.RawMessage(bad)); err == nil {
+			t.Errorf("decodeBinary(%q) = %q, want an error", bad, got)
 		}
 	}
 }

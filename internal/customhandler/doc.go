@@ -8,7 +8,7 @@
 // whose lines go to stdout only (the answer's Logs is always empty, so the
 // host ingests each line once, also for failed invocations), recovers panics
 // and shuts down gracefully. The decoding helpers unwrap the host's
-// encodings: double-encoded strings ([DecodeString]), base64 ([DecodeBinary]),
-// metadata scalars ([MetadataString], [MetadataInt], [MetadataTime]) and HTTP
+// encodings: double-encoded strings ([DecodeString]), base64,
+// metadata scalars ([MetadataString], [MetadataTime]) and HTTP
 // trigger request objects ([ParseHTTPRequest]).
 package customhandler

@@ -149,7 +149,7 @@ func decodeAll(inv *Invocation, problems *[]string) map[string]any {
 		if b, err := DecodeString(v); err == nil {
 			out["string:"+k] = string(b)
 		}
-		if b, err := DecodeBinary(v); err == nil {
+		if b, err := decodeBinary(v); err == nil {
 			out["binary:"+k] = b
 		}
 		if req, err := ParseHTTPRequest(v); err == nil {
@@ -161,10 +161,10 @@ func decodeAll(inv *Invocation, problems *[]string) map[string]any {
 		if sok {
 			out["md:"+k] = s
 		}
-		if n, ok := MetadataInt(inv.Metadata, k); ok {
+		if n, ok := metadataInt(inv.Metadata, k); ok {
 			out["int:"+k] = n
 			if !sok {
-				*problems = append(*problems, fmt.Sprintf("MetadataInt(%q) ok but MetadataString not", k))
+				*problems = append(*problems, fmt.Sprintf("metadataInt(%q) ok but MetadataString not", k))
 			}
 		}
 		if tm, ok := MetadataTime(inv.Metadata, k); ok {
@@ -233,7 +233,7 @@ func checkEcho(t *testing.T, name string, want map[string]any, got map[string]js
 	}
 }
 
-// FuzzDecodeString checks that DecodeString and DecodeBinary never panic and
+// FuzzDecodeString checks that DecodeString and decodeBinary never panic and
 // that DecodeString undoes the host's double encoding of any string.
 func FuzzDecodeString(f *testing.F) {
 	f.Add(sbBody)
@@ -244,7 +244,7 @@ func FuzzDecodeString(f *testing.F) {
 				t.Errorf("DecodeString(%q) = %q, want the non-string value as is", s, b)
 			}
 		}
-		_, _ = DecodeBinary(raw)
+		_, _ = decodeBinary(raw)
 
 		// x is s as JSON can carry it (invalid UTF-8 becomes U+FFFD).
 		once, err := json.Marshal(s)
@@ -285,8 +285,8 @@ func FuzzDecodeString(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, raw := range []json.RawMessage{b64, mustMarshal(t, string(b64))} {
-			if got, err := DecodeBinary(raw); err != nil || string(got) != s {
-				t.Errorf("DecodeBinary(%s) = %q, %v; want %q", raw, got, err, s)
+			if got, err := decodeBinary(raw); err != nil || string(got) != s {
+				t.Errorf("decodeBinary(%s) = %q, %v; want %q", raw, got, err, s)
 			}
 		}
 	})

@@ -42,9 +42,9 @@ func MetadataString(md map[string]json.RawMessage, key string) (string, bool) {
 	return s, true
 }
 
-// MetadataInt returns the trigger metadata value key as an integer
+// metadataInt returns the trigger metadata value key as an integer
 // (DeliveryCount, SequenceNumber, …), whether sent as "4" or 4.
-func MetadataInt(md map[string]json.RawMessage, key string) (int64, bool) {
+func metadataInt(md map[string]json.RawMessage, key string) (int64, bool) {
 	s, ok := MetadataString(md, key)
 	if !ok {
 		return 0, false

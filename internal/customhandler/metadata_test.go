@@ -74,9 +74,9 @@ func TestMetadataInt(t *testing.T) {
 		{"ApplicationProperties", 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := MetadataInt(md, tt.key)
+		got, ok := metadataInt(md, tt.key)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("MetadataInt(%q) = %d, %v; want %d, %v", tt.key, got, ok, tt.want, tt.ok)
+			t.Errorf("metadataInt(%q) = %d, %v; want %d, %v", tt.key, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -219,7 +219,7 @@ func TestSuccessShape(t *testing.T) {
 	if err != nil || string(msg) != `{"message":"hello","number":2}` {
 		t.Errorf("DecodeString(Data[msg]) = %s, %v", msg, err)
 	}
-	if n, ok := MetadataInt(got.Metadata, "DeliveryCount"); !ok || n != 3 {
+	if n, ok := metadataInt(got.Metadata, "DeliveryCount"); !ok || n != 3 {
 		t.Errorf("DeliveryCount = %d, %v", n, ok)
 	}
 }
