@@ -100,7 +100,7 @@ func translateAt(op string, err error, now time.Time) error {
 // fromResponseError maps an ARM error answer.
 func fromResponseError(op string, re *azcore.ResponseError, err error, now time.Time) error {
 	status := re.StatusCode
-	code := safeCode(re.ErrorCode)
+	code := SafeCode(re.ErrorCode)
 	what := strconv.Itoa(status)
 	switch {
 	case code != "":
@@ -121,7 +121,7 @@ func fromResponseError(op string, re *azcore.ResponseError, err error, now time.
 	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500 && status <= 599:
 		e.Code = pal.CodeTransient
 		if re.RawResponse != nil {
-			e.RetryAfter = retryAfter(re.RawResponse.Header, now)
+			e.RetryAfter = RetryAfter(re.RawResponse.Header, now)
 		}
 	case status >= 400 && status <= 499:
 		e.Code = pal.CodeRejected
@@ -131,10 +131,11 @@ func fromResponseError(op string, re *azcore.ResponseError, err error, now time.
 	return e
 }
 
-// retryAfter returns the delay a response asks for, zero when it asks for none.
-// Like azcore's retry policy it reads, in this order, retry-after-ms,
-// x-ms-retry-after-ms (milliseconds) and retry-after (seconds or an HTTP-date).
-func retryAfter(h http.Header, now time.Time) time.Duration {
+// RetryAfter returns the delay an Azure response asks for, zero when it asks
+// for none. Like azcore's retry policy it reads, in this order,
+// retry-after-ms, x-ms-retry-after-ms (milliseconds) and retry-after (seconds
+// or an HTTP-date). Every adapter (ARM, Table Storage) reads it here.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
 	for _, name := range []string{"Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
 		if v := strings.TrimSpace(h.Get(name)); v != "" {
 			if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 && ms <= maxRetryAfterSeconds*1000 {
@@ -160,9 +161,9 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// safeCode returns an ARM error code fit for a message: letters, digits, '.',
-// '_' and '-' only, at most 64 of them; anything else gives "".
-func safeCode(s string) string {
+// SafeCode returns a service error code fit for a message: letters, digits,
+// '.', '_' and '-' only, at most 64 of them; anything else gives "".
+func SafeCode(s string) string {
 	if len(s) > 64 {
 		return ""
 	}

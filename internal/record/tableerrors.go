@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
+	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
@@ -20,8 +20,6 @@ import (
 // storage account for the record.
 const RoleTableDataContributor = "Storage Table Data Contributor"
 
-// maxRetryAfter bounds a Retry-After; anything larger is taken as garbage.
-const maxRetryAfter = 366 * 24 * time.Hour
 
 // translate turns an error of a Table Storage request into a [*pal.Error]:
 // 403 → CodeForbidden naming the missing role; anything else (throttling,
@@ -39,7 +37,7 @@ func translate(op string, err error) error {
 	op = "record: " + op
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
-		status, code := re.StatusCode, safeCode(re.ErrorCode)
+		status, code := re.StatusCode, azure.SafeCode(re.ErrorCode)
 		if status == http.StatusAccepted { // a failed batch: the status is inside
 			status = batchStatus(re)
 		}
@@ -53,7 +51,7 @@ func translate(op string, err error) error {
 		}
 		e := &pal.Error{Code: pal.CodeTransient, Message: op + ": Table Storage answered " + what, Err: err}
 		if re.RawResponse != nil {
-			e.RetryAfter = retryAfter(re.RawResponse.Header, time.Now())
+			e.RetryAfter = azure.RetryAfter(re.RawResponse.Header, time.Now())
 		}
 		return e
 	}
@@ -125,42 +123,3 @@ func batchFailedWith(re *azcore.ResponseError, statuses ...int) bool {
 	return false
 }
 
-// retryAfter returns the delay a response asks for: retry-after-ms,
-// x-ms-retry-after-ms (milliseconds), then retry-after (seconds or an HTTP-date).
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	for _, name := range []string{"Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
-		if v := strings.TrimSpace(h.Get(name)); v != "" {
-			if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 && time.Duration(ms) <= maxRetryAfter/time.Millisecond {
-				return time.Duration(ms) * time.Millisecond
-			}
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s > 0 && time.Duration(s) <= maxRetryAfter/time.Second {
-			return time.Duration(s) * time.Second
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// safeCode returns a service error code fit for a message, or "".
-func safeCode(s string) string {
-	if len(s) > 64 {
-		return ""
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return ""
-		}
-	}
-	return s
-}
