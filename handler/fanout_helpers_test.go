@@ -31,6 +31,8 @@ type fanout struct {
 	emu     *emulator.Emulator
 	cluster *hostsim.Cluster
 	stdout  *syncBuffer
+	// tables is the Azurite Table service holding the record.
+	tables *azurite.Server
 }
 
 type fanoutOptions struct {
@@ -82,7 +84,7 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 	if o.maxDeliveryCount == 0 {
 		o.maxDeliveryCount = 3
 	}
-	f := &fanout{tb: tb, emu: emu, stdout: &syncBuffer{}}
+	f := &fanout{tb: tb, emu: emu, stdout: &syncBuffer{}, tables: tables}
 	stderr := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -36,6 +36,29 @@ func (m *Memory) Save(ctx context.Context, v Verdict) (*Change, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.save(v), nil
+}
+
+// SaveAll implements [Store]: every verdict under one lock.
+func (m *Memory) SaveAll(ctx context.Context, vs []Verdict) ([]*Change, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	vs, err := prepareAll(vs)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Change, len(vs))
+	for i, v := range vs {
+		out[i] = m.save(v)
+	}
+	return out, nil
+}
+
+// save applies the prepared verdict v; m.mu is held.
+func (m *Memory) save(v Verdict) *Change {
 	k := subKey{v.TenantID, v.SubscriptionID}
 	var stored *Verdict
 	if s, ok := m.verdicts[k]; ok {
@@ -43,15 +66,15 @@ func (m *Memory) Save(ctx context.Context, v Verdict) (*Change, error) {
 	}
 	out, ch, apply := decide(stored, v)
 	if !apply {
-		return nil, nil
+		return nil
 	}
 	m.verdicts[k] = out
 	if ch != nil {
 		m.changes = append(m.changes, *ch)
 		c := *ch
-		return &c, nil
+		return &c
 	}
-	return nil, nil
+	return nil
 }
 
 // Verdicts implements [Store].

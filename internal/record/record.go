@@ -96,6 +96,14 @@ type Store interface {
 	// concurrent Saves of one subscription, each change of status is appended
 	// exactly once.
 	Save(ctx context.Context, v Verdict) (*Change, error)
+	// SaveAll saves vs as Save saves each of them, in their order, and
+	// returns the change of each (changes[i] belongs to vs[i], nil when its
+	// status did not change or it was not applied). It writes the verdicts
+	// of one tenant together: in Table Storage one transaction per 50
+	// verdicts, all or nothing. Every verdict is checked before anything is
+	// written. On an error some chunks may have been saved, never part of
+	// one; saving the same verdicts again is harmless.
+	SaveAll(ctx context.Context, vs []Verdict) ([]*Change, error)
 	// Verdicts returns the verdicts that match f, sorted by tenant, then subscription.
 	Verdicts(ctx context.Context, f Filter) ([]Verdict, error)
 	// Changes returns the newest changes first, at most limit (limit < 1: all).

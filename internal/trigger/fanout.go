@@ -46,7 +46,7 @@ type FanoutEngine interface {
 
 // RunRecord is what the distributed sweep needs of the compliance record.
 type RunRecord interface {
-	Save(ctx context.Context, v record.Verdict) (*record.Change, error)
+	SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error)
 	StartRun(ctx context.Context, r record.Run) error
 	UpdateRun(ctx context.Context, id string, fn func(*record.Run)) (*record.Run, error)
 }

@@ -289,3 +289,97 @@ func TestWorkItemRejectsBadInput(t *testing.T) {
 		t.Errorf("good item: %v", err)
 	}
 }
+
+// countingRecord counts the record writes of the workers.
+type countingRecord struct {
+	*record.Memory
+	mu             sync.Mutex
+	saves, saveAll int
+}
+
+func (c *countingRecord) Save(ctx context.Context, v record.Verdict) (*record.Change, error) {
+	c.mu.Lock()
+	c.saves++
+	c.mu.Unlock()
+	return c.Memory.Save(ctx, v)
+}
+
+func (c *countingRecord) SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error) {
+	c.mu.Lock()
+	c.saveAll++
+	c.mu.Unlock()
+	return c.Memory.SaveAll(ctx, vs)
+}
+
+// cutEngine emits the first two verdicts of a batch, then ends as a context
+// running out does.
+type cutEngine struct{ *fanEngine }
+
+func (e cutEngine) JudgeBatch(ctx context.Context, log *zerolog.Logger, p pal.Principal, l pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error {
+	for _, s := range b.Subscriptions[:2] {
+		if err := emit(pal.SubscriptionResult{TenantID: b.TenantID, SubscriptionID: s.ID, Status: pal.StatusAttributed}); err != nil {
+			return err
+		}
+	}
+	return &pal.Error{Code: pal.CodeTransient, Message: "3 subscription(s) left unjudged", Err: context.DeadlineExceeded}
+}
+
+func TestWorkerSavesAnItemInOneWriteAndLogsDriftOnce(t *testing.T) {
+	ctx := context.Background()
+	e := &fanEngine{tenants: 2, subs: 5}
+	rec := &countingRecord{Memory: record.NewMemory()}
+	// Sub 0 of tenant 0 was attributed; the worker judges it ineligible-role.
+	if _, err := rec.Memory.Save(ctx, record.Verdict{TenantID: fmt.Sprintf(fanTenant, 0), SubscriptionID: fmt.Sprintf(fanSub, 0),
+		Status: pal.StatusAttributed, CheckedAt: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	q := &fanQueue{}
+	if _, res := coordinate(t, e, rec, q); res.Failure != nil {
+		t.Fatalf("coordinator failed: %+v", res.Failure)
+	}
+	var buf strings.Builder
+	worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }})
+	for _, m := range append(q.sent, q.sent[0]) { // item 0 twice
+		inv := itemInvocation(m, 1)
+		inv.Log = zerolog.New(&buf)
+		if r := worker(ctx, inv); r.Failure != nil {
+			t.Fatalf("worker: %+v", r.Failure)
+		}
+	}
+	if rec.saveAll != 3 || rec.saves != 0 {
+		t.Errorf("record writes: got %d SaveAll and %d Save for 3 deliveries, want one SaveAll each", rec.saveAll, rec.saves)
+	}
+	if n := strings.Count(buf.String(), record.DriftMessage); n != 1 {
+		t.Errorf("drift lines: got %d, want 1\n%s", n, buf.String())
+	}
+	if vs, _ := rec.Verdicts(ctx, record.Filter{}); len(vs) != 10 {
+		t.Errorf("verdicts: got %d, want 10", len(vs))
+	}
+	run, _ := rec.LastRun(ctx)
+	if run.Outcome != record.OutcomeComplete || run.ItemsDone != 2 {
+		t.Errorf("run: got %+v, want complete with 2 items done", run)
+	}
+}
+
+func TestWorkerSavesWhatItJudgedBeforeItsTimeRanOut(t *testing.T) {
+	ctx := context.Background()
+	e := &fanEngine{tenants: 1, subs: 5}
+	rec := record.NewMemory()
+	q := &fanQueue{}
+	if _, res := coordinate(t, e, rec, q); res.Failure != nil {
+		t.Fatalf("coordinator failed: %+v", res.Failure)
+	}
+	worker := SweepCheck(cutEngine{e}, rec, q, &Options{Now: func() time.Time { return now }})
+	if r := worker(ctx, itemInvocation(q.sent[0], 1)); r.Failure != nil {
+		t.Fatalf("worker: %+v", r.Failure)
+	}
+	if vs, _ := rec.Verdicts(ctx, record.Filter{}); len(vs) != 2 {
+		t.Errorf("verdicts: got %d, want the 2 judged", len(vs))
+	}
+	if len(q.scheduled) != 1 {
+		t.Errorf("retries scheduled: got %d, want 1 (the item is not done)", len(q.scheduled))
+	}
+	if run, _ := rec.LastRun(ctx); run.ItemsDone != 0 || run.Outcome != record.OutcomeRunning {
+		t.Errorf("run: got %+v, want running with nothing done", run)
+	}
+}

@@ -151,14 +151,14 @@ func TestContextErrorsAlike(t *testing.T) {
 		})
 	}
 	// The own deadline: a retry on every path, named as a timeout.
-	opts := &Options{InvocationTimeout: 20 * time.Millisecond, Queue: &fakeQueue{}, Now: func() time.Time { return now }}
+	opts := &Options{InvocationTimeout: 20 * time.Millisecond, SweepTimeout: 20 * time.Millisecond, Queue: &fakeQueue{}, Now: func() time.Time { return now }}
 	got := Onboarding(&slowEngine{}, opts)(context.Background(), sbInvocation(t, body, now.Add(-time.Minute), nil))
 	if q := opts.Queue.(*fakeQueue); got.Failure != nil || len(q.scheduled) != 1 {
 		t.Errorf("onboarding at its deadline = %+v, scheduled %d; want a retry scheduled", got.Failure, len(q.scheduled))
 	}
 	got = Sweep(&slowSweep{}, opts)(context.Background(), invocation(t, "timer", map[string]any{}))
-	if got.Failure == nil || got.Failure.Status != 503 || !strings.Contains(got.Failure.Message, "PAL_INVOCATION_TIMEOUT") {
-		t.Errorf("sweep at its deadline = %+v, want 503 naming PAL_INVOCATION_TIMEOUT", got.Failure)
+	if got.Failure == nil || got.Failure.Status != 503 || !strings.Contains(got.Failure.Message, "PAL_SWEEP_TIMEOUT") {
+		t.Errorf("sweep at its deadline = %+v, want 503 naming PAL_SWEEP_TIMEOUT (its own budget)", got.Failure)
 	}
 }
 

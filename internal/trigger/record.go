@@ -3,6 +3,7 @@ package trigger
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -45,16 +46,28 @@ func (o Options) recorder(function string) *Recorder {
 	return NewRecorder(o.Record, function, o.Now)
 }
 
-// Save records every verdict of res judged under res.Link. A nil res records
-// nothing.
+// Save records every verdict of res judged under res.Link, together
+// ([record.Store.SaveAll]: one write per tenant in Table Storage), and logs
+// each drift line once. A nil res records nothing.
 func (r *Recorder) Save(ctx context.Context, log *zerolog.Logger, res *pal.Result) error {
-	if res == nil {
+	if res == nil || r == nil || r.store == nil {
 		return nil
 	}
+	var vs []record.Verdict
 	for _, v := range res.Results {
-		if err := r.Verdict(ctx, log, res.Link, v); err != nil {
-			return err
+		if v.Status != pal.StatusError {
+			vs = append(vs, r.verdict(res.Link, v))
 		}
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	changes, err := r.store.SaveAll(ctx, vs)
+	if err != nil {
+		return recordFailure(log, fmt.Sprintf("save %d verdict(s)", len(vs)), err)
+	}
+	for _, ch := range changes {
+		record.LogDrift(log, ch)
 	}
 	return nil
 }
@@ -65,7 +78,17 @@ func (r *Recorder) Verdict(ctx context.Context, log *zerolog.Logger, link pal.Li
 	if r == nil || r.store == nil || v.Status == pal.StatusError {
 		return nil
 	}
-	ch, err := r.store.Save(ctx, record.Verdict{
+	ch, err := r.store.Save(ctx, r.verdict(link, v))
+	if err != nil {
+		return recordFailure(log, "save the verdict of "+v.SubscriptionID, err)
+	}
+	record.LogDrift(log, ch)
+	return nil
+}
+
+// verdict is the record's verdict of v judged under link, checked now.
+func (r *Recorder) verdict(link pal.LinkResult, v pal.SubscriptionResult) record.Verdict {
+	return record.Verdict{
 		TenantID:       strings.ToLower(v.TenantID),
 		SubscriptionID: strings.ToLower(v.SubscriptionID),
 		DisplayName:    v.DisplayName,
@@ -76,12 +99,7 @@ func (r *Recorder) Verdict(ctx context.Context, log *zerolog.Logger, link pal.Li
 		LinkAction:     link.Action,
 		CheckedAt:      r.now(),
 		CheckedBy:      r.by,
-	})
-	if err != nil {
-		return recordFailure(log, "save the verdict of "+v.SubscriptionID, err)
 	}
-	record.LogDrift(log, ch)
-	return nil
 }
 
 // recordFailure logs a failed record operation (the storage detail goes to

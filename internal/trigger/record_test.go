@@ -92,6 +92,13 @@ func (f *flakyStore) Save(ctx context.Context, v record.Verdict) (*record.Change
 	return f.Memory.Save(ctx, v)
 }
 
+func (f *flakyStore) SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error) {
+	if f.failSave != nil {
+		return nil, f.failSave
+	}
+	return f.Memory.SaveAll(ctx, vs)
+}
+
 func (f *flakyStore) StartRun(ctx context.Context, r record.Run) error {
 	if f.failStart != nil {
 		return f.failStart

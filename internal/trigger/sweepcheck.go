@@ -128,30 +128,48 @@ func (o Options) finalDelivery(st messageState, deliveries int, out Outcome) (bo
 	return false, ""
 }
 
-// judgeItem judges the item's subscriptions and saves every verdict. The
-// result holds the summary and the error verdicts (for Decide).
+// judgeItem judges the item's subscriptions and saves their verdicts
+// together ([record.Store.SaveAll]: one transaction per tenant chunk in Table
+// Storage, instead of a read and a write per subscription), logging each
+// drift once. The verdicts judged before ctx ended are saved too, on a
+// context of their own. The result holds the summary and the error verdicts
+// (for Decide).
 func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
 	res := &pal.Result{Principal: item.Principal, Link: item.Link, Results: []pal.SubscriptionResult{}, Summary: map[pal.Status]int{}}
 	for _, s := range pal.Statuses {
 		res.Summary[s] = 0
 	}
-	err := engine.JudgeBatch(ctx, log, item.Principal, item.Link, item.Batch(), func(r pal.SubscriptionResult) error {
-		ch, err := rec.Save(ctx, record.Verdict{
+	var judged []pal.SubscriptionResult
+	jerr := engine.JudgeBatch(ctx, log, item.Principal, item.Link, item.Batch(), func(r pal.SubscriptionResult) error {
+		judged = append(judged, r)
+		return nil
+	})
+	if len(judged) == 0 {
+		return res, jerr
+	}
+	checked := now().UTC()
+	vs := make([]record.Verdict, len(judged))
+	for i, r := range judged {
+		vs[i] = record.Verdict{
 			TenantID: r.TenantID, SubscriptionID: r.SubscriptionID, DisplayName: r.DisplayName, Status: r.Status,
 			Roles: r.Roles, Detail: r.Detail, LinkPartnerID: item.Link.PartnerID, LinkAction: item.Link.Action,
-			CheckedAt: now().UTC(), CheckedBy: SweepCheckFunction,
-		})
-		if err != nil {
-			return transientRecord(err)
+			CheckedAt: checked, CheckedBy: SweepCheckFunction,
 		}
-		record.LogDrift(log, ch)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	changes, err := rec.SaveAll(sctx, vs)
+	if err != nil {
+		return res, transientRecord(err)
+	}
+	for i, r := range judged {
+		record.LogDrift(log, changes[i])
 		res.Summary[r.Status]++
 		if r.Status != pal.StatusAttributed {
 			res.Results = append(res.Results, r)
 		}
-		return nil
-	})
-	return res, err
+	}
+	return res, jerr
 }
 
 // transientRecord makes a record error that is not a *pal.Error transient:

@@ -211,6 +211,193 @@ func Run(t *testing.T, open Open, concurrency int) {
 		}
 	})
 
+	t.Run("save all applies each verdict as save does", func(t *testing.T) {
+		s := open(t)
+		other := "55555555-0000-0000-0000-000000000000"
+		subOf := func(i int) string { return fmt.Sprintf("dddddddd-0000-0000-0000-%012d", i) }
+		at := func(v record.Verdict, sub string, st pal.Status, d time.Duration) record.Verdict {
+			v.SubscriptionID, v.Status, v.CheckedAt = sub, st, t0.Add(d)
+			return v
+		}
+		// Stored first: sub 0 attributed, sub 1 attributed, sub 2 unlinked (at t0+2h).
+		mustSave(t, s, at(base, subOf(0), pal.StatusAttributed, 0))
+		mustSave(t, s, at(base, subOf(1), pal.StatusAttributed, 0))
+		mustSave(t, s, at(base, subOf(2), pal.StatusUnlinked, 2*time.Hour))
+		vs := []record.Verdict{
+			at(base, subOf(0), pal.StatusAttributed, time.Hour),   // same status: no change, since kept
+			at(base, subOf(1), pal.StatusNotDelegated, time.Hour), // a change
+			at(base, subOf(2), pal.StatusAttributed, time.Hour),   // older than stored: not applied
+			at(base, subOf(3), pal.StatusAttributed, time.Hour),   // first verdict
+			at(base, subOf(3), pal.StatusUnlinked, 2*time.Hour),   // the same subscription again, later: a change
+			at(base, subOf(1), pal.StatusNotDelegated, 3*time.Hour),
+		}
+		w := at(base, subOf(9), pal.StatusUnlinked, time.Hour)
+		w.TenantID = other
+		vs = append(vs, w)
+		got, err := s.SaveAll(ctx, vs)
+		if err != nil {
+			t.Fatalf("SaveAll: %v", err)
+		}
+		type ch struct{ from, to pal.Status }
+		want := []*ch{nil, {pal.StatusAttributed, pal.StatusNotDelegated}, nil, {"", pal.StatusAttributed},
+			{pal.StatusAttributed, pal.StatusUnlinked}, nil, {"", pal.StatusUnlinked}}
+		if len(got) != len(want) {
+			t.Fatalf("SaveAll: got %d changes, want %d", len(got), len(want))
+		}
+		for i, c := range got {
+			switch {
+			case want[i] == nil && c != nil:
+				t.Errorf("change %d: got %+v, want none", i, c)
+			case want[i] != nil && (c == nil || c.From != want[i].from || c.To != want[i].to || !c.At.Equal(vs[i].CheckedAt) ||
+				c.SubscriptionID != vs[i].SubscriptionID || c.TenantID != vs[i].TenantID):
+				t.Errorf("change %d: got %+v, want %s → %s of %s at %v", i, c, want[i].from, want[i].to, vs[i].SubscriptionID, vs[i].CheckedAt)
+			}
+		}
+		stored := verdicts(t, s, record.Filter{})
+		wantV := map[string]struct {
+			st             pal.Status
+			checked, since time.Duration
+		}{
+			subOf(0): {pal.StatusAttributed, time.Hour, 0},
+			subOf(1): {pal.StatusNotDelegated, 3 * time.Hour, time.Hour},
+			subOf(2): {pal.StatusUnlinked, 2 * time.Hour, 2 * time.Hour},
+			subOf(3): {pal.StatusUnlinked, 2 * time.Hour, 2 * time.Hour},
+			subOf(9): {pal.StatusUnlinked, time.Hour, time.Hour},
+		}
+		if len(stored) != len(wantV) {
+			t.Fatalf("verdicts: got %d, want %d", len(stored), len(wantV))
+		}
+		for _, v := range stored {
+			wv := wantV[v.SubscriptionID]
+			if v.Status != wv.st || !v.CheckedAt.Equal(t0.Add(wv.checked)) || !v.Since.Equal(t0.Add(wv.since)) {
+				t.Errorf("verdict %s: got %s checked %v since %v, want %s checked %v since %v", v.SubscriptionID,
+					v.Status, v.CheckedAt, v.Since, wv.st, t0.Add(wv.checked), t0.Add(wv.since))
+			}
+		}
+		if cs := changes(t, s, 0); len(cs) != 3+4 {
+			t.Errorf("changes: got %d, want 7 (3 first saves, 4 of SaveAll)", len(cs))
+		}
+		if got, err := s.SaveAll(ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("SaveAll(nil): got %v, %v, want none", got, err)
+		}
+	})
+
+	t.Run("save all of more verdicts than a transaction holds", func(t *testing.T) {
+		s := open(t)
+		const n = 120 // 240 operations: three transactions of one tenant
+		var vs []record.Verdict
+		for i := range n {
+			v := base
+			v.SubscriptionID = fmt.Sprintf("eeeeeeee-0000-0000-0000-%012d", i)
+			vs = append(vs, v)
+		}
+		got, err := s.SaveAll(ctx, vs)
+		if err != nil {
+			t.Fatalf("SaveAll: %v", err)
+		}
+		for i, c := range got {
+			if c == nil || c.To != pal.StatusAttributed {
+				t.Fatalf("change %d: got %+v, want → attributed", i, c)
+			}
+		}
+		if vs := verdicts(t, s, record.Filter{}); len(vs) != n {
+			t.Errorf("verdicts: got %d, want %d", len(vs), n)
+		}
+		if cs := changes(t, s, 0); len(cs) != n {
+			t.Errorf("changes: got %d, want %d", len(cs), n)
+		}
+		for i := range vs {
+			vs[i].CheckedAt = t0.Add(time.Hour)
+		}
+		if got, err = s.SaveAll(ctx, vs); err != nil {
+			t.Fatalf("SaveAll again: %v", err)
+		}
+		for i, c := range got {
+			if c != nil {
+				t.Fatalf("change %d on the second save: got %+v, want none", i, c)
+			}
+		}
+		if cs := changes(t, s, 0); len(cs) != n {
+			t.Errorf("changes after the second save: got %d, want %d", len(cs), n)
+		}
+	})
+
+	t.Run("concurrent save all append each change once", func(t *testing.T) {
+		s := open(t)
+		const subs = 20
+		sub := func(i int) string { return fmt.Sprintf("ffffffff-0000-0000-0000-%012d", i) }
+		for i := range subs {
+			v := base
+			v.SubscriptionID = sub(i)
+			mustSave(t, s, v)
+		}
+		// Every writer judges every subscription unlinked, later than stored:
+		// half with SaveAll, half with one Save per verdict. Each change is
+		// returned to exactly one of them.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		seen := map[string]int{}
+		for w := range concurrency {
+			wg.Go(func() {
+				var vs []record.Verdict
+				for i := range subs {
+					v := base
+					v.SubscriptionID, v.Status, v.CheckedAt = sub(i), pal.StatusUnlinked, t0.Add(time.Hour+time.Duration(w)*time.Second)
+					vs = append(vs, v)
+				}
+				var got []*record.Change
+				if w%2 == 0 {
+					var err error
+					if got, err = s.SaveAll(ctx, vs); err != nil {
+						t.Errorf("SaveAll: %v", err)
+					}
+				} else {
+					for _, v := range vs {
+						ch, err := s.Save(ctx, v)
+						if err != nil {
+							t.Errorf("Save: %v", err)
+						}
+						got = append(got, ch)
+					}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range got {
+					if c != nil {
+						seen[c.SubscriptionID]++
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for i := range subs {
+			if seen[sub(i)] != 1 {
+				t.Errorf("subscription %d: %d changes returned, want 1", i, seen[sub(i)])
+			}
+		}
+		if cs := changes(t, s, 0); len(cs) != 2*subs {
+			t.Errorf("changes: got %d, want %d (one first save and one change each)", len(cs), 2*subs)
+		}
+		last := t0.Add(time.Hour + time.Duration(concurrency-1)*time.Second)
+		for _, v := range verdicts(t, s, record.Filter{}) {
+			if v.Status != pal.StatusUnlinked || !v.CheckedAt.Equal(last) {
+				t.Errorf("verdict %s: got %s checked %v, want unlinked checked %v (the latest)", v.SubscriptionID, v.Status, v.CheckedAt, last)
+			}
+		}
+	})
+
+	t.Run("save all refuses a batch with an invalid verdict and stores nothing", func(t *testing.T) {
+		s := open(t)
+		bad := base
+		bad.SubscriptionID = "a/b"
+		if _, err := s.SaveAll(ctx, []record.Verdict{base, bad}); pal.ErrorCodeOf(err) != pal.CodeInvalidInput {
+			t.Errorf("SaveAll: got %v, want InvalidInput", err)
+		}
+		if got := verdicts(t, s, record.Filter{}); len(got) != 0 {
+			t.Errorf("verdicts: got %d, want none stored", len(got))
+		}
+	})
+
 	t.Run("invalid verdicts are refused", func(t *testing.T) {
 		s := open(t)
 		for _, mutate := range []func(*record.Verdict){
