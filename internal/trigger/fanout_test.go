@@ -383,3 +383,52 @@ func TestWorkerSavesWhatItJudgedBeforeItsTimeRanOut(t *testing.T) {
 		t.Errorf("run: got %+v, want running with nothing done", run)
 	}
 }
+
+// errEngine judges the first subscription of a batch `error` and the others
+// attributed.
+type errEngine struct{ *fanEngine }
+
+func (e errEngine) JudgeBatch(ctx context.Context, log *zerolog.Logger, p pal.Principal, l pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error {
+	for i, s := range b.Subscriptions {
+		r := pal.SubscriptionResult{TenantID: b.TenantID, SubscriptionID: s.ID, Status: pal.StatusAttributed}
+		if i == 0 {
+			r.Status, r.Detail = pal.StatusError, "reading the delegations failed"
+		}
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestWorkerDoesNotRecordErrorVerdicts: the worker writes verdicts by the same
+// rule as every other function: an `error` verdict says nothing about
+// attribution, so the stored verdict (attributed) and its Since stay, and no
+// false `attribution lost` line is logged.
+func TestWorkerDoesNotRecordErrorVerdicts(t *testing.T) {
+	ctx := context.Background()
+	e := &fanEngine{tenants: 1, subs: 3}
+	rec := record.NewMemory()
+	first := record.Verdict{TenantID: fmt.Sprintf(fanTenant, 0), SubscriptionID: fmt.Sprintf(fanSub, 0),
+		Status: pal.StatusAttributed, CheckedAt: now.Add(-time.Hour)}
+	if _, err := rec.Save(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	q := &fanQueue{}
+	if _, res := coordinate(t, e, rec, q); res.Failure != nil {
+		t.Fatalf("coordinator failed: %+v", res.Failure)
+	}
+	var buf strings.Builder
+	inv := itemInvocation(q.sent[0], 1)
+	inv.Log = zerolog.New(&buf)
+	SweepCheck(errEngine{e}, rec, q, &Options{Now: func() time.Time { return now }})(ctx, inv)
+	vs, _ := rec.Verdicts(ctx, record.Filter{})
+	for _, v := range vs {
+		if v.SubscriptionID == first.SubscriptionID && (v.Status != pal.StatusAttributed || !v.Since.Equal(first.CheckedAt)) {
+			t.Errorf("stored verdict = %s since %v, want attributed since %v (error verdicts are not recorded)", v.Status, v.Since, first.CheckedAt)
+		}
+	}
+	if strings.Contains(buf.String(), record.DriftMessage) {
+		t.Errorf("a false drift line was logged:\n%s", buf.String())
+	}
+}

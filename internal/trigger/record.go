@@ -47,22 +47,38 @@ func (o Options) recorder(function string) *Recorder {
 }
 
 // Save records every verdict of res judged under res.Link, together
-// ([record.Store.SaveAll]: one write per tenant in Table Storage), and logs
-// each drift line once. A nil res records nothing.
+// (see saveVerdicts).
 func (r *Recorder) Save(ctx context.Context, log *zerolog.Logger, res *pal.Result) error {
 	if res == nil || r == nil || r.store == nil {
 		return nil
 	}
+	return saveVerdicts(ctx, log, r.store, r.by, r.now(), res.Link, res.Results)
+}
+
+// verdictSaver is what saving verdicts needs of the record.
+type verdictSaver interface {
+	SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error)
+}
+
+// saveVerdicts is the one rule for writing verdicts, whichever function
+// judged them: every verdict of results judged under link, checked at
+// checked by by, in one SaveAll (one transaction per tenant chunk in Table
+// Storage); error verdicts are not recorded (an error says nothing about
+// attribution, so the last real verdict and its Since stay); each change out
+// of attributed logs `attribution lost` once. A failed write comes back as
+// recordFailure's error for Decide.
+func saveVerdicts(ctx context.Context, log *zerolog.Logger, store verdictSaver, by string, checked time.Time,
+	link pal.LinkResult, results []pal.SubscriptionResult) error {
 	var vs []record.Verdict
-	for _, v := range res.Results {
+	for _, v := range results {
 		if v.Status != pal.StatusError {
-			vs = append(vs, r.verdict(res.Link, v))
+			vs = append(vs, verdictOf(by, checked, link, v))
 		}
 	}
 	if len(vs) == 0 {
 		return nil
 	}
-	changes, err := r.store.SaveAll(ctx, vs)
+	changes, err := store.SaveAll(ctx, vs)
 	if err != nil {
 		return recordFailure(log, fmt.Sprintf("save %d verdict(s)", len(vs)), err)
 	}
@@ -78,7 +94,7 @@ func (r *Recorder) Verdict(ctx context.Context, log *zerolog.Logger, link pal.Li
 	if r == nil || r.store == nil || v.Status == pal.StatusError {
 		return nil
 	}
-	ch, err := r.store.Save(ctx, r.verdict(link, v))
+	ch, err := r.store.Save(ctx, verdictOf(r.by, r.now(), link, v))
 	if err != nil {
 		return recordFailure(log, "save the verdict of "+v.SubscriptionID, err)
 	}
@@ -86,8 +102,9 @@ func (r *Recorder) Verdict(ctx context.Context, log *zerolog.Logger, link pal.Li
 	return nil
 }
 
-// verdict is the record's verdict of v judged under link, checked now.
-func (r *Recorder) verdict(link pal.LinkResult, v pal.SubscriptionResult) record.Verdict {
+// verdictOf is the record's verdict of v judged under link, checked at
+// checked by by.
+func verdictOf(by string, checked time.Time, link pal.LinkResult, v pal.SubscriptionResult) record.Verdict {
 	return record.Verdict{
 		TenantID:       strings.ToLower(v.TenantID),
 		SubscriptionID: strings.ToLower(v.SubscriptionID),
@@ -97,8 +114,8 @@ func (r *Recorder) verdict(link pal.LinkResult, v pal.SubscriptionResult) record
 		Detail:         v.Detail,
 		LinkPartnerID:  link.PartnerID,
 		LinkAction:     link.Action,
-		CheckedAt:      r.now(),
-		CheckedBy:      r.by,
+		CheckedAt:      checked,
+		CheckedBy:      by,
 	}
 }
 

@@ -129,9 +129,8 @@ func (o Options) finalDelivery(st messageState, deliveries int, out Outcome) (bo
 }
 
 // judgeItem judges the item's subscriptions and saves their verdicts
-// together ([record.Store.SaveAll]: one transaction per tenant chunk in Table
-// Storage, instead of a read and a write per subscription), logging each
-// drift once. The verdicts judged before ctx ended are saved too, on a
+// together (saveVerdicts: the same rule as every other function, in one
+// SaveAll instead of a read and a write per subscription). The verdicts judged before ctx ended are saved too, on a
 // context of their own. The result holds the summary and the error verdicts
 // (for Decide).
 func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
@@ -147,23 +146,12 @@ func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, re
 	if len(judged) == 0 {
 		return res, jerr
 	}
-	checked := now().UTC()
-	vs := make([]record.Verdict, len(judged))
-	for i, r := range judged {
-		vs[i] = record.Verdict{
-			TenantID: r.TenantID, SubscriptionID: r.SubscriptionID, DisplayName: r.DisplayName, Status: r.Status,
-			Roles: r.Roles, Detail: r.Detail, LinkPartnerID: item.Link.PartnerID, LinkAction: item.Link.Action,
-			CheckedAt: checked, CheckedBy: SweepCheckFunction,
-		}
-	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	changes, err := rec.SaveAll(sctx, vs)
-	if err != nil {
-		return res, transientRecord(err)
+	if err := saveVerdicts(sctx, log, rec, SweepCheckFunction, now(), item.Link, judged); err != nil {
+		return res, err
 	}
-	for i, r := range judged {
-		record.LogDrift(log, changes[i])
+	for _, r := range judged {
 		res.Summary[r.Status]++
 		if r.Status != pal.StatusAttributed {
 			res.Results = append(res.Results, r)
