@@ -38,7 +38,7 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		}
 		body, req, err := decodeDelivery(inv.Data)
 		if err != nil {
-			return failWith(&log, Decide(ctx, nil, err))
+			return failWith(&log, whatOnboarding, Decide(ctx, nil, err))
 		}
 		// The record's lines (the drift line) carry each subscription's own
 		// tenant_id, so their logger has the request's context but its tenant.
@@ -68,7 +68,7 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		case out.Kind == KindRetry && opts.Queue != nil:
 			return opts.retryOrFail(ctx, &log, body, st, out)
 		default:
-			return failWith(&log, out)
+			return failWith(&log, whatOnboarding, out)
 		}
 	}
 }
@@ -128,14 +128,14 @@ func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []by
 		log.Error().Int("max_attempts", o.MaxAttempts).Str("reason", out.Reason).
 			Msg("attempts used up; failing the invocation so Service Bus dead-letters the message")
 		out.Reason = fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d): %s", st.attempt, o.MaxAttempts, out.Reason)
-		return failWith(log, out)
+		return failWith(log, whatOnboarding, out)
 	}
 	if age := now.Sub(st.firstEnqueued); !st.firstEnqueued.IsZero() && age > o.MaxChainAge {
 		log.Error().Dur("age", age).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
 			Msg("retry chain too old; failing the invocation so Service Bus dead-letters the message")
 		out.Reason = fmt.Sprintf("retries given up: the message was first enqueued %v ago, more than %v: %s",
 			age.Round(time.Second), o.MaxChainAge, out.Reason)
-		return failWith(log, out)
+		return failWith(log, whatOnboarding, out)
 	}
 	delay := out.Delay(st.attempt, o.Jitter())
 	next := st.nextCopy(body, now)
@@ -143,7 +143,7 @@ func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []by
 	defer cancel()
 	if err := o.Queue.ScheduleMessage(sctx, next, now.Add(delay)); err != nil {
 		log.Error().Str("error", err.Error()).Msg("could not schedule a retry; failing the invocation so the host redelivers")
-		return failWith(log, out)
+		return failWith(log, whatOnboarding, out)
 	}
 	log.Warn().Str("reason", out.Reason).Int("next_attempt", st.attempt+1).Dur("delay", delay).Str("delay_from", out.Why()).
 		Str("retry_message_id", next.MessageID).Msg("transient trouble; retry scheduled, this delivery completes")
@@ -153,16 +153,23 @@ func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []by
 	}}
 }
 
+// Names of the queue messages in failure lines: "<what> failed; Service Bus
+// will redeliver it or dead-letter it".
+const (
+	whatOnboarding = "onboarding message"
+	whatWorkItem   = "work item"
+)
+
 // failWith logs an outcome that is not done and fails the invocation with
-// its status and reason.
-func failWith(log *zerolog.Logger, out Outcome) customhandler.Result {
+// its status and reason; what names the message (whatOnboarding, whatWorkItem).
+func failWith(log *zerolog.Logger, what string, out Outcome) customhandler.Result {
 	ev := log.Error()
 	if out.Kind == KindRetry || out.Cancelled() {
 		ev = log.Warn()
 	}
 	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
 		Interface("fields", nonNil(out.Fields)).Str("reason", out.Reason).
-		Msg("onboarding message failed; Service Bus will redeliver it or dead-letter it")
+		Msg(what + " failed; Service Bus will redeliver it or dead-letter it")
 	return fail(out.Status, out.Reason)
 }
 

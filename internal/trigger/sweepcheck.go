@@ -54,17 +54,17 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 		}
 		raw, ok := inv.Data[sweepCheckBinding]
 		if !ok {
-			return failWith(&log, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+			return failWith(&log, whatWorkItem, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
 				Message: "the invocation carries no Data." + sweepCheckBinding + " (the message body)"}))
 		}
 		body, err := customhandler.DecodeString(raw)
 		if err != nil {
-			return failWith(&log, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+			return failWith(&log, whatWorkItem, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
 				Message: "the message body could not be read: " + err.Error(), Err: err}))
 		}
 		item, err := decodeWorkItem(body)
 		if err != nil {
-			return failWith(&log, Decide(ctx, nil, err))
+			return failWith(&log, whatWorkItem, Decide(ctx, nil, err))
 		}
 		log = log.With().Str("run_id", item.RunID).Int("item", item.Item).Str("item_tenant_id", item.TenantID).Logger()
 
@@ -96,7 +96,7 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 					"retry": map[string]any{"attempt": st.attempt + 1, "messageId": next.MessageID, "reason": out.Reason}}}
 			} else if deliveries < opts.MaxDeliveryCount || deliveries == 0 {
 				log.Error().Str("error", err.Error()).Msg("could not schedule a retry; failing the invocation so the host redelivers")
-				return failWith(&log, out)
+				return failWith(&log, whatWorkItem, out)
 			}
 			why = "the retry could not be scheduled on the last delivery"
 		}
@@ -106,7 +106,7 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 			log.Error().Str("error", publicMessage(err)).Msg("could not count the failed work item in its run")
 		}
 		out.Reason = reason
-		return failWith(&log, out)
+		return failWith(&log, whatWorkItem, out)
 	}
 }
 
