@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
@@ -140,6 +141,9 @@ func TestAppCredentialTranslatesEntraErrors(t *testing.T) {
 				entraError(w, c.status, c.code, "refused.")
 			})
 			app, _ := et.app(t)
+			// Retried as in production (3 retries), without azcore's seconds of
+			// backoff for the 503.
+			app.Retry = policy.RetryOptions{RetryDelay: time.Millisecond, MaxRetryDelay: 10 * time.Millisecond}
 			tenant := ""
 			if c.direct {
 				tenant = testCustomer
