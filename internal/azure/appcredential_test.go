@@ -161,6 +161,12 @@ func TestAppCredentialTranslatesEntraErrors(t *testing.T) {
 				t.Errorf("consent URL %q is not on the authority host %s", pe.Message, et.srv.URL)
 			}
 			checkNoSecret(t, err)
+			et.mu.Lock()
+			tries := len(et.forms)
+			et.mu.Unlock()
+			if c.code == 0 && tries != 4 {
+				t.Errorf("%d token requests, want 4: the first and azcore's 3 retries", tries)
+			}
 			if strings.Contains(pe.Message, tokenMarker) {
 				t.Errorf("message leaks the assertion: %q", pe.Message)
 			}
