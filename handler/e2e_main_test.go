@@ -50,8 +50,8 @@ func TestMain(m *testing.M) {
 }
 
 // buildHandlers builds the handler (buildFlags) and its palkeeper_sbrest
-// test build at once: on a cold cache each is minutes of compiling that the
-// other need not wait for.
+// test build at once: each is a link at least, and a long compile on a cold
+// cache, that the other need not wait for.
 func buildHandlers(handler, rest string) error {
 	var g errgroup.Group
 	for _, b := range []struct {
