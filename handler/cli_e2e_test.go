@@ -38,6 +38,7 @@ func runCLI(t *testing.T, emu *emulator.Emulator, args ...string) (stdout, stder
 }
 
 func TestCLILinkAndSweep(t *testing.T) {
+	t.Parallel()
 	emu, err := emulator.New(testEstate(), &emulator.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +94,7 @@ func TestCLILinkAndSweep(t *testing.T) {
 }
 
 func TestSandbox(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the whole sandbox")
 	}
@@ -154,6 +156,7 @@ func TestSandbox(t *testing.T) {
 // TestSandboxServe: with --serve the sandbox keeps its dashboard open until
 // it is interrupted, then stops the handler and exits 0.
 func TestSandboxServe(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the whole sandbox")
 	}

@@ -10,6 +10,7 @@ import (
 // net/http/httptest out of the production binary: they belong to tests and the
 // sandbox command.
 func TestNoTestMachineryInBinary(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)

@@ -101,6 +101,7 @@ func shot(t *testing.T, ctx context.Context, name string) {
 // totals, follows a filter link, submits the onboarding form and reads the
 // HTML result.
 func TestE2EBrowserDashboard(t *testing.T) {
+	t.Parallel()
 	ctx := headless(t)
 	a := startApp(t, appOptions{})
 	front := httptest.NewServer(a.host)

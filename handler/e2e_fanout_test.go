@@ -21,6 +21,7 @@ import (
 // whose reads fail for good (its item dead-letters and shows as failed) and a
 // tenant whose read is throttled once (retried by a scheduled copy, then done).
 func TestE2EFanoutSweep(t *testing.T) {
+	t.Parallel()
 	est := testEstate()
 	emu, err := emulator.New(est, &emulator.Options{Dir: t.TempDir()})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestE2EDelegationWait(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{settings: map[string]string{"PAL_DELEGATION_WAIT": "30m"}, maxDeliveryCount: 2})
 	body := onboardingMessage(tenantB, subB1, subB3) // subB3 is not delegated to the identity (yet)
 
@@ -38,6 +39,7 @@ func TestE2EDelegationWait(t *testing.T) {
 }
 
 func TestE2EInvocationTimeout(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{settings: map[string]string{"PAL_INVOCATION_TIMEOUT": "1s"}, maxDeliveryCount: 1})
 	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Latency: 3 * time.Second})
 	start := time.Now()
@@ -55,6 +57,7 @@ func TestE2EInvocationTimeout(t *testing.T) {
 }
 
 func TestE2ELongRetryAfterAndFlakyConnections(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{maxDeliveryCount: 1})
 
 	// A Retry-After beyond azcore's maximum delay is not waited for: 503 at once,
@@ -88,6 +91,7 @@ func TestE2ELongRetryAfterAndFlakyConnections(t *testing.T) {
 }
 
 func TestE2ECallerRoleAndLimits(t *testing.T) {
+	t.Parallel()
 	// The role gate needs App Service Authentication (the platform sets WEBSITE_AUTH_ENABLED).
 	a := startApp(t, appOptions{settings: map[string]string{"PAL_HTTP_ROLE": "PAL.Operator", "WEBSITE_AUTH_ENABLED": "true"}})
 	body := onboardingMessage(tenantA, subA1)
@@ -125,6 +129,7 @@ func TestE2ECallerRoleAndLimits(t *testing.T) {
 }
 
 func TestE2EAsyncWithoutServiceBus(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	ans := a.http("POST", "/api/links?async=true", "application/json", onboardingMessage(tenantA, subA1))
 	if ans.StatusCode != http.StatusBadRequest || !strings.Contains(string(ans.Body), "Service Bus") {
@@ -136,6 +141,7 @@ func TestE2EAsyncWithoutServiceBus(t *testing.T) {
 }
 
 func TestE2EWithServiceBusConfigured(t *testing.T) {
+	t.Parallel()
 	// The namespace is never contacted unless something must be sent: the
 	// azservicebus client connects lazily. Synchronous work is unchanged, and
 	// SIGTERM closes the client and exits 0.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,40 +16,6 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 )
-
-// handlerBinary is the real handler, built once by TestMain: with -race when
-// the tests run with -race, so that a data race in the server fails the test
-// whose handler printed it (see checkNoRace). handlerRESTBinary is its
-// palkeeper_sbrest test build (Service Bus sends through the host simulator).
-var handlerBinary, handlerRESTBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pal-keeper-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	handlerBinary = filepath.Join(dir, "handler")
-	build := exec.Command("go", append(append([]string{"build"}, buildFlags()...), "-o", handlerBinary, ".")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build handler:", err)
-		os.Exit(1)
-	}
-	// The test build that sends queue messages through the host simulator's
-	// Service Bus REST endpoint (queue_rest.go); the production build has no
-	// such path.
-	handlerRESTBinary = filepath.Join(dir, "handler-sbrest")
-	build = exec.Command("go", "build", "-tags", "palkeeper_sbrest", "-o", handlerRESTBinary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build handler (palkeeper_sbrest):", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 // The test estate: Contoso (managing) with the function's identity and three
 // customers. Page size 3, so listing the 11 subscriptions takes four pages.

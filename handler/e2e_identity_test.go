@@ -50,6 +50,7 @@ func armCallers(emu *emulator.Emulator) map[string]bool {
 }
 
 func TestE2EIdentityApp(t *testing.T) {
+	t.Parallel()
 	est := emulator.DemoAppEstate()
 	settings, emuSettings := identitySettings("app", nil)
 	a := startApp(t, appOptions{estate: &est, settings: settings, emuSettings: emuSettings})
@@ -134,6 +135,7 @@ func entraTokenRequests(t *testing.T, emu *emulator.Emulator, tenant string) int
 }
 
 func TestE2EIdentityDirect(t *testing.T) {
+	t.Parallel()
 	adatum, bellows, coho := emulator.DemoDirectAdatumTenantID, emulator.DemoDirectBellowsTenantID, emulator.DemoDirectCohoTenantID
 	est := emulator.DemoDirectEstate()
 	settings, emuSettings := identitySettings("direct", map[string]string{"PAL_DIRECT_TENANTS": adatum + "," + bellows + "," + coho})
@@ -257,6 +259,7 @@ func TestE2EIdentityDirect(t *testing.T) {
 // message fails (so it is retried) until the consent and the role assignment
 // exist, then the subscription is attributed and the link created in Coho.
 func TestE2EIdentityDirectConsentDuringWait(t *testing.T) {
+	t.Parallel()
 	coho := emulator.DemoDirectCohoTenantID
 	est := emulator.DemoDirectEstate()
 	settings, emuSettings := identitySettings("direct", map[string]string{"PAL_DELEGATION_WAIT": "30m"})
@@ -307,8 +310,10 @@ func TestE2EIdentityDirectConsentDuringWait(t *testing.T) {
 // schedules no retry; Service Bus redelivers, then dead-letters), links
 // answers 502 the same, and nothing is written.
 func TestE2EIdentityRejectedAssertion(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"app", "direct"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			est := emulator.DemoAppEstate()
 			tenant, sub := demoFabrikam, demoFabProduction
 			if mode == "direct" {

@@ -15,6 +15,7 @@ import (
 // failing one (whose answer's Logs the host would drop). Host.Ingested is
 // what the real host keeps: stdout lines always, Logs of 2xx answers only.
 func TestE2ELogsReachTheHostOnce(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 
 	t.Run("2xx", func(t *testing.T) {

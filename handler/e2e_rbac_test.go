@@ -83,6 +83,7 @@ func checkRBACDetails(t *testing.T, res *pal.Result) {
 }
 
 func TestE2ERBACOnboardingStatusSweep(t *testing.T) {
+	t.Parallel()
 	est := rbacEstate()
 	a := startApp(t, appOptions{estate: &est})
 
@@ -162,6 +163,7 @@ func TestE2ERBACOnboardingStatusSweep(t *testing.T) {
 // TestE2ERBACResourceGroupFallback: when ARM refuses the subscription-scope
 // permissions call, the engine asks at one of the subscription's resource groups.
 func TestE2ERBACResourceGroupFallback(t *testing.T) {
+	t.Parallel()
 	est := rbacEstate()
 	a := startApp(t, appOptions{estate: &est})
 	a.emu.RefuseSubscriptionPermissions(true)

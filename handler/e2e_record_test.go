@@ -170,6 +170,7 @@ func checkReportAgrees(t *testing.T, a *app, want map[string]pal.SubscriptionRes
 // delegation changed between two sweeps yields one change row and one
 // `attribution lost` line, whatever the sweeps after.
 func TestE2ERecord(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	want := judgeEstate(t, a)
 	if len(want) != 10 {
@@ -266,6 +267,7 @@ func closedPort(t *testing.T) string {
 // invocation reports success: the onboarding message is not completed, links
 // answers 503, the sweep fails, the report cannot be read.
 func TestE2ERecordWriteFails(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{maxDeliveryCount: 1, settings: map[string]string{
 		"PAL_RECORD_TABLE_URL": "https://" + closedPort(t) + "/devstoreaccount1",
 	}})
@@ -307,6 +309,7 @@ func checkRecordDown(t *testing.T, a *app) {
 // managed identity endpoint, as in Azure; then Azurite stops and every
 // judging invocation fails as transient.
 func TestE2ERecordInAzurite(t *testing.T) {
+	t.Parallel()
 	srv := azurite.Start(t)
 	// The handler trusts the emulator's certificate (SSL_CERT_FILE) and
 	// Azurite's (SSL_CERT_DIR), through the system trust store only.

@@ -21,6 +21,7 @@ import (
 )
 
 func TestE2EOnboardingCreatesLinkThenNoWrite(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	res := a.onboard(onboardingMessage(tenantA, subA1, subA2, subA3, subA4))
 	if got, want := res.Link, (pal.LinkResult{Action: pal.LinkCreated, PartnerID: partnerID}); got != want {
@@ -62,8 +63,10 @@ func TestE2EOnboardingCreatesLinkThenNoWrite(t *testing.T) {
 }
 
 func TestE2EForeignLink(t *testing.T) {
+	t.Parallel()
 	for _, relink := range []bool{false, true} {
 		t.Run(map[bool]string{false: "reported", true: "relinked"}[relink], func(t *testing.T) {
+			t.Parallel()
 			estate := testEstate()
 			estate.Links = []emulator.Link{{TenantID: managing, ObjectID: objectID, PartnerID: foreignID}}
 			a := startApp(t, appOptions{estate: &estate, settings: map[string]string{"PAL_RELINK_FOREIGN": map[bool]string{false: "false", true: "true"}[relink]}})
@@ -94,6 +97,7 @@ func TestE2EForeignLink(t *testing.T) {
 }
 
 func TestE2ENotDelegated(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	res := a.onboard(onboardingMessage(tenantB, subB1, subB2, subB3, subA1))
 	want := map[string]pal.Status{
@@ -114,6 +118,7 @@ func TestE2ENotDelegated(t *testing.T) {
 }
 
 func TestE2EWholeTenantAndCloudEvents(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	res := a.onboard(onboardingMessage(tenantC))
 	want := map[string]pal.Status{subC1: pal.StatusAttributed, subC2: pal.StatusAttributed, subC3: pal.StatusAttributed, subC4: pal.StatusIneligibleRole}
@@ -138,6 +143,7 @@ func TestE2EWholeTenantAndCloudEvents(t *testing.T) {
 }
 
 func TestE2EBadInputDeadLetters(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	many := make([]string, 1001)
 	for i := range many {
@@ -181,6 +187,7 @@ func TestE2EBadInputDeadLetters(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestE2EHTTP(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 
 	// JSON post.
@@ -249,6 +256,7 @@ func TestE2EHTTP(t *testing.T) {
 }
 
 func TestE2ESweep(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	inv, err := a.host.Timer(a.ctx(), "sweep", false)
 	if err != nil || inv.Failed {
@@ -283,6 +291,7 @@ func TestE2ESweep(t *testing.T) {
 }
 
 func TestE2EThrottledThenSuccess(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 429, RetryAfter: time.Second, Times: 1})
 	res := a.onboard(onboardingMessage(tenantA, subA1))
@@ -320,6 +329,7 @@ func (a *app) tries(pathPart string, status, want int) int {
 }
 
 func TestE2EPersistentServerErrors(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{maxDeliveryCount: 2})
 	// No Retry-After: azcore backs off on its own (PAL_AZURE_RETRY_DELAY).
 	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 503})
@@ -344,6 +354,7 @@ func TestE2EPersistentServerErrors(t *testing.T) {
 }
 
 func TestE2EServerErrorBurst(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	// Two 503s in a row, then Azure recovers: azcore's retries absorb the burst.
 	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Status: 503, Times: 2})
@@ -357,6 +368,7 @@ func TestE2EServerErrorBurst(t *testing.T) {
 }
 
 func TestE2EIdentityEndpointDown(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{maxDeliveryCount: 1})
 	a.emu.InjectFault(emulator.Fault{Target: emulator.TargetIdentity, Status: 500})
 	ans := a.http("POST", "/api/links", "application/json", onboardingMessage(tenantA, subA1))
@@ -373,6 +385,7 @@ func TestE2EIdentityEndpointDown(t *testing.T) {
 }
 
 func TestE2EBadSettingAtStart(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, key, value string }{
 		{"missing_partner", "PAL_PARTNER_ID", "<unset>"},
 		{"bad_relink", "PAL_RELINK_FOREIGN", "sometimes"},
@@ -405,6 +418,7 @@ func TestE2EBadSettingAtStart(t *testing.T) {
 }
 
 func TestE2ESIGTERMFinishesInFlight(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, appOptions{})
 	a.emu.InjectFault(emulator.Fault{Method: "GET", PathContains: "registrationAssignments", Latency: 1500 * time.Millisecond, Times: 1})
 	type answer struct {

@@ -82,6 +82,7 @@ func TestRaceReports(t *testing.T) {
 // built the way TestMain builds the handler reports a deliberate race, and
 // that checkNoRace flags it.
 func TestRaceDetectorReachesChildProcesses(t *testing.T) {
+	t.Parallel()
 	if !raceEnabled {
 		t.Skip("the handler is built with -race only when the tests run with -race")
 	}

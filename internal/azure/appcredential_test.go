@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
@@ -140,6 +141,9 @@ func TestAppCredentialTranslatesEntraErrors(t *testing.T) {
 				entraError(w, c.status, c.code, "refused.")
 			})
 			app, _ := et.app(t)
+			// Retried as in production (3 retries), without azcore's seconds of
+			// backoff for the 503.
+			app.Retry = policy.RetryOptions{RetryDelay: time.Millisecond, MaxRetryDelay: 10 * time.Millisecond}
 			tenant := ""
 			if c.direct {
 				tenant = testCustomer
@@ -157,6 +161,12 @@ func TestAppCredentialTranslatesEntraErrors(t *testing.T) {
 				t.Errorf("consent URL %q is not on the authority host %s", pe.Message, et.srv.URL)
 			}
 			checkNoSecret(t, err)
+			et.mu.Lock()
+			tries := len(et.forms)
+			et.mu.Unlock()
+			if c.code == 0 && tries != 4 {
+				t.Errorf("%d token requests, want 4: the first and azcore's 3 retries", tries)
+			}
 			if strings.Contains(pe.Message, tokenMarker) {
 				t.Errorf("message leaks the assertion: %q", pe.Message)
 			}

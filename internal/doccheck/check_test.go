@@ -31,6 +31,21 @@ var outsideCitations = []*regexp.Regexp{
 	regexp.MustCompile(`(^|[^A-Za-z0-9_./-])(pal|functions|infra|style)\.md` + `\b`),
 }
 
+// citationHints are substrings of every match of outsideCitations: a line
+// holding none of them cites nothing, and is not run through the regular
+// expressions (slow under -race, for the whole repository's text).
+var citationHints = []string{"DES" + "IGN", "../" + "shared", "/work/", ".md"}
+
+// mayCite reports whether line holds a citationHint.
+func mayCite(line string) bool {
+	for _, h := range citationHints {
+		if strings.Contains(line, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // skipDirs are not part of the repository's text: VCS data, build output,
 // Terraform's provider cache.
 var skipDirs = map[string]bool{".git": true, "dist": true, "bin": true, ".terraform": true, "node_modules": true}
@@ -258,6 +273,9 @@ func checkCitations(root string) []error {
 		}
 		rel, _ := filepath.Rel(root, p)
 		for i, line := range strings.Split(string(raw), "\n") {
+			if !mayCite(line) {
+				continue
+			}
 			for _, re := range outsideCitations {
 				if loc := re.FindStringIndex(line); loc != nil {
 					errs = append(errs, fmt.Errorf("%s:%d: cites a document outside the repository (%q); point to docs/ instead",

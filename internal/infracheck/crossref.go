@@ -284,7 +284,13 @@ func CheckAll(root string) []error {
 		return []error{err}
 	}
 	infra := filepath.Join(root, "infra")
-	errs = append(errs, CheckRoot(infra, needs)...)
+	// The root module is parsed once, for CheckRoot's checks and CheckDocs.
+	m, err := LoadModule(infra)
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, checkRoot(m, needs)...)
+	}
 	lighthouse := filepath.Join(infra, "lighthouse")
 	errs = append(errs, CheckLighthouseModule(lighthouse)...)
 	errs = append(errs, CheckLighthouseTemplate(filepath.Join(lighthouse, "lighthouse.json"), filepath.Join(lighthouse, "lighthouse.parameters.example.json"))...)
@@ -292,7 +298,6 @@ func CheckAll(root string) []error {
 	errs = append(errs, CheckDirectModule(direct)...)
 	errs = append(errs, CheckDirectTemplate(filepath.Join(direct, "direct.json"))...)
 	errs = append(errs, CheckWorkflows(filepath.Join(root, ".github", "workflows"))...)
-	m, _ := LoadModule(infra) // a load error is already reported by CheckRoot
 	errs = append(errs, CheckDocs(root, needs, m)...)
 	errs = append(errs, parseOtherModules(infra, infra, lighthouse, filepath.Join(lighthouse, "example"), direct)...)
 	return errs

@@ -162,6 +162,12 @@ func CheckRoot(dir string, needs Needs) []error {
 	if err != nil {
 		return []error{err}
 	}
+	return checkRoot(m, needs)
+}
+
+// checkRoot is CheckRoot of the root module m, loaded from m.Dir.
+func checkRoot(m *Module, needs Needs) []error {
+	dir := m.Dir
 	c := &rootChecker{m: m, needs: needs}
 	c.providers()
 	c.noKeys()

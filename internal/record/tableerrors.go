@@ -20,7 +20,6 @@ import (
 // storage account for the record.
 const RoleTableDataContributor = "Storage Table Data Contributor"
 
-
 // translate turns an error of a Table Storage request into a [*pal.Error]:
 // 403 → CodeForbidden naming the missing role; anything else (throttling,
 // 5xx, network, token, timeouts, unexpected answers) → CodeTransient, with
@@ -122,4 +121,3 @@ func batchFailedWith(re *azcore.ResponseError, statuses ...int) bool {
 	}
 	return false
 }
-

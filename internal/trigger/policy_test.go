@@ -156,6 +156,8 @@ func TestContextErrorsAlike(t *testing.T) {
 	if q := opts.Queue.(*fakeQueue); got.Failure != nil || len(q.scheduled) != 1 {
 		t.Errorf("onboarding at its deadline = %+v, scheduled %d; want a retry scheduled", got.Failure, len(q.scheduled))
 	}
+	// The sweep's own deadline is PAL_SWEEP_TIMEOUT (default 9m30s: set short).
+	opts.SweepTimeout = 20 * time.Millisecond
 	got = Sweep(&slowSweep{}, opts)(context.Background(), invocation(t, "timer", map[string]any{}))
 	if got.Failure == nil || got.Failure.Status != 503 || !strings.Contains(got.Failure.Message, "PAL_SWEEP_TIMEOUT") {
 		t.Errorf("sweep at its deadline = %+v, want 503 naming PAL_SWEEP_TIMEOUT (its own budget)", got.Failure)
