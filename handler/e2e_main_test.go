@@ -59,7 +59,7 @@ func buildHandlers(handler, rest string) error {
 		args []string
 	}{
 		{"build handler", append(append([]string{"build"}, buildFlags()...), "-o", handler, ".")},
-		{"build handler (palkeeper_sbrest)", []string{"build", "-tags", "palkeeper_sbrest", "-o", rest, "."}},
+		{"build handler (palkeeper_sbrest)", append(append([]string{"build", "-tags", "palkeeper_sbrest"}, buildFlags()...), "-o", rest, ".")},
 	} {
 		g.Go(func() error {
 			out, err := exec.Command("go", b.args...).CombinedOutput()

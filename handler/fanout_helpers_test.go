@@ -104,6 +104,8 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 		if _, err := c.Stop(ctx); err != nil {
 			tb.Errorf("stop cluster: %v", err)
 		}
+		// Under -race the cluster runs race-built handlers too.
+		checkNoRace(tb, "handler (cluster)", stderr.String(), f.stdout.String())
 	})
 	return f
 }
