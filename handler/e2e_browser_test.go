@@ -5,56 +5,17 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pal-keeper/pal-keeper/internal/testenv/browser"
+
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
-
-// headless starts headless Chromium, or skips the test when there is none
-// outside CI (CI=true fails instead: CI installs it).
-func headless(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no chromium on PATH; CI installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium on PATH: install it (Debian: apt-get install chromium) to run the browser test")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // root in a container
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
-}
 
 // load runs an action that loads a page and returns the page's status.
 func load(t *testing.T, ctx context.Context, a chromedp.Action[chromedp.Void]) int64 {
@@ -102,7 +63,7 @@ func shot(t *testing.T, ctx context.Context, name string) {
 // HTML result.
 func TestE2EBrowserDashboard(t *testing.T) {
 	t.Parallel()
-	ctx := headless(t)
+	ctx := browser.Headless(t)
 	a := startApp(t, appOptions{})
 	front := httptest.NewServer(a.host)
 	t.Cleanup(front.Close)

@@ -7,13 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pal-keeper/pal-keeper/internal/testenv/browser"
 	"github.com/rs/zerolog"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
@@ -98,45 +99,6 @@ func (e *formEngine) Sweep(context.Context, *zerolog.Logger, *pal.SweepOptions) 
 
 func (e *formEngine) Allowed(id string) bool { return id == "" || id == "1234567" }
 
-// browser starts headless Chromium, or skips the test when there is none
-// outside CI (CI=true fails instead: CI installs it).
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no chromium on PATH; CI installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium on PATH: install it (Debian: apt-get install chromium) to run the browser tests")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // root in a container
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
-}
-
 func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, a)
@@ -191,7 +153,7 @@ func save(t *testing.T, name string, png []byte) {
 }
 
 func TestBrowserDashboard(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser.Headless(t)
 	engine := &formEngine{}
 	opts := &trigger.Options{}
 	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
@@ -313,7 +275,7 @@ func TestBrowserDashboard(t *testing.T) {
 }
 
 func TestBrowserDashboard10k(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser.Headless(t)
 	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
 		trigger.DashboardFunction: trigger.Dashboard(web.BigRecord(10_000), nil),
 	})
