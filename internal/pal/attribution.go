@@ -62,22 +62,26 @@ func ctxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// evaluate judges one subscription.
-func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref subscriptionRef) SubscriptionResult {
+// reachSubscription reads the subscription ref names (unless the listing
+// gave it already) and checks it is in the tenant the request named. It
+// returns the verdict to fill in and true, or the final verdict and false:
+// not-delegated and unreachable (with detail unreachable) when Azure answers
+// 404 or 403, not-delegated when it belongs to another tenant, or error.
+// Lighthouse and direct mode judge from here on by their own rules.
+func reachSubscription(ctx context.Context, subs SubscriptionReader, ref subscriptionRef, unreachable string) (SubscriptionResult, bool) {
 	sub := ref.sub
 	if sub == nil {
-		got, err := e.az.Subscriptions.GetSubscription(ctx, ref.id)
+		got, err := subs.GetSubscription(ctx, ref.id)
 		switch ErrorCodeOf(err) {
 		case "":
 			sub = got
 		case CodeNotFound, CodeForbidden:
 			return SubscriptionResult{
 				TenantID: ref.tenantID, SubscriptionID: ref.id, Status: StatusNotDelegated, Roles: []string{},
-				Detail:      "the identity cannot reach this subscription: no delegation to it is in place",
-				unreachable: true,
-			}
+				Detail: unreachable, unreachable: true,
+			}, false
 		default:
-			return errorResult(ref, ref.tenantID, "", "reading the subscription failed", err)
+			return errorResult(ref, ref.tenantID, "", "reading the subscription failed", err), false
 		}
 	}
 	r := SubscriptionResult{TenantID: sub.TenantID, SubscriptionID: ref.id, DisplayName: sub.DisplayName, Roles: []string{}}
@@ -85,6 +89,16 @@ func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref 
 		r.TenantID = ref.tenantID
 		r.Status = StatusNotDelegated
 		r.Detail = fmt.Sprintf("the subscription belongs to tenant %s, not to the tenant the request named", sub.TenantID)
+		return r, false
+	}
+	return r, true
+}
+
+// evaluate judges one subscription.
+func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref subscriptionRef) SubscriptionResult {
+	r, ok := reachSubscription(ctx, e.az.Subscriptions, ref,
+		"the identity cannot reach this subscription: no delegation to it is in place")
+	if !ok {
 		return r
 	}
 

@@ -97,28 +97,10 @@ func (t *directTenant) run(ctx context.Context, log *zerolog.Logger, tenantID, t
 // group or the root. Assignments below it (resource groups) do not count.
 func (t *directTenant) evaluate(ctx context.Context, p Principal, link linkState, ref subscriptionRef) SubscriptionResult {
 	e := t.engine
-	sub := ref.sub
-	if sub == nil {
-		got, err := e.az.Subscriptions.GetSubscription(ctx, ref.id)
-		switch ErrorCodeOf(err) {
-		case "":
-			sub = got
-		case CodeNotFound, CodeForbidden:
-			return SubscriptionResult{
-				TenantID: ref.tenantID, SubscriptionID: ref.id, Status: StatusNotDelegated, Roles: []string{},
-				Detail: fmt.Sprintf("the app's service principal %s in tenant %s cannot reach this subscription: "+
-					"it has no role assignment there (yet)", p.ObjectID, p.TenantID),
-				unreachable: true,
-			}
-		default:
-			return errorResult(ref, ref.tenantID, "", "reading the subscription failed", err)
-		}
-	}
-	r := SubscriptionResult{TenantID: sub.TenantID, SubscriptionID: ref.id, DisplayName: sub.DisplayName, Roles: []string{}}
-	if ref.tenantID != "" && !strings.EqualFold(sub.TenantID, ref.tenantID) {
-		r.TenantID = ref.tenantID
-		r.Status = StatusNotDelegated
-		r.Detail = fmt.Sprintf("the subscription belongs to tenant %s, not to the tenant the request named", sub.TenantID)
+	r, ok := reachSubscription(ctx, e.az.Subscriptions, ref, fmt.Sprintf(
+		"the app's service principal %s in tenant %s cannot reach this subscription: it has no role assignment there (yet)",
+		p.ObjectID, p.TenantID))
+	if !ok {
 		return r
 	}
 	assignments, err := t.assignments.ListRoleAssignments(ctx, ref.id, p.ObjectID)
