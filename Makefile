@@ -12,7 +12,10 @@ ci:
 
 # bench runs the scale benchmarks (docs/development.md): the in-process sweep of
 # 10,000 subscriptions in 1,000 tenants with 40 ms on every ARM request, through
-# the real handler binary, and 100 whole-tenant onboarding requests in that estate.
+# the real handler binary, 100 whole-tenant onboarding requests in that estate,
+# and the distributed sweep of that estate by 1, 2 and 4 handler processes
+# (BenchmarkFanout; needs azurite-table). The dashboard's render benchmark is
+# BenchmarkDashboard10k in internal/web.
 bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkSweep10k|BenchmarkOnboardWholeTenant10k|BenchmarkFanout' -benchtime 1x ./handler/
 
