@@ -261,7 +261,7 @@ func (a *app) deliver(body string, opts *hostsim.MessageOptions) (completed, dea
 	for _, m := range append(completed, deadLettered...) {
 		if m.Result != nil {
 			a.answers.Write(m.Result.Body)
-			a.answers.Write([]byte(m.Description))
+			a.answers.Write([]byte(m.LastError()))
 		}
 	}
 	return completed, deadLettered
@@ -280,7 +280,7 @@ func (a *app) onboard(body string) *pal.Result {
 func describeDead(ms []hostsim.SettledMessage) string {
 	var parts []string
 	for _, m := range ms {
-		parts = append(parts, fmt.Sprintf("%s after %d: %s", m.Reason, m.DeliveryCount, m.Description))
+		parts = append(parts, fmt.Sprintf("%s after %d: %s", m.Reason, m.DeliveryCount, m.LastError()))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -279,7 +279,7 @@ func TestE2ERecordWriteFails(t *testing.T) {
 func checkRecordDown(t *testing.T, a *app) {
 	t.Helper()
 	done, dead := a.deliver(onboardingMessage(tenantA, subA1), &hostsim.MessageOptions{ContentType: "application/json"})
-	if len(done) != 0 || len(dead) != 1 || !strings.Contains(dead[0].Description, "503") {
+	if len(done) != 0 || len(dead) != 1 || !strings.Contains(dead[0].LastError(), "503") {
 		t.Errorf("onboarding: completed %d, dead-lettered %d (%s); want it not completed, failed with 503", len(done), len(dead), describeDead(dead))
 	}
 	ans := a.http(http.MethodGet, "/api/links?tenantId="+tenantA+"&subscriptionId="+subA1, "", "")

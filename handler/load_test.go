@@ -147,7 +147,7 @@ func TestLoad(t *testing.T) {
 	for _, m := range append(slices.Clone(done), dead...) {
 		if m.Result != nil {
 			a.answers.Write(m.Result.Body)
-			a.answers.Write([]byte(m.Description))
+			a.answers.Write([]byte(m.LastError()))
 		}
 	}
 

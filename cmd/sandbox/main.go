@@ -283,7 +283,7 @@ func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.H
 		return fmt.Errorf("deliver the bad message: %w", err)
 	}
 	if dl := q.DeadLettered(); len(dl) == 1 {
-		fmt.Fprintf(out, "   dead-lettered after %d deliveries: %s\n\n", dl[0].DeliveryCount, firstLine(dl[0].Description))
+		fmt.Fprintf(out, "   dead-lettered after %d deliveries (%s); the handler answered: %s\n\n", dl[0].DeliveryCount, dl[0].Reason, firstLine(dl[0].LastError()))
 	}
 
 	// 4. The timer sweep.

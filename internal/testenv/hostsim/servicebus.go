@@ -60,11 +60,25 @@ type Message struct {
 type SettledMessage struct {
 	Message
 	// Reason and Description are the dead-letter reason and error description
-	// ("" for completed messages). Description is the last failure's error.
+	// ("" for completed messages), as Service Bus sets them: the reason
+	// MaxDeliveryCountExceeded and "Message could not be consumed after N
+	// delivery attempts." — nothing of the handler's answer (the host does not
+	// pass it on; it is in the function's logs). Tests read the last failure
+	// with LastError.
 	Reason, Description string
 	SettledAt           time.Time
 	// Result is the last delivery's invocation.
 	Result *InvocationResult
+}
+
+// LastError is the last delivery's failure as the simulator saw it (the
+// handler's error answer), "" when it did not fail. Service Bus keeps none of
+// it; it is for tests and the sandbox.
+func (s SettledMessage) LastError() string {
+	if s.Result == nil || s.Result.Err == nil {
+		return ""
+	}
+	return s.Result.Err.Error()
 }
 
 // Queue is an in-memory Service Bus queue (or topic subscription) with PeekLock
@@ -301,7 +315,7 @@ func (q *Queue) settle(h *Host, m *Message, res *InvocationResult) (deadLettered
 		q.completed = append(q.completed, s)
 	case m.DeliveryCount >= q.maxDelivery:
 		s.Reason = ReasonMaxDeliveryCountExceeded
-		s.Description = fmt.Sprint(res.Err)
+		s.Description = fmt.Sprintf("Message could not be consumed after %d delivery attempts.", m.DeliveryCount)
 		q.deadLettered = append(q.deadLettered, s)
 		return true
 	default:

@@ -197,8 +197,11 @@ func TestServiceBusFailureAbandonsThenDeadLetters(t *testing.T) {
 	if d.MessageID != "poison" || d.DeliveryCount != 3 || d.Reason != ReasonMaxDeliveryCountExceeded || string(d.Body) != string(poison) {
 		t.Errorf("dead-lettered = %+v", d)
 	}
-	if !strings.Contains(d.Description, "handler answered 400") || d.Result == nil || d.Result.Status != 400 {
-		t.Errorf("Description = %q, Result = %+v; want the last failure", d.Description, d.Result)
+	if want := "Message could not be consumed after 3 delivery attempts."; d.Description != want {
+		t.Errorf("Description = %q, want Service Bus's %q (nothing of the handler's answer)", d.Description, want)
+	}
+	if !strings.Contains(d.LastError(), "handler answered 400") || d.Result == nil || d.Result.Status != 400 {
+		t.Errorf("LastError = %q, Result = %+v; want the last failure", d.LastError(), d.Result)
 	}
 
 	done := q.Completed()
