@@ -279,6 +279,13 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 	}
 	sortResults(res.Results)
 	log.Debug().Int("tenants", len(tenants)).Int("failed_tenants", failed).Interface("summary", res.Summary).Msg("direct sweep finished")
+	if failed > 0 {
+		// What was judged is returned (and was emitted); the sweep is not
+		// done: it fails (or is retried, for transient trouble) like any
+		// invocation with something left unjudged, so its run is partial.
+		return res, &Error{Code: ErrorCodeOf(first), RetryAfter: RetryAfterOf(first), Err: first,
+			Message: fmt.Sprintf("%d of %d tenant(s) could not be swept, e.g. %s", failed, len(tenants), publicText(first))}
+	}
 	return res, nil
 }
 

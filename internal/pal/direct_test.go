@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -329,5 +330,47 @@ func TestDirectSweepEmitsEveryVerdict(t *testing.T) {
 		if got, ok := linkOf[tl.TenantID]; ok && got != tl.LinkResult {
 			t.Errorf("tenant %s: verdicts emitted under link %+v, want its own %+v", tl.TenantID, got, tl.LinkResult)
 		}
+	}
+}
+
+// unavailable is a tenant whose token endpoint is down (transient).
+type unavailable struct{ unusable }
+
+func (unavailable) Principal(context.Context) (Principal, error) {
+	return Principal{}, &Error{Code: CodeTransient, Message: "Entra ID is unavailable", RetryAfter: 30 * time.Second}
+}
+
+// oneTenantDown opens tenant down as unavailable and the others as conn does.
+type oneTenantDown struct {
+	conn *fakeConnector
+	down string
+}
+
+func (c oneTenantDown) Tenant(id string) (TenantAzure, error) {
+	if id == c.down {
+		u := unavailable{}
+		return TenantAzure{Links: u, Subscriptions: u, Assignments: rejecting{}, Roles: u, Principal: u}, nil
+	}
+	return c.conn.Tenant(id)
+}
+
+// TestDirectSweepWithATenantDownIsNotDone: when one tenant cannot be swept
+// the others' verdicts are returned (and emitted), but the sweep is not done:
+// it comes back with that tenant's (transient) error, so its run is partial
+// and the outcome policy retries or fails it — never a quiet success.
+func TestDirectSweepWithATenantDownIsNotDone(t *testing.T) {
+	conn, _, _, _ := newDirectFixture()
+	e, err := NewDirectEngine("1234567", oneTenantDown{conn: conn, down: custB}, &DirectOptions{Tenants: []string{custA, custB}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := zerolog.Nop()
+	emitted := 0
+	res, err := e.Sweep(context.Background(), &log, &SweepOptions{Emit: func(SubscriptionResult) error { emitted++; return nil }})
+	if ErrorCodeOf(err) != CodeTransient || RetryAfterOf(err) != 30*time.Second {
+		t.Fatalf("err = %v, want the down tenant's transient error with its Retry-After", err)
+	}
+	if res == nil || len(res.Links) != 2 || emitted == 0 || emitted != res.Summary[StatusAttributed]+res.Summary[StatusIneligibleRole]+res.Summary[StatusNotDelegated] {
+		t.Errorf("res = %+v, emitted %d; want tenant A's verdicts returned and emitted, both tenants in links", res, emitted)
 	}
 }
