@@ -3,8 +3,6 @@ package azure
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -35,12 +33,9 @@ type DelegationClient struct {
 // NewDelegationClient returns a DelegationClient on azcore's ARM pipeline.
 // Pass nil options for the defaults (Azure public cloud).
 func NewDelegationClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*DelegationClient, error) {
-	if cred == nil {
-		return nil, errors.New("delegation client: nil credential")
-	}
-	cl, err := arm.NewClient(managedServicesModuleName, managedServicesModuleVersion, markCredential(cred), options)
+	cl, err := newARMClient("delegation client", managedServicesModuleName, managedServicesModuleVersion, cred, options)
 	if err != nil {
-		return nil, fmt.Errorf("delegation client: %w", err)
+		return nil, err
 	}
 	return &DelegationClient{internal: cl}, nil
 }

@@ -38,12 +38,9 @@ type PartnerClient struct {
 // NewPartnerClient returns a PartnerClient on azcore's ARM pipeline. Pass nil
 // options for the defaults (Azure public cloud).
 func NewPartnerClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*PartnerClient, error) {
-	if cred == nil {
-		return nil, errors.New("management partner client: nil credential")
-	}
-	cl, err := arm.NewClient(partnerModuleName, partnerModuleVersion, markCredential(cred), options)
+	cl, err := newARMClient("management partner client", partnerModuleName, partnerModuleVersion, cred, options)
 	if err != nil {
-		return nil, fmt.Errorf("management partner client: %w", err)
+		return nil, err
 	}
 	return &PartnerClient{internal: cl}, nil
 }

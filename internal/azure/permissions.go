@@ -3,8 +3,6 @@ package azure
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -32,12 +30,9 @@ type PermissionClient struct {
 // NewPermissionClient returns a PermissionClient on azcore's ARM pipeline. Pass
 // nil options for the defaults (Azure public cloud).
 func NewPermissionClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*PermissionClient, error) {
-	if cred == nil {
-		return nil, errors.New("permission client: nil credential")
-	}
-	cl, err := arm.NewClient(authorizationModuleName, authorizationModuleVersion, markCredential(cred), options)
+	cl, err := newARMClient("permission client", authorizationModuleName, authorizationModuleVersion, cred, options)
 	if err != nil {
-		return nil, fmt.Errorf("permission client: %w", err)
+		return nil, err
 	}
 	return &PermissionClient{internal: cl}, nil
 }

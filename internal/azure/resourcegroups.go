@@ -3,8 +3,6 @@ package azure
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -30,12 +28,9 @@ type ResourceGroupClient struct {
 // NewResourceGroupClient returns a ResourceGroupClient on azcore's ARM
 // pipeline. Pass nil options for the defaults (Azure public cloud).
 func NewResourceGroupClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*ResourceGroupClient, error) {
-	if cred == nil {
-		return nil, errors.New("resource group client: nil credential")
-	}
-	cl, err := arm.NewClient(resourcesModuleName, resourcesModuleVersion, markCredential(cred), options)
+	cl, err := newARMClient("resource group client", resourcesModuleName, resourcesModuleVersion, cred, options)
 	if err != nil {
-		return nil, fmt.Errorf("resource group client: %w", err)
+		return nil, err
 	}
 	return &ResourceGroupClient{internal: cl}, nil
 }
