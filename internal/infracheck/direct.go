@@ -31,25 +31,9 @@ var directVariableCases = []variableCase{
 // principal var.pal_keeper_service_principal_id, on var.subscription_id, and
 // nothing else.
 func CheckDirectModule(dir string) []error {
-	m, err := LoadModule(dir)
+	m, p, err := loadCustomerModule(dir, directVariableCases)
 	if err != nil {
 		return []error{err}
-	}
-	var p problems
-	if tf := m.blocks("terraform"); len(tf) != 1 {
-		p.addf(dir, "want one terraform block, found %d", len(tf))
-	} else {
-		checkRequiredProviders(tf[0], &p, 0)
-	}
-	for _, b := range m.blocks("provider") {
-		p.addf(where(b.DefRange()), "a module must not configure providers: the caller signs in to the customer's tenant")
-	}
-	checkVariableDeclarations(m, &p)
-	checkVariableCases(m, directVariableCases, &p)
-	if v := m.variable("pal_keeper_role_definition_id"); v != nil {
-		if d, _ := attrString(v.Body, "default"); d != RoleSupportRequestContributor {
-			p.addf(where(v.DefRange()), "pal_keeper_role_definition_id defaults to %q, want Support Request Contributor %s (the least privilege that is PEC-eligible)", d, RoleSupportRequestContributor)
-		}
 	}
 	if v := m.variable("pal_keeper_service_principal_id"); v != nil && attr(v.Body, "default") != nil {
 		p.addf(where(v.DefRange()), "pal_keeper_service_principal_id must have no default: it is the app's service principal in the customer's tenant")

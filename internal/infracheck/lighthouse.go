@@ -60,16 +60,16 @@ var lighthouseVariableCases = []variableCase{
 	{"additional_authorizations", `[{principal_id = "c3000000-0000-4000-8000-000000000002"}]`, false},
 }
 
-// CheckLighthouseModule checks the customer-side Terraform module in dir
-// (infra/lighthouse): a registration definition naming pal-keeper's principal
-// ID in a permanent authorization with a PEC-eligible role (validated: Support
-// Request Contributor or Contributor, never Owner or Reader), the registration
-// assignment Delete Role, further authorizations for the partner's people, the
-// assignment, and the example root in dir/example.
-func CheckLighthouseModule(dir string) []error {
+// loadCustomerModule loads a customer-side module (infra/lighthouse,
+// infra/direct) and checks what both must hold: one terraform block with the
+// required providers, no provider configuration (the caller signs in to the
+// customer's tenant), declared and validated variables (cases), and the
+// pal-keeper role defaulting to Support Request Contributor, the least
+// privilege that is PEC-eligible.
+func loadCustomerModule(dir string, cases []variableCase) (*Module, problems, error) {
 	m, err := LoadModule(dir)
 	if err != nil {
-		return []error{err}
+		return nil, nil, err
 	}
 	var p problems
 	if tf := m.blocks("terraform"); len(tf) != 1 {
@@ -81,11 +81,27 @@ func CheckLighthouseModule(dir string) []error {
 		p.addf(where(b.DefRange()), "a module must not configure providers: the caller signs in to the customer's tenant")
 	}
 	checkVariableDeclarations(m, &p)
-	checkVariableCases(m, lighthouseVariableCases, &p)
+	checkVariableCases(m, cases, &p)
 	if v := m.variable("pal_keeper_role_definition_id"); v != nil {
 		if d, _ := attrString(v.Body, "default"); d != RoleSupportRequestContributor {
-			p.addf(where(v.DefRange()), "pal_keeper_role_definition_id defaults to %q, want Support Request Contributor %s", d, RoleSupportRequestContributor)
+			p.addf(where(v.DefRange()), "pal_keeper_role_definition_id defaults to %q, want Support Request Contributor %s (the least privilege that is PEC-eligible)", d, RoleSupportRequestContributor)
 		}
+	}
+	return m, p, nil
+}
+
+// CheckLighthouseModule checks the customer-side Terraform module in dir
+// (infra/lighthouse): a registration definition naming pal-keeper's principal
+// ID in a permanent authorization with a PEC-eligible role (validated: Support
+// Request Contributor or Contributor, never Owner or Reader), the registration
+// assignment Delete Role, further authorizations for the partner's people, the
+// assignment, and the example root in dir/example.
+func CheckLighthouseModule(dir string) []error {
+	m, p, err := loadCustomerModule(dir, lighthouseVariableCases)
+	if err != nil {
+		return []error{err}
+	}
+	if v := m.variable("pal_keeper_role_definition_id"); v != nil {
 		if d, _ := attrString(v.Body, "description"); !strings.Contains(d, delegationReadAction) {
 			p.addf(where(v.DefRange()), "pal_keeper_role_definition_id's description must say which roles let the identity read its own delegation (%s) and what pal-keeper does without it", delegationReadAction)
 		}
