@@ -16,16 +16,25 @@ import (
 // its context is not used; a subscription whose turn comes after ctx ended is
 // "stopped before it was checked".
 func (e *Engine) evaluateAll(ctx context.Context, log *zerolog.Logger, p Principal, link linkState, refs []subscriptionRef) []SubscriptionResult {
+	return judgeEach(ctx, log, e.concurrency, refs, func(ref subscriptionRef) SubscriptionResult {
+		return e.evaluate(ctx, p, link, ref)
+	})
+}
+
+// judgeEach judges refs with at most n at once (Lighthouse and direct mode
+// alike): evaluate for each, an error verdict for those the context ended
+// before, and a warning line per subscription that could not be judged.
+func judgeEach(ctx context.Context, log *zerolog.Logger, n int, refs []subscriptionRef, evaluate func(subscriptionRef) SubscriptionResult) []SubscriptionResult {
 	results := make([]SubscriptionResult, len(refs))
 	var g errgroup.Group
-	g.SetLimit(e.concurrency)
+	g.SetLimit(n)
 	for i, ref := range refs {
 		g.Go(func() error {
 			if err := ctx.Err(); err != nil {
 				results[i] = errorResult(ref, ref.tenantID, "", "stopped before it was checked", err)
 				return nil
 			}
-			results[i] = e.evaluate(ctx, p, link, ref)
+			results[i] = evaluate(ref)
 			if results[i].Status == StatusError {
 				log.Warn().Str("subscription_id", ref.id).Str("detail", results[i].Detail).Msg("subscription could not be judged")
 			}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
 )
 
 // tenantRun is what one tenant of direct mode gave: its link and verdicts.
@@ -65,23 +64,9 @@ func (t *directTenant) run(ctx context.Context, log *zerolog.Logger, tenantID, t
 	if err != nil {
 		return nil, err
 	}
-	results := make([]SubscriptionResult, len(refs))
-	var g errgroup.Group
-	g.SetLimit(e.concurrency)
-	for i, ref := range refs {
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				results[i] = errorResult(ref, tenantID, "", "stopped before it was checked", err)
-				return nil
-			}
-			results[i] = t.evaluate(ctx, p, link, ref)
-			if results[i].Status == StatusError {
-				log.Warn().Str("subscription_id", ref.id).Str("detail", results[i].Detail).Msg("subscription could not be judged")
-			}
-			return nil
-		})
-	}
-	_ = g.Wait() // every function returns nil
+	results := judgeEach(ctx, log, e.concurrency, refs, func(ref subscriptionRef) SubscriptionResult {
+		return t.evaluate(ctx, p, link, ref)
+	})
 	if results == nil {
 		results = []SubscriptionResult{}
 	}
