@@ -197,7 +197,7 @@ func (d *DirectEngine) evaluateRequest(ctx context.Context, log *zerolog.Logger,
 		return nil, err
 	}
 	res := &Result{PartnerID: target, Principal: tr.principal, Link: tr.link.LinkResult,
-		Links: []TenantLink{tr.link}, Results: tr.results, Summary: newSummary()}
+		Links: []TenantLink{tr.link}, Results: tr.results, Summary: NewSummary()}
 	for _, r := range tr.results {
 		res.Summary[r.Status]++
 	}
@@ -257,7 +257,7 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 	if len(tenants) > 0 && failed == len(tenants) {
 		return nil, first
 	}
-	res := &Result{PartnerID: d.partnerID, Link: LinkResult{Action: LinkNone}, Links: []TenantLink{}, Results: []SubscriptionResult{}, Summary: newSummary()}
+	res := &Result{PartnerID: d.partnerID, Link: LinkResult{Action: LinkNone}, Links: []TenantLink{}, Results: []SubscriptionResult{}, Summary: NewSummary()}
 	for _, tr := range runs {
 		res.Links = append(res.Links, tr.link)
 		// Each tenant has its own link: Linked hears it before that tenant's

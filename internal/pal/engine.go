@@ -180,7 +180,7 @@ func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req R
 	if results == nil {
 		results = []SubscriptionResult{}
 	}
-	res := &Result{PartnerID: target, Principal: principal, Link: link.result, Results: results, Summary: newSummary()}
+	res := &Result{PartnerID: target, Principal: principal, Link: link.result, Results: results, Summary: NewSummary()}
 	for _, r := range results {
 		res.Summary[r.Status]++
 	}

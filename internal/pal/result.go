@@ -84,8 +84,8 @@ type Result struct {
 	Summary map[Status]int       `json:"summary"`
 }
 
-// newSummary returns a summary with every status at zero.
-func newSummary() map[Status]int {
+// NewSummary returns a summary with every status at zero, as a result object and the report show it.
+func NewSummary() map[Status]int {
 	m := make(map[Status]int, len(Statuses))
 	for _, s := range Statuses {
 		m[s] = 0

@@ -275,7 +275,7 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 	if options.Linked != nil {
 		options.Linked(run.Link)
 	}
-	res := &Result{PartnerID: e.partnerID, Principal: run.Principal, Link: run.Link, Results: []SubscriptionResult{}, Summary: newSummary()}
+	res := &Result{PartnerID: e.partnerID, Principal: run.Principal, Link: run.Link, Results: []SubscriptionResult{}, Summary: NewSummary()}
 	collect := func(r SubscriptionResult) error {
 		res.Summary[r.Status]++
 		if r.Status != StatusAttributed {

@@ -134,10 +134,7 @@ func (o Options) finalDelivery(st messageState, deliveries int, out Outcome) (bo
 // context of their own. The result holds the summary and the error verdicts
 // (for Decide).
 func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
-	res := &pal.Result{Principal: item.Principal, Link: item.Link, Results: []pal.SubscriptionResult{}, Summary: map[pal.Status]int{}}
-	for _, s := range pal.Statuses {
-		res.Summary[s] = 0
-	}
+	res := &pal.Result{Principal: item.Principal, Link: item.Link, Results: []pal.SubscriptionResult{}, Summary: pal.NewSummary()}
 	var judged []pal.SubscriptionResult
 	jerr := engine.JudgeBatch(ctx, log, item.Principal, item.Link, item.Batch(), func(r pal.SubscriptionResult) error {
 		judged = append(judged, r)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
@@ -34,10 +35,10 @@ func (f *fakeRecord) Verdicts(_ context.Context, flt record.Filter) ([]record.Ve
 		}
 	}
 	slices.SortFunc(out, func(a, b record.Verdict) int {
-		if c := cmpString(a.TenantID, b.TenantID); c != 0 {
+		if c := strings.Compare(a.TenantID, b.TenantID); c != 0 {
 			return c
 		}
-		return cmpString(a.SubscriptionID, b.SubscriptionID)
+		return strings.Compare(a.SubscriptionID, b.SubscriptionID)
 	})
 	return out, nil
 }

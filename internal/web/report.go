@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
@@ -89,7 +90,7 @@ func BuildReport(ctx context.Context, r Reader, f record.Filter, limit int, now 
 	rep := &Report{
 		GeneratedAt:   now.UTC(),
 		LastSweep:     sweepOf(run),
-		Summary:       zeroSummary(),
+		Summary:       pal.NewSummary(),
 		Subscriptions: make([]Subscription, 0, len(verdicts)),
 		Changes:       []Change{},
 	}
@@ -109,9 +110,9 @@ func BuildReport(ctx context.Context, r Reader, f record.Filter, limit int, now 
 	}
 	slices.SortStableFunc(rep.Subscriptions, func(a, b Subscription) int {
 		if a.TenantID != b.TenantID {
-			return cmpString(a.TenantID, b.TenantID)
+			return strings.Compare(a.TenantID, b.TenantID)
 		}
-		return cmpString(a.SubscriptionID, b.SubscriptionID)
+		return strings.Compare(a.SubscriptionID, b.SubscriptionID)
 	})
 	for _, c := range changes {
 		if len(rep.Changes) == limit {
@@ -135,22 +136,12 @@ func matches(f record.Filter, tenant string, status pal.Status) bool {
 	return len(f.Statuses) == 0 || slices.Contains(f.Statuses, status)
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // sweepOf converts the last run; nil stays nil.
 func sweepOf(r *record.Run) *Sweep {
 	if r == nil {
 		return nil
 	}
-	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: zeroSummary(), Detail: r.Detail,
+	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: pal.NewSummary(), Detail: r.Detail,
 		ItemsSent: r.ItemsSent, ItemsDone: r.ItemsDone, ItemsFailed: r.ItemsFailed}
 	if !r.FinishedAt.IsZero() {
 		t := r.FinishedAt.UTC()
@@ -160,15 +151,6 @@ func sweepOf(r *record.Run) *Sweep {
 		s.Summary[k] = n
 	}
 	return s
-}
-
-// zeroSummary has every status at zero.
-func zeroSummary() map[pal.Status]int {
-	m := make(map[pal.Status]int, len(pal.Statuses))
-	for _, s := range pal.Statuses {
-		m[s] = 0
-	}
-	return m
 }
 
 // withKey returns a relative link to path with q and, when set, the caller's key.
