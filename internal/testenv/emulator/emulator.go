@@ -187,6 +187,7 @@ type bucket struct {
 type Emulator struct {
 	arm, ids       *httptest.Server
 	entra          *httptest.Server
+	graph          *httptest.Server
 	transport      *http.Transport
 	certFile       string
 	tmpDir         string
@@ -290,6 +291,7 @@ func New(estate Estate, opts *Options) (*Emulator, error) {
 	e.arm.Config.ConnState = e.stats.connState
 	e.arm.StartTLS()
 	e.startEntra(cert, errLog)
+	e.startGraph(cert, errLog)
 	e.ids = httptest.NewUnstartedServer(http.HandlerFunc(e.serveIdentity))
 	e.ids.Config.ErrorLog = errLog
 	e.ids.Start()
@@ -339,6 +341,8 @@ func (e *Emulator) Close() {
 		e.arm.Close()
 		e.entra.CloseClientConnections()
 		e.entra.Close()
+		e.graph.CloseClientConnections()
+		e.graph.Close()
 		e.ids.Close()
 		e.transport.CloseIdleConnections()
 		e.removeFiles()
@@ -370,13 +374,15 @@ func (e *Emulator) HTTPClient() *http.Client { return &http.Client{Transport: e.
 func (e *Emulator) TokenMarker() string { return e.marker }
 
 // Environ returns the environment a child process needs to use the emulator:
-// IDENTITY_ENDPOINT, IDENTITY_HEADER, SSL_CERT_FILE and PAL_ARM_ENDPOINT.
+// IDENTITY_ENDPOINT, IDENTITY_HEADER, SSL_CERT_FILE, PAL_ARM_ENDPOINT and
+// PAL_GRAPH_ENDPOINT (used only when PAL_GRAPH_MEMBERSHIP is true).
 func (e *Emulator) Environ() []string {
 	return []string{
 		"IDENTITY_ENDPOINT=" + e.IdentityEndpoint(),
 		"IDENTITY_HEADER=" + e.identityHeader,
 		"SSL_CERT_FILE=" + e.certFile,
 		"PAL_ARM_ENDPOINT=" + e.arm.URL,
+		"PAL_GRAPH_ENDPOINT=" + e.graph.URL,
 	}
 }
 
@@ -398,6 +404,7 @@ func (e *Emulator) Estate() Estate {
 		out.CustomRoles[i] = cloneRole(r)
 	}
 	cloneDirectory(e.estate, &out)
+	cloneGroups(e.estate, &out)
 	out.Links = make([]Link, 0, len(e.links))
 	for _, l := range e.links {
 		out.Links = append(out.Links, *l)
