@@ -68,7 +68,7 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 
 // lighthouseEngine is the engine of Lighthouse mode acting as cred.
 func lighthouseEngine(s settings, cred azcore.TokenCredential, cfg cloud.Configuration, opts *pal.EngineOptions) (*pal.Engine, error) {
-	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Concurrency: s.ARMConcurrency, Retry: s.Retry})
+	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Concurrency: s.ARMConcurrency, Retry: s.Retry, Graph: s.GraphMembership})
 	if err != nil {
 		return nil, fmt.Errorf("azure clients: %w", err)
 	}

@@ -24,7 +24,12 @@ type settings struct {
 	Credential        string
 	Cloud             string
 	ARMEndpoint       string
-	OnboardingQueue   string
+	// GraphMembership lets the engine read the identity's group memberships
+	// from Microsoft Graph (PAL_GRAPH_MEMBERSHIP); GraphEndpoint overrides
+	// the cloud's Graph base URL (an emulator).
+	GraphMembership bool
+	GraphEndpoint   string
+	OnboardingQueue string
 	// SweepQueue is the work queue of the distributed sweep (PAL_SWEEP_QUEUE).
 	SweepQueue          string
 	SweepSchedule       string
@@ -82,6 +87,8 @@ const (
 	envCredential        = "PAL_CREDENTIAL"
 	envCloud             = "PAL_CLOUD"
 	envARMEndpoint       = "PAL_ARM_ENDPOINT"
+	envGraphMembership   = "PAL_GRAPH_MEMBERSHIP"
+	envGraphEndpoint     = "PAL_GRAPH_ENDPOINT"
 	envOnboardingQueue   = "PAL_ONBOARDING_QUEUE"
 	envSweepQueue        = "PAL_SWEEP_QUEUE"
 	envSweepSchedule     = "PAL_SWEEP_SCHEDULE"
@@ -153,6 +160,7 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		Credential:          strings.TrimSpace(getenv(envCredential)),
 		Cloud:               strings.TrimSpace(getenv(envCloud)),
 		ARMEndpoint:         strings.TrimSpace(getenv(envARMEndpoint)),
+		GraphEndpoint:       strings.TrimSpace(getenv(envGraphEndpoint)),
 		OnboardingQueue:     strings.TrimSpace(getenv(envOnboardingQueue)),
 		SweepQueue:          strings.TrimSpace(getenv(envSweepQueue)),
 		SweepSchedule:       strings.TrimSpace(getenv(envSweepSchedule)),
@@ -180,6 +188,13 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 			return s, fmt.Errorf("%s: %q is not true or false", envRelinkForeign, v)
 		}
 		s.RelinkForeign = b
+	}
+	if v := strings.TrimSpace(getenv(envGraphMembership)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("%s: %q is not true or false", envGraphMembership, v)
+		}
+		s.GraphMembership = b
 	}
 	if s.Credential == "" {
 		s.Credential = azure.CredentialAzureCLI
@@ -284,6 +299,9 @@ func (s *settings) loadIdentity(getenv func(string) string) error {
 			return fmt.Errorf("%s: %s=%s needs %s=%s: the managed identity's token is the app's client assertion", envCredential, envIdentity, s.Identity, envCredential, azure.CredentialManagedIdentity)
 		}
 	}
+	if s.GraphMembership && s.Identity == identityDirect {
+		return fmt.Errorf("%s: true, but %s is %s: group memberships are read for Lighthouse delegations only; leave it false", envGraphMembership, envIdentity, identityDirect)
+	}
 	if len(s.DirectTenants) > 0 && s.Identity != identityDirect {
 		return fmt.Errorf("%s: set, but %s is %s, not %s", envDirectTenants, envIdentity, s.Identity, identityDirect)
 	}
@@ -353,6 +371,12 @@ func (s settings) validate() error {
 		u, err := url.Parse(s.ARMEndpoint)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
 			return fmt.Errorf("%s: %q is not an https URL", envARMEndpoint, s.ARMEndpoint)
+		}
+	}
+	if s.GraphEndpoint != "" {
+		u, err := url.Parse(s.GraphEndpoint)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("%s: %q is not an https URL", envGraphEndpoint, s.GraphEndpoint)
 		}
 	}
 	if !queuePattern.MatchString(s.SweepQueue) || strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
