@@ -22,6 +22,10 @@ const (
 	subG3 = "9a000000-0000-4000-8000-000000000003" // Reader to groupOps, Contributor to groupOps just-in-time
 	subG4 = "9a000000-0000-4000-8000-000000000004" // Reader to the identity, Contributor to groupOps
 	subG5 = "9a000000-0000-4000-8000-000000000005" // Contributor to groupOthers, Reader to groupOps
+	// Contributor permanently to groupOthers, Reader to groupOps, Contributor
+	// to groupOps just-in-time: an activation looks, from ARM, like the
+	// permanent group authorization.
+	subG6 = "9a000000-0000-4000-8000-000000000006"
 )
 
 func groupEstate(graph bool) emulator.Estate {
@@ -50,6 +54,8 @@ func groupEstate(graph bool) emulator.Estate {
 		sub(subG3, []emulator.Authorization{ops(emulator.RoleReader)}, []emulator.Authorization{ops(emulator.RoleContributor)}),
 		sub(subG4, []emulator.Authorization{auth(objectID, "pal-keeper", emulator.RoleReader), ops(emulator.RoleContributor)}, nil),
 		sub(subG5, []emulator.Authorization{auth(groupOthers, "Contoso others", emulator.RoleContributor), ops(emulator.RoleReader)}, nil),
+		sub(subG6, []emulator.Authorization{auth(groupOthers, "Contoso others", emulator.RoleContributor), ops(emulator.RoleReader)},
+			[]emulator.Authorization{ops(emulator.RoleContributor)}),
 	)
 	return est
 }
@@ -81,6 +87,7 @@ func TestE2EGroupDelegations(t *testing.T) {
 				subG3: pal.StatusIneligibleRole,
 				subG4: pal.StatusAttributed,
 				subG5: pal.StatusIneligibleRole,
+				subG6: pal.StatusIneligibleRole,
 			}
 			got := statusOf(res)
 			for sub, w := range want {
@@ -115,23 +122,33 @@ func TestE2EGroupDelegations(t *testing.T) {
 				t.Errorf("%d Graph requests without PAL_GRAPH_MEMBERSHIP", graphCalls)
 			}
 
-			// The JIT Contributor activated: ARM now shows Contributor, which a
-			// permanent authorization does not explain. Never attributed:
-			// unverifiable from ARM alone, ineligible-role with Graph.
-			if err := a.emu.ActivateEligible(subG3, groupOps, emulator.RoleContributor, true); err != nil {
-				t.Fatal(err)
+			// The JIT Contributors activated: ARM now shows Contributor. Never
+			// attributed: on subG3 no permanent authorization explains it
+			// (ineligible-role); on subG6 the permanent one to groupOthers
+			// could, from ARM alone (unverifiable), while Graph knows the
+			// identity is not in groupOthers (ineligible-role).
+			for _, sub := range []string{subG3, subG6} {
+				if err := a.emu.ActivateEligible(sub, groupOps, emulator.RoleContributor, true); err != nil {
+					t.Fatal(err)
+				}
 			}
-			ans := a.http("GET", "/api/links?tenantId="+tenantG+"&subscriptionId="+subG3, "", "")
+			ans := a.http("GET", "/api/links?tenantId="+tenantG, "", "")
 			if ans.StatusCode != 200 {
 				t.Fatalf("GET /api/links: %d %s", ans.StatusCode, ans.Body)
 			}
-			r := resultFor(t, decodeResult(t, ans.Body), subG3)
-			wantJIT := pal.StatusUnverifiable
+			after := decodeResult(t, ans.Body)
+			wantJIT := map[string]pal.Status{subG3: pal.StatusIneligibleRole, subG6: pal.StatusUnverifiable}
 			if graph {
-				wantJIT = pal.StatusIneligibleRole
+				wantJIT[subG6] = pal.StatusIneligibleRole
 			}
-			if r.Status != wantJIT || !strings.Contains(r.Detail, "just-in-time") {
-				t.Errorf("activated JIT through the group: %s (%s), want %s naming just-in-time", r.Status, r.Detail, wantJIT)
+			for sub, w := range wantJIT {
+				r := resultFor(t, after, sub)
+				if r.Status != w || !strings.Contains(r.Detail, "just-in-time") {
+					t.Errorf("activated JIT through the group, %s: %s (%s), want %s naming just-in-time", sub, r.Status, r.Detail, w)
+				}
+			}
+			if r := resultFor(t, after, subG1); r.Status != pal.StatusAttributed {
+				t.Errorf("subG1 after the activations: %s (%s)", r.Status, r.Detail)
 			}
 		})
 	}

@@ -72,7 +72,7 @@ func lighthouseEngine(s settings, cred azcore.TokenCredential, cfg cloud.Configu
 	if err != nil {
 		return nil, fmt.Errorf("azure clients: %w", err)
 	}
-	return pal.NewEngine(s.PartnerID, pal.Azure{
+	az := pal.Azure{
 		Links:          clients.Partner,
 		Subscriptions:  clients.Subscriptions,
 		Delegations:    clients.Delegations,
@@ -81,5 +81,9 @@ func lighthouseEngine(s settings, cred azcore.TokenCredential, cfg cloud.Configu
 		Permissions:    clients.Permissions,
 		ResourceGroups: clients.ResourceGroups,
 		BuiltInRoles:   clients.Permissions,
-	}, opts)
+	}
+	if clients.Groups != nil { // a nil *GraphClient must not become a non-nil interface
+		az.Groups = clients.Groups
+	}
+	return pal.NewEngine(s.PartnerID, az, opts)
 }

@@ -127,17 +127,32 @@ func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref 
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading the Lighthouse delegations failed", err)
 	}
 
-	var permanent, jit []string
+	var gd groupDelegation
 	for _, d := range dels {
 		if !strings.EqualFold(d.ManagedByTenantID, p.TenantID) {
 			continue
 		}
-		permanent = appendRoles(permanent, d.Authorizations, p.ObjectID)
-		jit = appendRoles(jit, d.EligibleAuthorizations, p.ObjectID)
+		gd.permanent = appendRoles(gd.permanent, d.Authorizations, p.ObjectID)
+		gd.jit = appendRoles(gd.jit, d.EligibleAuthorizations, p.ObjectID)
+		gd.others.add(d, p.ObjectID)
 	}
+	direct := e.judgeDirect(ctx, p, link, ref, r, gd.permanent, gd.jit)
+	if direct.Status == StatusAttributed || direct.Status == StatusUnlinked || direct.Status == StatusError || gd.others.empty() {
+		return direct
+	}
+	// The identity may hold more through groups the delegations name.
+	if g, ok := e.judgeGroups(ctx, p, link, ref, r, gd); ok {
+		return g
+	}
+	return direct
+}
+
+// judgeDirect judges the roles of the authorizations naming the identity
+// itself: permanent ones count, just-in-time ones are reported.
+func (e *Engine) judgeDirect(ctx context.Context, p Principal, link linkState, ref subscriptionRef, r SubscriptionResult, permanent, jit []string) SubscriptionResult {
 	if len(permanent) == 0 && len(jit) == 0 {
 		r.Status = StatusNotDelegated
-		r.Detail = fmt.Sprintf("no Lighthouse delegation to tenant %s names this identity", p.TenantID)
+		r.Detail = fmt.Sprintf("no Lighthouse delegation to tenant %s names this identity or a group it is a member of", p.TenantID)
 		return r
 	}
 

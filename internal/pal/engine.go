@@ -57,6 +57,10 @@ type Azure struct {
 	Permissions    PermissionReader
 	ResourceGroups ResourceGroupLister
 	BuiltInRoles   BuiltInRoleLister
+	// Groups, when set, reads the identity's group memberships (Microsoft
+	// Graph) so delegations naming groups are judged exactly (see groups.go);
+	// without it they are judged from the effective permissions.
+	Groups GroupReader
 }
 
 // EngineOptions holds the optional settings of an [Engine].
@@ -81,6 +85,7 @@ type Engine struct {
 	roles         *roleCache
 	builtins      *builtinRoleCache
 	listing       *listingCache
+	memberships   *membershipCache // nil without Azure.Groups
 	// linkLock serialises link writes within the process. It is a one-slot
 	// channel on purpose: that is the simplest lock whose waiting honours the
 	// context (sync.Mutex cannot be given up on, and errgroup or a weighted
@@ -114,7 +119,12 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 	if n <= 0 {
 		n = 8
 	}
+	var memberships *membershipCache
+	if az.Groups != nil {
+		memberships = newMembershipCache(az.Groups)
+	}
 	return &Engine{
+		memberships:   memberships,
 		partnerID:     partnerID,
 		allowed:       allowed,
 		relinkForeign: options.RelinkForeign,
