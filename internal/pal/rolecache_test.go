@@ -40,7 +40,7 @@ func (r *gatedReader) GetRoleDefinition(ctx context.Context, id string) (*RoleDe
 }
 
 type judged struct {
-	v   RoleVerdict
+	v   roleVerdict
 	err error
 }
 
