@@ -75,7 +75,7 @@ func ctxErr(err error) bool {
 // returns the verdict to fill in and true, or the final verdict and false:
 // not-delegated and unreachable (with detail unreachable) when Azure answers
 // 404 or 403, not-delegated when it belongs to another tenant, or error.
-// Lighthouse and direct mode judge from here on by their own rules.
+// Lighthouse and direct mode then gather their own evidence for [verdict].
 func reachSubscription(ctx context.Context, subs SubscriptionReader, ref subscriptionRef, unreachable string) (SubscriptionResult, bool) {
 	sub := ref.sub
 	if sub == nil {
@@ -102,7 +102,8 @@ func reachSubscription(ctx context.Context, subs SubscriptionReader, ref subscri
 	return r, true
 }
 
-// evaluate judges one subscription.
+// evaluate judges one subscription from the Lighthouse delegations that name
+// the identity (or, when it may not read them, from its effective permissions).
 func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref subscriptionRef) SubscriptionResult {
 	r, ok := reachSubscription(ctx, e.az.Subscriptions, ref,
 		"the identity cannot reach this subscription: no delegation to it is in place")

@@ -141,7 +141,7 @@ func NewDirectEngine(partnerID string, connector TenantConnector, options *Direc
 }
 
 // Allowed reports whether a request may name partnerID.
-func (d *DirectEngine) Allowed(partnerID string) bool { return d.policy.allowed[partnerID] }
+func (d *DirectEngine) Allowed(partnerID string) bool { return d.policy.allows(partnerID) }
 
 // tenant returns the Azure access of tenantID, opening it on first use.
 func (d *DirectEngine) tenant(tenantID string) (*directTenant, error) {

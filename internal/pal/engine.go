@@ -120,7 +120,7 @@ func concurrencyOf(options *EngineOptions) int {
 }
 
 // Allowed reports whether a request may name partnerID.
-func (e *Engine) Allowed(partnerID string) bool { return e.policy.allowed[partnerID] }
+func (e *Engine) Allowed(partnerID string) bool { return e.policy.allows(partnerID) }
 
 // Onboard makes sure the link exists (creating or changing it as the policy
 // says) and reports the attribution of the request's subscriptions.

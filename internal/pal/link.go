@@ -40,6 +40,10 @@ func newLinkPolicy(partnerID string, options *EngineOptions) (*linkPolicy, error
 	return &linkPolicy{partnerID: partnerID, allowed: allowed, relinkForeign: options.RelinkForeign}, nil
 }
 
+// allows reports whether a request may name partnerID: the one partner-ID
+// check of both engines (their Allowed) and of the triggers.
+func (p *linkPolicy) allows(partnerID string) bool { return p.allowed[partnerID] }
+
 // PartnerNotAllowed is the error for a request that names partnerID outside
 // the allowed set: the one wording and code (CodePartnerNotAllowed, answered
 // 403) of that refusal, whether the engine or a trigger finds it.
@@ -57,7 +61,7 @@ func (p *linkPolicy) target(requested string) (linkRequest, error) {
 	if requested == "" {
 		return linkRequest{target: p.partnerID}, nil
 	}
-	if !p.allowed[requested] {
+	if !p.allows(requested) {
 		return linkRequest{}, PartnerNotAllowed(requested)
 	}
 	return linkRequest{target: requested, explicit: true}, nil
