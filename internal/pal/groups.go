@@ -2,7 +2,6 @@ package pal
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -165,28 +164,41 @@ type groupDelegation struct {
 	others         otherAuths
 }
 
-// judgeGroups judges a subscription whose delegations name principals other
-// than the identity, when its direct authorizations alone do not make it
-// attributed: the union of the roles it holds directly and through groups.
-// With a GroupReader that may read the memberships they are exact; otherwise
-// the effective permissions tell which roles are in force (judgeGroupsARM).
-// It returns false when it has nothing to add (the direct verdict stands).
-func (e *Engine) judgeGroups(ctx context.Context, p Principal, link linkState, ref subscriptionRef, r SubscriptionResult, gd groupDelegation) (SubscriptionResult, bool) {
+// judgeErr is a read that failed while gathering evidence: what failed, and why.
+type judgeErr struct {
+	what string
+	err  error
+}
+
+// Bases of group evidence: how the identity's memberships were known.
+const (
+	graphBasis    = "group memberships read from Microsoft Graph"
+	groupARMBasis = "roles inferred from effective permissions, group memberships not read"
+)
+
+// groupEvidence gathers the evidence of a subscription whose delegations name
+// principals other than the identity, when its own authorizations do not make
+// it attributed: the union of the roles it holds directly and through groups.
+// With a GroupReader that may read the memberships they are exact
+// (fromGroups); otherwise the effective permissions tell which roles are in
+// force (fromGroupPermissions). ok is false when there is nothing to add
+// (the identity's own authorizations decide).
+func (e *Engine) groupEvidence(ctx context.Context, p Principal, ref subscriptionRef, gd groupDelegation) (evidence, bool, *judgeErr) {
 	if e.memberships != nil {
 		m, err := e.memberships.get(ctx, p.ObjectID)
 		if err != nil {
-			return errorResult(ref, r.TenantID, r.DisplayName, "reading the identity's group memberships from Microsoft Graph failed", err), true
+			return evidence{}, false, &judgeErr{"reading the identity's group memberships from Microsoft Graph failed", err}
 		}
 		if m.known {
-			return e.judgeGroupsGraph(ctx, link, ref, r, gd, m.groups)
+			return e.graphEvidence(ctx, p, gd, m.groups)
 		}
 	}
-	return e.judgeGroupsARM(ctx, link, ref, r, gd)
+	return e.permissionGroupEvidence(ctx, p, ref, gd)
 }
 
-// judgeGroupsGraph: the authorizations naming a group the identity is a
-// member of count as its own; eligible (just-in-time) ones never count.
-func (e *Engine) judgeGroupsGraph(ctx context.Context, link linkState, ref subscriptionRef, r SubscriptionResult, gd groupDelegation, groups []string) (SubscriptionResult, bool) {
+// graphEvidence: the authorizations naming a group the identity is a member
+// of count as its own; eligible (just-in-time) ones never count.
+func (e *Engine) graphEvidence(ctx context.Context, p Principal, gd groupDelegation, groups []string) (evidence, bool, *judgeErr) {
 	var mine otherAuths
 	for _, a := range gd.others.permanent {
 		if slices.Contains(groups, strings.ToLower(a.PrincipalID)) {
@@ -199,160 +211,91 @@ func (e *Engine) judgeGroupsGraph(ctx context.Context, link linkState, ref subsc
 		}
 	}
 	if mine.empty() {
-		return r, false
+		return evidence{}, false, nil
 	}
 	permanent := appendAllRoles(slices.Clone(gd.permanent), mine.permanent)
 	jit := appendAllRoles(slices.Clone(gd.jit), mine.eligible)
-	permVerdicts, err := e.roles.judgeAll(ctx, permanent)
-	if err != nil {
-		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err), true
+	ev := evidence{source: fromGroups, principal: p, basis: graphBasis}
+	var err error
+	if ev.permanent, err = e.roles.judgeAll(ctx, permanent); err != nil {
+		return evidence{}, false, &judgeErr{"reading a role definition failed", err}
 	}
-	jitVerdicts, err := e.roles.judgeAll(ctx, jit)
-	if err != nil {
-		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err), true
+	if ev.jit, err = e.roles.judgeAll(ctx, jit); err != nil {
+		return evidence{}, false, &judgeErr{"reading a role definition failed", err}
 	}
-	r.Roles = []string{}
-	var through []string
-	eligible := false
-	for i, v := range permVerdicts {
-		r.Roles = append(r.Roles, v.Name)
-		eligible = eligible || v.Eligible
+	for i, v := range ev.permanent {
 		if v.Eligible && !slices.Contains(gd.permanent, permanent[i]) {
-			through = append(through, grantees(mine.permanent, permanent[i])...)
+			ev.through = append(ev.through, grantees(mine.permanent, permanent[i])...)
 		}
 	}
-	sort.Strings(r.Roles)
-	basis := "group memberships read from Microsoft Graph"
-	switch {
-	case eligible && len(through) > 0:
-		r.Detail = "through group " + strings.Join(dedupe(through), ", ") + " (" + basis + ")"
-	case eligible:
-		r.Detail = ""
-	default:
-		r.Detail = ineligibleDetail(permVerdicts, jitVerdicts) + " (" + basis + ")"
-	}
-	return e.linkedVerdict(r, eligible, link), true
+	ev.through = dedupe(ev.through)
+	return ev, true, nil
 }
 
-// judgeGroupsARM reads the identity's effective permissions: each permission
-// set is one role in force; one that a permanent authorization of a group
-// carries counts for the identity, unless the role is also granted just in
-// time in the delegations (an active activation would look the same), which
-// makes the subscription unverifiable. A role in force that only a
-// just-in-time authorization carries is an activation and never counts.
-func (e *Engine) judgeGroupsARM(ctx context.Context, link linkState, ref subscriptionRef, r SubscriptionResult, gd groupDelegation) (SubscriptionResult, bool) {
+// permissionGroupEvidence reads the identity's effective permissions: each
+// permission set is one role in force. One that the identity's own permanent
+// authorizations or a group's carry counts, unless it is eligible and
+// granted just-in-time as well (an active activation would look the same):
+// then it is ambiguous. One that only a just-in-time authorization carries is
+// an activation and never counts.
+func (e *Engine) permissionGroupEvidence(ctx context.Context, p Principal, ref subscriptionRef, gd groupDelegation) (evidence, bool, *judgeErr) {
 	if e.az.Permissions == nil || e.az.BuiltInRoles == nil {
-		return r, false
+		return evidence{}, false, nil
 	}
 	sets, _, err := e.effectivePermissions(ctx, ref.id)
 	switch ErrorCodeOf(err) {
 	case "":
 	case CodeForbidden, CodeNotFound:
-		return r, false
+		return evidence{}, false, nil
 	default:
-		return errorResult(ref, r.TenantID, r.DisplayName, "reading the effective permissions failed", err), true
+		return evidence{}, false, &judgeErr{"reading the effective permissions failed", err}
 	}
 	if len(sets) == 0 {
-		return r, false
+		return evidence{}, false, nil
 	}
 	index, err := e.builtins.get(ctx, ref.id)
 	if err != nil {
-		return errorResult(ref, r.TenantID, r.DisplayName, "listing the built-in role definitions failed", err), true
+		return evidence{}, false, &judgeErr{"listing the built-in role definitions failed", err}
 	}
-	const basis = "roles inferred from effective permissions, group memberships not read"
-	var (
-		verdicts          []RoleVerdict
-		through, unclear  []string
-		activations       []string
-		unmatched         int
-		eligibleCounts    bool
-		eligibleAmbiguous bool
-	)
-	r.Roles = []string{}
+	ev := evidence{source: fromGroupPermissions, principal: p, basis: groupARMBasis, sets: len(sets)}
+	jit := appendAllRoles(slices.Clone(gd.jit), gd.others.eligible)
+	if ev.jit, err = e.roles.judgeAll(ctx, jit); err != nil {
+		return evidence{}, false, &judgeErr{"reading a role definition failed", err}
+	}
 	for _, s := range sets {
 		defs := index[permissionKey(s)]
 		if len(defs) == 0 {
-			unmatched++
+			ev.unmatched++
 			continue
 		}
 		v := judgeMatches(defs)
-		if !slices.Contains(r.Roles, v.Name) {
-			r.Roles = append(r.Roles, v.Name)
-		}
-		direct, group, jit := false, false, false
+		direct, group, granted := false, false, false
+		var via []string
 		for _, d := range defs {
 			id := strings.ToLower(d.ID)
 			direct = direct || slices.Contains(gd.permanent, id)
 			group = group || carries(gd.others.permanent, id)
-			jit = jit || slices.Contains(gd.jit, id) || carries(gd.others.eligible, id)
+			granted = granted || slices.Contains(jit, id)
+			via = append(via, grantees(gd.others.permanent, id)...)
 		}
 		switch {
 		case direct:
-			verdicts = append(verdicts, v)
-		case group && jit && v.Eligible:
-			eligibleAmbiguous = true
-			unclear = append(unclear, v.Name)
+			ev.permanent = append(ev.permanent, v)
+		case group && granted && v.Eligible:
+			ev.ambiguous = append(ev.ambiguous, v.Name)
 		case group:
-			verdicts = append(verdicts, v)
+			ev.permanent = append(ev.permanent, v)
 			if v.Eligible {
-				eligibleCounts = true
-				for _, d := range defs {
-					through = append(through, grantees(gd.others.permanent, d.ID)...)
-				}
+				ev.through = append(ev.through, via...)
 			}
-		case jit:
-			activations = append(activations, v.Name) // a just-in-time activation: never counts
+		case granted:
+			ev.activations = append(ev.activations, v.Name)
 		default:
-			unmatched++ // in force, but no authorization of the delegations explains it
+			ev.unmatched++ // in force, but no authorization of the delegations explains it
 		}
 	}
-	sort.Strings(r.Roles)
-	switch {
-	case eligibleCounts:
-		r.Detail = "through group " + strings.Join(dedupe(through), ", ") + " (" + basis + ")"
-		return e.linkedVerdict(r, true, link), true
-	case eligibleAmbiguous:
-		r.Status = StatusUnverifiable
-		r.Detail = fmt.Sprintf("%s is in force here and the delegation grants it both permanently to a group and just-in-time, so an active just-in-time activation cannot be told from a permanent group membership (%s); %s",
-			strings.Join(unclear, ", "), basis, graphFix)
-		return r, true
-	case unmatched > 0:
-		r.Status = StatusUnverifiable
-		r.Detail = fmt.Sprintf("%d of the identity's %d permission sets here match no role its delegations grant, so its roles cannot be known (%s); %s",
-			unmatched, len(sets), basis, unverifiableFix)
-		return r, true
-	}
-	r.Status = StatusIneligibleRole
-	if len(verdicts) == 0 {
-		r.Detail = "no permanent role grants the identity anything here"
-	} else {
-		r.Detail = ineligibleDetail(verdicts, nil)
-	}
-	if len(activations) > 0 {
-		r.Detail += "; " + strings.Join(activations, ", ") + " is in force only through a just-in-time activation (eligibleAuthorizations); PEC needs a permanent authorization"
-	} else if len(gd.jit) > 0 || len(gd.others.eligible) > 0 {
-		r.Detail += "; the delegation grants roles just-in-time (eligibleAuthorizations), which PEC does not count"
-	}
-	r.Detail += " (" + basis + ")"
-	return r, true
-}
-
-// linkedVerdict completes r: attributed or unlinked when eligible, as the link says.
-func (e *Engine) linkedVerdict(r SubscriptionResult, eligible bool, link linkState) SubscriptionResult {
-	switch {
-	case eligible && link.ok:
-		r.Status = StatusAttributed
-	case eligible:
-		r.Status = StatusUnlinked
-		if r.Detail == "" {
-			r.Detail = link.problem
-		} else {
-			r.Detail = link.problem + "; " + r.Detail
-		}
-	default:
-		r.Status = StatusIneligibleRole
-	}
-	return r
+	ev.through = dedupe(ev.through)
+	return ev, true, nil
 }
 
 // appendAllRoles adds the role GUIDs of auths not in roles yet.
