@@ -69,10 +69,6 @@ func (ev evidence) counts() bool {
 	return slices.ContainsFunc(ev.permanent, func(v roleVerdict) bool { return v.Eligible })
 }
 
-// groupSource reports whether ev was judged with the identity's groups.
-func (ev evidence) groupSource() bool {
-	return ev.source == fromGroups || ev.source == fromGroupPermissions
-}
 
 // verdict is the one place a subscription's attribution is decided, for
 // Lighthouse, inferred and direct judging alike. r carries the subscription
