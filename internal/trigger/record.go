@@ -144,13 +144,16 @@ type SweepRecording struct {
 	mu     sync.Mutex
 	link   pal.LinkResult
 	counts map[pal.Status]int
+	// seen are the subscriptions the sweep judged (lower-case IDs): what its
+	// listing held, for confirmGone.
+	seen map[string]bool
 }
 
 // StartSweep writes the run row of sweep id (outcome running) and returns the
 // recording whose Options record every verdict. A failed write is returned:
 // the sweep must not run unrecorded.
 func (r *Recorder) StartSweep(ctx context.Context, log *zerolog.Logger, id string) (*SweepRecording, error) {
-	s := &SweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}}
+	s := &SweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}, seen: map[string]bool{}}
 	if r == nil || r.store == nil {
 		return s, nil
 	}
@@ -173,6 +176,7 @@ func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepO
 		Emit: func(v pal.SubscriptionResult) error {
 			s.mu.Lock()
 			s.counts[v.Status]++
+			s.seen[strings.ToLower(v.SubscriptionID)] = true
 			link := s.link
 			s.mu.Unlock()
 			return s.rec.Verdict(ctx, s.log, link, v)

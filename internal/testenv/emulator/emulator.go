@@ -131,8 +131,13 @@ type Fault struct {
 	Target       Target
 	Method       string
 	PathContains string
-	Status       int
-	ErrorCode    string
+	// Path, when set, must equal the URL path (case-insensitive), and
+	// QueryContains, when set, must be a substring of the query (unescaped):
+	// so a fault can hit one page of one listing.
+	Path          string
+	QueryContains string
+	Status        int
+	ErrorCode     string
 	// RetryAfter is sent as a Retry-After header in whole seconds (rounded up).
 	RetryAfter time.Duration
 	// Times is how many requests the fault applies to; 0 means every one.
@@ -636,6 +641,12 @@ func (e *Emulator) takeFault(t Target, r *http.Request) (Fault, bool) {
 			continue
 		}
 		if f.PathContains != "" && !strings.Contains(strings.ToLower(r.URL.Path), strings.ToLower(f.PathContains)) {
+			continue
+		}
+		if f.Path != "" && !strings.EqualFold(f.Path, r.URL.Path) {
+			continue
+		}
+		if q, err := url.QueryUnescape(r.URL.RawQuery); f.QueryContains != "" && (err != nil || !strings.Contains(q, f.QueryContains)) {
 			continue
 		}
 		f.used++

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
+	"github.com/pal-keeper/pal-keeper/internal/web"
+)
+
+// lostChanges are the record's changes of sub out of a previous status.
+func lostChanges(rep *web.Report, sub string) []web.Change {
+	var out []web.Change
+	for _, c := range rep.Changes {
+		if c.SubscriptionID == sub && c.From != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// subscriptionReads counts the GET /subscriptions/{sub} requests the emulator saw.
+func subscriptionReads(emu *emulator.Emulator, sub string) int {
+	n := 0
+	for _, q := range emu.Requests() {
+		if q.Target == emulator.TargetARM && q.Method == http.MethodGet && strings.EqualFold(q.Path, "/subscriptions/"+sub) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestE2ERemovedDelegation: a delegation removed between two sweeps makes
+// its subscription disappear from the listing; the sweep after confirms it
+// with one read and records it not-delegated, no longer visible: one change
+// row, one `attribution lost` line, whatever the sweeps after.
+func TestE2ERemovedDelegation(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, appOptions{})
+	a.sweep()
+	if v := findRow(t, a.report(""), subC1); v.Status != pal.StatusAttributed {
+		t.Fatalf("before: %s is %s", subC1, v.Status)
+	}
+
+	if err := a.emu.SetDelegations(subC1); err != nil { // the customer offboards
+		t.Fatal(err)
+	}
+	a.emu.ResetRequests()
+	res := a.sweep()
+	if n := subscriptionReads(a.emu, subC1); n != 1 {
+		t.Errorf("%d reads of %s, want one confirmation", n, subC1)
+	}
+	if r := resultFor(t, res, subC1); r.Status != pal.StatusNotDelegated || !strings.Contains(r.Detail, "no longer visible") {
+		t.Errorf("sweep verdict %+v, want not-delegated, no longer visible", r)
+	}
+	rep := a.report("")
+	if v := findRow(t, rep, subC1); v.Status != pal.StatusNotDelegated || !strings.Contains(v.Detail, "no longer visible") {
+		t.Errorf("record row %+v, want not-delegated, no longer visible", v)
+	}
+	if rep.LastSweep == nil || rep.LastSweep.Summary[pal.StatusNotDelegated] != 1 {
+		t.Errorf("last sweep %+v, want it to count the removed subscription", rep.LastSweep)
+	}
+
+	a.sweep() // again: nothing new
+	rep = a.report("")
+	if ch := lostChanges(rep, subC1); len(ch) != 1 || ch[0].From != pal.StatusAttributed || ch[0].To != pal.StatusNotDelegated {
+		t.Errorf("changes of %s = %+v, want one attributed → not-delegated", subC1, ch)
+	}
+	if _, err := a.host.WaitIngested(a.ctx(), func(ls []hostsim.IngestedLine) bool { return len(driftLines(ls)) > 0 }); err != nil {
+		t.Fatalf("no drift line ingested: %v", err)
+	}
+	drift := driftLines(a.host.Ingested())
+	if len(drift) != 1 || !strings.Contains(drift[0].Message, `"subscription_id":"`+subC1+`"`) ||
+		!strings.Contains(drift[0].Message, `"status":"not-delegated"`) {
+		t.Errorf("drift lines = %+v, want exactly one for %s", drift, subC1)
+	}
+}
+
+// TestE2ERemovedNotMarkedWhenCutShort: a sweep whose listing fails part-way
+// marks nothing removed, neither the subscription whose delegation really
+// went nor those on the pages it never read.
+func TestE2ERemovedNotMarkedWhenCutShort(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, appOptions{})
+	a.sweep()
+	if err := a.emu.SetDelegations(subC2); err != nil {
+		t.Fatal(err)
+	}
+	// Page 3 of the listing (page size 3) fails every time, retries included.
+	a.emu.InjectFault(emulator.Fault{Method: http.MethodGet, Path: "/subscriptions", QueryContains: "$skiptoken=6", Status: http.StatusInternalServerError})
+	a.emu.ResetRequests()
+	inv, err := a.host.Timer(a.ctx(), "sweep", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inv.Failed {
+		t.Fatalf("the sweep with a failed listing succeeded: %s", inv.Body)
+	}
+	for _, sub := range []string{subC1, subC2, subC3} {
+		if n := subscriptionReads(a.emu, sub); n != 0 {
+			t.Errorf("%d confirmation reads of %s after an incomplete listing", n, sub)
+		}
+	}
+	rep := a.report("")
+	for _, sub := range []string{subC1, subC2, subC3} {
+		if v := findRow(t, rep, sub); v.Status == pal.StatusNotDelegated {
+			t.Errorf("%s marked %s after an incomplete listing: %s", sub, v.Status, v.Detail)
+		}
+		if ch := lostChanges(rep, sub); len(ch) != 0 {
+			t.Errorf("changes of %s = %+v, want none", sub, ch)
+		}
+	}
+}
+
+// findRow is sub's row in the report.
+func findRow(t *testing.T, rep *web.Report, sub string) web.Subscription {
+	t.Helper()
+	for _, s := range rep.Subscriptions {
+		if s.SubscriptionID == sub {
+			return s
+		}
+	}
+	t.Fatalf("no row for %s in the report", sub)
+	return web.Subscription{}
+}

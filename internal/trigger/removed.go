@@ -1,0 +1,89 @@
+package trigger
+
+import (
+	"context"
+	"strings"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/rs/zerolog"
+)
+
+// goneConfirmer is an Engine that can confirm the subscriptions a complete
+// sweep no longer listed ([pal.Engine.ConfirmGone], [pal.DirectEngine.ConfirmGone]).
+type goneConfirmer interface {
+	ConfirmGone(ctx context.Context, log *zerolog.Logger, link pal.LinkResult, gone []pal.Subscription) []pal.SubscriptionResult
+}
+
+// confirmedStatuses are the recorded statuses a subscription missing from a
+// complete listing is confirmed from: not-delegated is already as lost as it
+// gets (and error verdicts are never recorded).
+var confirmedStatuses = []pal.Status{pal.StatusAttributed, pal.StatusIneligibleRole, pal.StatusUnlinked, pal.StatusUnverifiable}
+
+// goneSubscriptions returns the subscriptions of the record (outside the
+// managing tenant, not already not-delegated) that are not in listed.
+func goneSubscriptions(ctx context.Context, store record.Store, managing string, listed func(id string) bool) ([]pal.Subscription, error) {
+	vs, err := store.Verdicts(ctx, record.Filter{Statuses: confirmedStatuses})
+	if err != nil {
+		return nil, err
+	}
+	var gone []pal.Subscription
+	for _, v := range vs {
+		if listed(strings.ToLower(v.SubscriptionID)) || (managing != "" && strings.EqualFold(v.TenantID, managing)) {
+			continue
+		}
+		gone = append(gone, pal.Subscription{ID: v.SubscriptionID, TenantID: v.TenantID, DisplayName: v.DisplayName})
+	}
+	return gone, nil
+}
+
+// confirmGone runs after a sweep whose listing completed and whose every
+// subscription was judged (err nil): the record's subscriptions it did not
+// list are read once each and recorded as the engine judges them (a drift
+// line for each that leaves attributed), and res counts them. An engine that
+// cannot confirm, or a recording without a store, does nothing. A failed
+// record read or write is returned.
+func (s *SweepRecording) confirmGone(ctx context.Context, engine Engine, res *pal.Result) error {
+	c, ok := engine.(goneConfirmer)
+	if !ok || s.rec == nil || s.rec.store == nil || res == nil {
+		return nil
+	}
+	gone, err := goneSubscriptions(ctx, s.rec.store, res.Principal.TenantID, func(id string) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.seen[id]
+	})
+	if err != nil {
+		return recordFailure(s.log, "read the record's subscriptions", err)
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	results := c.ConfirmGone(ctx, s.log, res.Link, gone)
+	lost := 0
+	for _, v := range results {
+		if v.Status == pal.StatusNotDelegated {
+			lost++
+		}
+		if err := s.rec.Verdict(ctx, s.log, linkOf(res, v.TenantID), v); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.counts[v.Status]++
+		s.mu.Unlock()
+	}
+	res.AddSwept(results)
+	s.log.Info().Int("not_listed", len(gone)).Int("no_longer_visible", lost).Msg("subscriptions no longer listed were confirmed")
+	return nil
+}
+
+// linkOf is the link res judged tenantID's subscriptions under: the tenant's
+// own in direct mode, else the one link.
+func linkOf(res *pal.Result, tenantID string) pal.LinkResult {
+	for _, l := range res.Links {
+		if strings.EqualFold(l.TenantID, tenantID) {
+			return l.LinkResult
+		}
+	}
+	return res.Link
+}
