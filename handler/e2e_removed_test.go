@@ -126,3 +126,49 @@ func findRow(t *testing.T, rep *web.Report, sub string) web.Subscription {
 	t.Fatalf("no row for %s in the report", sub)
 	return web.Subscription{}
 }
+
+// TestE2ERemovedRoleAssignmentDirect: in direct mode a role assignment removed
+// between two sweeps (the app's only one on the subscription) is drift as a
+// removed delegation is: not-delegated, no longer visible, one change, one
+// `attribution lost` line.
+func TestE2ERemovedRoleAssignmentDirect(t *testing.T) {
+	t.Parallel()
+	adatum, bellows := emulator.DemoDirectAdatumTenantID, emulator.DemoDirectBellowsTenantID
+	est := emulator.DemoDirectEstate()
+	settings, emuSettings := identitySettings("direct", map[string]string{"PAL_DIRECT_TENANTS": adatum + "," + bellows})
+	a := startApp(t, appOptions{estate: &est, settings: settings, emuSettings: emuSettings})
+	a.sweep()
+	prod := emulator.DemoDirectAdatumProduction
+	if v := findRow(t, a.report(""), prod); v.Status != pal.StatusAttributed {
+		t.Fatalf("before: %s is %s (%s)", prod, v.Status, v.Detail)
+	}
+	removed := 0
+	for _, ra := range a.emu.Estate().RoleAssignments {
+		if ra.PrincipalID == emulator.DemoDirectAdatumObjectID && strings.EqualFold(ra.Scope, emulator.SubscriptionScope(prod)) {
+			if a.emu.RemoveRoleAssignment(ra.ID) {
+				removed++
+			}
+		}
+	}
+	if removed != 1 {
+		t.Fatalf("removed %d role assignments, want the app's one on %s", removed, prod)
+	}
+	a.sweep()
+	a.sweep()
+	rep := a.report("")
+	if v := findRow(t, rep, prod); v.Status != pal.StatusNotDelegated || !strings.Contains(v.Detail, "no longer visible to the app's service principal") {
+		t.Errorf("record row %+v, want not-delegated, no longer visible", v)
+	}
+	if v := findRow(t, rep, emulator.DemoDirectAdatumLanding); v.Status != pal.StatusAttributed {
+		t.Errorf("landing (inherited Contributor) is %s, want still attributed", v.Status)
+	}
+	if ch := lostChanges(rep, prod); len(ch) != 1 || ch[0].To != pal.StatusNotDelegated {
+		t.Errorf("changes of %s = %+v, want one to not-delegated", prod, ch)
+	}
+	if _, err := a.host.WaitIngested(a.ctx(), func(ls []hostsim.IngestedLine) bool { return len(driftLines(ls)) > 0 }); err != nil {
+		t.Fatalf("no drift line ingested: %v", err)
+	}
+	if drift := driftLines(a.host.Ingested()); len(drift) != 1 || !strings.Contains(drift[0].Message, prod) {
+		t.Errorf("drift lines = %+v, want exactly one for %s", drift, prod)
+	}
+}

@@ -36,7 +36,7 @@ func (e *Engine) ConfirmGone(ctx context.Context, log *zerolog.Logger, link Link
 	state := e.policy.stateOf(link)
 	return markGone(judgeEach(ctx, log, e.concurrency, refs, func(ref subscriptionRef) SubscriptionResult {
 		return e.evaluate(ctx, p, state, ref)
-	}), goneDetail)
+	}), goneDetail, false)
 }
 
 // ConfirmGone is [Engine.ConfirmGone] for direct mode, tenant by tenant: the
@@ -70,7 +70,7 @@ func (d *DirectEngine) ConfirmGone(ctx context.Context, log *zerolog.Logger, _ L
 			}
 			continue
 		}
-		out = append(out, markGone(tr.results, goneDirectDetail)...)
+		out = append(out, markGone(tr.results, goneDirectDetail, true)...)
 	}
 	return out
 }
@@ -85,11 +85,16 @@ func goneRefs(gone []Subscription) []subscriptionRef {
 }
 
 // markGone gives every unreachable not-delegated verdict of results the
-// detail that says it is no longer visible, keeping the reason Azure gave.
-func markGone(results []SubscriptionResult, detail string) []SubscriptionResult {
+// detail that says it is no longer visible, followed by the one it had when
+// keep is set (direct mode's names the admin-consent URL).
+func markGone(results []SubscriptionResult, detail string, keep bool) []SubscriptionResult {
 	for i, r := range results {
 		if r.Status == StatusNotDelegated && r.unreachable {
-			results[i].Detail = detail
+			if keep && r.Detail != "" {
+				results[i].Detail = detail + "; " + r.Detail
+			} else {
+				results[i].Detail = detail
+			}
 		}
 	}
 	return results
