@@ -237,7 +237,8 @@ func (e *Engine) graphEvidence(ctx context.Context, p Principal, gd groupDelegat
 // authorizations or a group's carry counts, unless it is eligible and
 // granted just-in-time as well (an active activation would look the same):
 // then it is ambiguous. One that only a just-in-time authorization carries is
-// an activation and never counts.
+// an activation and never counts. When no role in force comes from a
+// group's authorization, there is nothing to add.
 func (e *Engine) permissionGroupEvidence(ctx context.Context, p Principal, ref subscriptionRef, gd groupDelegation) (evidence, bool, *judgeErr) {
 	if e.az.Permissions == nil || e.az.BuiltInRoles == nil {
 		return evidence{}, false, nil
@@ -262,6 +263,7 @@ func (e *Engine) permissionGroupEvidence(ctx context.Context, p Principal, ref s
 	if ev.jit, err = e.roles.judgeAll(ctx, jit); err != nil {
 		return evidence{}, false, &judgeErr{"reading a role definition failed", err}
 	}
+	viaGroup := false // some role in force is explained by a group's authorization
 	for _, s := range sets {
 		defs := index[permissionKey(s)]
 		if len(defs) == 0 {
@@ -283,8 +285,10 @@ func (e *Engine) permissionGroupEvidence(ctx context.Context, p Principal, ref s
 			ev.permanent = append(ev.permanent, v)
 		case group && granted && v.Eligible:
 			ev.ambiguous = append(ev.ambiguous, v.Name)
+			viaGroup = true
 		case group:
 			ev.permanent = append(ev.permanent, v)
+			viaGroup = true
 			if v.Eligible {
 				ev.through = append(ev.through, via...)
 			}
@@ -293,6 +297,12 @@ func (e *Engine) permissionGroupEvidence(ctx context.Context, p Principal, ref s
 		default:
 			ev.unmatched++ // in force, but no authorization of the delegations explains it
 		}
+	}
+	if !viaGroup {
+		return evidence{}, false, nil // no group adds anything: the identity's own authorizations decide
+	}
+	if !viaGroup {
+		return evidence{}, false, nil // no group adds anything: the identity's own authorizations decide
 	}
 	ev.through = dedupe(ev.through)
 	return ev, true, nil
