@@ -53,6 +53,10 @@
 // [Emulator.RefuseSubscriptionPermissions] refuses the subscription-scope
 // permissions call.
 //
+// Authorizations and role assignments may name Entra groups ([Estate.Groups]):
+// they reach and grant their role to every (nested) member. A fourth server
+// is Microsoft Graph's transitiveMemberOf ([Emulator.GraphURL], graph.go).
+//
 // Faults ([Emulator.InjectFault]) and an optional per-principal token-bucket
 // throttle ([Throttle]) simulate trouble. Everything is safe for concurrent use.
 package emulator
