@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
@@ -170,5 +172,54 @@ func TestE2ERemovedRoleAssignmentDirect(t *testing.T) {
 	}
 	if drift := driftLines(a.host.Ingested()); len(drift) != 1 || !strings.Contains(drift[0].Message, prod) {
 		t.Errorf("drift lines = %+v, want exactly one for %s", drift, prod)
+	}
+}
+
+// TestE2EFanoutRemovedDelegation: the distributed sweep does the same: the
+// coordinator, knowing the whole listing, confirms the subscription whose
+// delegation went between two sweeps; one change row, one `attribution
+// lost` line, whatever the sweeps after.
+func TestE2EFanoutRemovedDelegation(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New(testEstate(), &emulator.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emu.Close)
+	f := startFanout(t, emu, fanoutOptions{processes: 1, settings: map[string]string{
+		"PAL_PARTNER_ID": partnerID, "PAL_ALLOWED_PARTNER_IDS": otherID, "AZURE_CLIENT_ID": clientID,
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rep, _ := f.sweep(ctx)
+	f.waitRun(ctx, rep.RunID, 100*time.Millisecond)
+
+	if err := emu.SetDelegations(subC1); err != nil {
+		t.Fatal(err)
+	}
+	emu.ResetRequests()
+	rep, _ = f.sweep(ctx)
+	run := f.waitRun(ctx, rep.RunID, 100*time.Millisecond)
+	if n := subscriptionReads(emu, subC1); n != 1 {
+		t.Errorf("%d reads of %s, want one confirmation", n, subC1)
+	}
+	if run.Outcome != "complete" || run.Summary[pal.StatusNotDelegated] != 1 {
+		t.Errorf("run %+v, want complete counting the removed subscription", run)
+	}
+	rep, _ = f.sweep(ctx)
+	f.waitRun(ctx, rep.RunID, 100*time.Millisecond)
+	report := f.report(ctx)
+	if v := findRow(t, report, subC1); v.Status != pal.StatusNotDelegated || !strings.Contains(v.Detail, "no longer visible") {
+		t.Errorf("record row %+v, want not-delegated, no longer visible", v)
+	}
+	if ch := lostChanges(report, subC1); len(ch) != 1 || ch[0].From != pal.StatusAttributed {
+		t.Errorf("changes of %s = %+v, want one attributed → not-delegated", subC1, ch)
+	}
+	var drift []hostsim.IngestedLine
+	for _, h := range f.cluster.Hosts() {
+		drift = append(drift, driftLines(h.Ingested())...)
+	}
+	if len(drift) != 1 || !strings.Contains(drift[0].Message, subC1) {
+		t.Errorf("drift lines = %+v, want exactly one for %s", drift, subC1)
 	}
 }

@@ -28,6 +28,12 @@ func (f fanoutEngine) JudgeBatch(ctx context.Context, log *zerolog.Logger, p pal
 	return f.engine.JudgeBatch(ctx, log, p, l, b, emit)
 }
 
+// ConfirmGone confirms the subscriptions a complete listing no longer held
+// (the coordinator's reads, see trigger.SweepFanout).
+func (f fanoutEngine) ConfirmGone(ctx context.Context, log *zerolog.Logger, l pal.LinkResult, gone []pal.Subscription) []pal.SubscriptionResult {
+	return f.engine.ConfirmGone(ctx, log, l, gone)
+}
+
 // sweepQueue adapts the sweep queue's Service Bus sender to the triggers.
 type sweepQueue struct{ serviceBusQueue }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
@@ -84,15 +85,30 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 			failRun(ctx, &log, rec, runID, opts.Now, 0, "the sweep could not start: "+out.Reason)
 			return sweepFailed(&log, out, runID)
 		}
-		sent, err := sendWorkItems(workCtx, queue, listing, runID, principal, link)
+		listed := map[string]bool{}
+		sent, err := sendWorkItems(workCtx, queue, listing, runID, principal, link, listed)
 		if err != nil {
 			out := Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, sent,
 				fmt.Sprintf("the sweep stopped after sending %d work item(s): %s", sent, out.Reason))
 			return sweepFailed(&log, out, runID)
 		}
+		// The listing completed and every item was sent: the record's
+		// subscriptions it no longer held are confirmed here.
+		gone, err := confirmGoneFanout(workCtx, &log, engine, rec, opts.Now().UTC(), principal, link, listed)
+		if err != nil {
+			out := Decide(workCtx, nil, err)
+			failRun(ctx, &log, rec, runID, opts.Now, sent, "confirming the subscriptions no longer listed failed: "+out.Reason)
+			return sweepFailed(&log, out, runID)
+		}
 		run, err := updateRun(ctx, rec, runID, func(r *record.Run) {
 			r.ItemsSent = sent
+			if len(gone) > 0 && r.Summary == nil {
+				r.Summary = map[pal.Status]int{}
+			}
+			for st, n := range gone {
+				r.Summary[st] += n
+			}
 			finishIfAccounted(r, opts.Now())
 		})
 		if err != nil {
@@ -106,8 +122,9 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 }
 
 // sendWorkItems lists the batches and sends a work item for each, sendChunk
-// at a time. It returns how many were sent.
-func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, error) {
+// at a time, noting every listed subscription (lower-case ID) in listed. It
+// returns how many were sent.
+func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult, listed map[string]bool) (int, error) {
 	var (
 		pending []QueueMessage
 		sent    int
@@ -127,6 +144,9 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 	err := listing.Batches(ctx, MaxWorkItemSubscriptions, func(b pal.SweepBatch) error {
 		if next >= record.MaxItems {
 			return &pal.Error{Code: pal.CodeInternal, Message: fmt.Sprintf("more than %d work items in one run", record.MaxItems)}
+		}
+		for _, sub := range b.Subscriptions {
+			listed[strings.ToLower(sub.ID)] = true
 		}
 		m, err := newWorkItem(runID, next, principal, link, b).Message()
 		if err != nil {

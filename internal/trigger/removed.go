@@ -3,6 +3,7 @@ package trigger
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
@@ -20,9 +21,14 @@ type goneConfirmer interface {
 // gets (and error verdicts are never recorded).
 var confirmedStatuses = []pal.Status{pal.StatusAttributed, pal.StatusIneligibleRole, pal.StatusUnlinked, pal.StatusUnverifiable}
 
+// verdictLister reads the record's verdicts (record.Store does).
+type verdictLister interface {
+	Verdicts(ctx context.Context, f record.Filter) ([]record.Verdict, error)
+}
+
 // goneSubscriptions returns the subscriptions of the record (outside the
 // managing tenant, not already not-delegated) that are not in listed.
-func goneSubscriptions(ctx context.Context, store record.Store, managing string, listed func(id string) bool) ([]pal.Subscription, error) {
+func goneSubscriptions(ctx context.Context, store verdictLister, managing string, listed func(id string) bool) ([]pal.Subscription, error) {
 	vs, err := store.Verdicts(ctx, record.Filter{Statuses: confirmedStatuses})
 	if err != nil {
 		return nil, err
@@ -86,4 +92,40 @@ func linkOf(res *pal.Result, tenantID string) pal.LinkResult {
 		}
 	}
 	return res.Link
+}
+
+// confirmGoneFanout is the coordinator's confirmation after it listed the
+// whole estate and sent every work item: the record's subscriptions the
+// listing did not hold are read here, in the coordinator (they are few: only
+// what disappeared since the last sweep; at most the engine's concurrency at
+// once, within the coordinator's budget), saved by the one rule
+// (saveVerdicts, CheckedBy sweep) and counted into the run's summary by the
+// returned tally. A read cut short by the budget is an error verdict, not
+// recorded: the next sweep confirms it. An engine or record that cannot
+// confirm does nothing.
+func confirmGoneFanout(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, now time.Time,
+	principal pal.Principal, link pal.LinkResult, listed map[string]bool) (map[pal.Status]int, error) {
+	c, ok := engine.(goneConfirmer)
+	store, canList := rec.(verdictLister)
+	if !ok || !canList {
+		return nil, nil
+	}
+	gone, err := goneSubscriptions(ctx, store, principal.TenantID, func(id string) bool { return listed[id] })
+	if err != nil {
+		return nil, recordFailure(log, "read the record's subscriptions", err)
+	}
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	results := c.ConfirmGone(ctx, log, link, gone)
+	if err := saveVerdicts(ctx, log, rec, SweepFunction, now, link, results); err != nil {
+		return nil, err
+	}
+	tally := map[pal.Status]int{}
+	for _, v := range results {
+		tally[v.Status]++
+	}
+	log.Info().Int("not_listed", len(gone)).Int("no_longer_visible", tally[pal.StatusNotDelegated]).
+		Msg("subscriptions no longer listed were confirmed")
+	return tally, nil
 }
