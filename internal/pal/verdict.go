@@ -69,7 +69,6 @@ func (ev evidence) counts() bool {
 	return slices.ContainsFunc(ev.permanent, func(v roleVerdict) bool { return v.Eligible })
 }
 
-
 // verdict is the one place a subscription's attribution is decided, for
 // Lighthouse, inferred and direct judging alike. r carries the subscription
 // (reachSubscription filled it); the rules, in order:
