@@ -94,6 +94,10 @@ func (c *GraphClient) TransitiveGroups(ctx context.Context, objectID string) ([]
 		}
 		req.Raw().Header["Accept"] = []string{"application/json"}
 		resp, err := c.internal.Pipeline().Do(req)
+		var te *tokenError
+		if errors.As(err, &te) {
+			return nil, &pal.Error{Code: pal.CodeTransient, Message: op + ": could not get a Microsoft Graph token", Err: err}
+		}
 		if err != nil {
 			return nil, translate(op, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -85,5 +86,14 @@ func TestGraphTransitiveGroupsErrors(t *testing.T) {
 			}
 			checkNoSecret(t, err)
 		})
+	}
+}
+
+func TestGraphTokenFailure(t *testing.T) {
+	c, cred := newGraphTest(t, func(w http.ResponseWriter, _ *http.Request) { t.Error("no request without a token") })
+	cred.err = errTokenEndpointDown
+	_, err := c.TransitiveGroups(context.Background(), testObject)
+	if pe := palError(t, err); pe.Code != pal.CodeTransient || !strings.Contains(pe.Message, "Microsoft Graph token") {
+		t.Errorf("error = %v, want transient, naming the Graph token", err)
 	}
 }
