@@ -13,6 +13,7 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
 // settings are the app settings (docs/operations.md, "Settings"), read from the environment.
@@ -32,6 +33,11 @@ type settings struct {
 	Port                int
 	// MaxAttempts bounds the scheduled retries of one onboarding message.
 	MaxAttempts int
+	// OnboardingMaxDeliveryCount and SweepMaxDeliveryCount are the queues'
+	// max_delivery_count (PAL_ONBOARDING_MAX_DELIVERY_COUNT,
+	// PAL_SWEEP_MAX_DELIVERY_COUNT), which Terraform sets from each queue.
+	OnboardingMaxDeliveryCount int
+	SweepMaxDeliveryCount      int
 	// DelegationWait is how long a message's unreachable subscriptions are
 	// treated as a delegation still on its way.
 	DelegationWait time.Duration
@@ -100,6 +106,13 @@ const (
 	// (record.SettingWebJobsTableURL), the host storage's identity setting.
 	envRecordTableURL  = "PAL_RECORD_TABLE_URL"
 	envWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
+)
+
+// envOnboardingMaxDelivery and envSweepMaxDelivery are the queues' max
+// delivery counts (default trigger.DefaultMaxDeliveryCount, Service Bus's).
+const (
+	envOnboardingMaxDelivery = "PAL_ONBOARDING_MAX_DELIVERY_COUNT"
+	envSweepMaxDelivery      = "PAL_SWEEP_MAX_DELIVERY_COUNT"
 )
 
 // PAL_IDENTITY values: who acts.
@@ -219,6 +232,19 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 			return s, fmt.Errorf("%s: %q is not a whole number from 1 to 100", envMaxAttempts, v)
 		}
 		s.MaxAttempts = n
+	}
+	s.OnboardingMaxDeliveryCount, s.SweepMaxDeliveryCount = trigger.DefaultMaxDeliveryCount, trigger.DefaultMaxDeliveryCount
+	for _, d := range []struct {
+		name string
+		to   *int
+	}{{envOnboardingMaxDelivery, &s.OnboardingMaxDeliveryCount}, {envSweepMaxDelivery, &s.SweepMaxDeliveryCount}} {
+		if v := strings.TrimSpace(getenv(d.name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return s, fmt.Errorf("%s: %q is not a whole number of at least 1 (the queue's max_delivery_count)", d.name, v)
+			}
+			*d.to = n
+		}
 	}
 	var err error
 	if s.DelegationWait, err = durationSetting(getenv, envDelegationWait, s.DelegationWait, 0, 24*time.Hour); err != nil {

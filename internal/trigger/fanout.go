@@ -44,8 +44,8 @@ type FanoutEngine interface {
 	JudgeBatch(ctx context.Context, log *zerolog.Logger, principal pal.Principal, link pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error
 }
 
-// RunRecord is what the distributed sweep needs of the compliance record.
-type RunRecord interface {
+// runRecord is what the distributed sweep needs of the compliance record.
+type runRecord interface {
 	SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error)
 	StartRun(ctx context.Context, r record.Run) error
 	UpdateRun(ctx context.Context, id string, fn func(*record.Run)) (*record.Run, error)
@@ -65,9 +65,15 @@ type FanoutReport struct {
 // work item per batch (a tenant's subscriptions, at most
 // MaxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
 // run, which stays running until the workers have accounted for every item.
-// It judges nothing itself, so the invocation ends in seconds.
-func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *Options) customhandler.HandlerFunc {
+// It judges nothing itself, so the invocation ends in seconds. It needs
+// Options.Record and Options.SweepQueue (without them every invocation
+// fails 500).
+func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec, queue := opts.Record, opts.SweepQueue
+	if rec == nil || queue == nil {
+		return misconfigured(SweepFunction)
+	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		now := opts.Now().UTC()
 		runID := newRunID(now, inv.ID)
@@ -175,14 +181,14 @@ const recordTimeout = 30 * time.Second
 
 // updateRun updates the run on a context that outlives the invocation's work
 // context: the progress of work already done must not be lost.
-func updateRun(ctx context.Context, rec RunRecord, id string, fn func(*record.Run)) (*record.Run, error) {
+func updateRun(ctx context.Context, rec runRecord, id string, fn func(*record.Run)) (*record.Run, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	return rec.UpdateRun(rctx, id, fn)
 }
 
 // failRun ends a run as failed with a public reason.
-func failRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id string, now func() time.Time, sent int, detail string) {
+func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, now func() time.Time, sent int, detail string) {
 	if _, err := updateRun(ctx, rec, id, func(r *record.Run) {
 		r.ItemsSent = sent
 		r.Outcome, r.FinishedAt, r.Detail = record.OutcomeFailed, now(), detail
@@ -200,4 +206,14 @@ func sweepFailed(log *zerolog.Logger, out Outcome, runID string) customhandler.R
 	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
 		Str("reason", out.Reason).Msg("result")
 	return fail(out.Status, out.Reason)
+}
+
+// misconfigured is the handler of a distributed-sweep function wired without
+// its record or sweep queue: a programming error, reported on every
+// invocation rather than hidden.
+func misconfigured(function string) customhandler.HandlerFunc {
+	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
+		inv.Log.Error().Str("function", function).Msg("the distributed sweep needs the compliance record and the sweep queue")
+		return fail(500, reasonInternal)
+	}
 }

@@ -113,9 +113,9 @@ func itemInvocation(m QueueMessage, delivery int) *customhandler.Invocation {
 	return &customhandler.Invocation{ID: "w", Data: map[string]json.RawMessage{sweepCheckBinding: body}, Metadata: md, Log: zerolog.Nop()}
 }
 
-func coordinate(t *testing.T, e *fanEngine, rec RunRecord, q *fanQueue) (FanoutReport, customhandler.Result) {
+func coordinate(t *testing.T, e *fanEngine, rec record.Store, q *fanQueue) (FanoutReport, customhandler.Result) {
 	t.Helper()
-	res := SweepFanout(e, rec, q, &Options{Now: func() time.Time { return now }})(context.Background(),
+	res := SweepFanout(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(context.Background(),
 		&customhandler.Invocation{ID: "timer-1", Log: zerolog.Nop()})
 	rep, _ := res.ReturnValue.(FanoutReport)
 	return rep, res
@@ -146,7 +146,7 @@ func TestFanoutEveryItemCountedOnceAndTheRunCompletes(t *testing.T) {
 	if run.Outcome != record.OutcomeRunning || run.ItemsSent != 15 {
 		t.Fatalf("after the coordinator: got %s with %d sent, want running with 15", run.Outcome, run.ItemsSent)
 	}
-	worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }})
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 	for i, m := range q.sent {
 		for delivery := 1; delivery <= 1+i%2; delivery++ { // every other item delivered twice
 			if r := worker(context.Background(), itemInvocation(m, delivery)); r.Failure != nil {
@@ -172,7 +172,7 @@ func TestFanoutTransientItemIsRetriedThenCounted(t *testing.T) {
 	rec := record.NewMemory()
 	q := &fanQueue{}
 	rep, _ := coordinate(t, e, rec, q)
-	worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }, Jitter: func() float64 { return 0 }})
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }, Jitter: func() float64 { return 0 }})
 	for _, m := range q.sent {
 		if r := worker(context.Background(), itemInvocation(m, 1)); r.Failure != nil {
 			t.Fatalf("%s: %+v", m.MessageID, r.Failure)
@@ -212,7 +212,7 @@ func TestFanoutFailedItemShowsInTheRun(t *testing.T) {
 			rec := record.NewMemory()
 			q := &fanQueue{}
 			coordinate(t, e, rec, q)
-			worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }})
+			worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 			m := q.sent[0]
 			m.Properties = map[string]any{propAttempt: tt.attempt}
 			r := worker(context.Background(), itemInvocation(m, tt.delivery))
@@ -338,7 +338,7 @@ func TestWorkerSavesAnItemInOneWriteAndLogsDriftOnce(t *testing.T) {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
 	}
 	var buf strings.Builder
-	worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }})
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 	for _, m := range append(q.sent, q.sent[0]) { // item 0 twice
 		inv := itemInvocation(m, 1)
 		inv.Log = zerolog.New(&buf)
@@ -369,7 +369,7 @@ func TestWorkerSavesWhatItJudgedBeforeItsTimeRanOut(t *testing.T) {
 	if _, res := coordinate(t, e, rec, q); res.Failure != nil {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
 	}
-	worker := SweepCheck(cutEngine{e}, rec, q, &Options{Now: func() time.Time { return now }})
+	worker := SweepCheck(cutEngine{e}, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 	if r := worker(ctx, itemInvocation(q.sent[0], 1)); r.Failure != nil {
 		t.Fatalf("worker: %+v", r.Failure)
 	}
@@ -421,7 +421,7 @@ func TestWorkerDoesNotRecordErrorVerdicts(t *testing.T) {
 	var buf strings.Builder
 	inv := itemInvocation(q.sent[0], 1)
 	inv.Log = zerolog.New(&buf)
-	SweepCheck(errEngine{e}, rec, q, &Options{Now: func() time.Time { return now }})(ctx, inv)
+	SweepCheck(errEngine{e}, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(ctx, inv)
 	vs, _ := rec.Verdicts(ctx, record.Filter{})
 	for _, v := range vs {
 		if v.SubscriptionID == first.SubscriptionID && (v.Status != pal.StatusAttributed || !v.Since.Equal(first.CheckedAt)) {
@@ -430,5 +430,37 @@ func TestWorkerDoesNotRecordErrorVerdicts(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), record.DriftMessage) {
 		t.Errorf("a false drift line was logged:\n%s", buf.String())
+	}
+}
+
+// TestSweepCheckLastDeliveryFollowsTheQueuesCount: a work item whose retry
+// cannot be scheduled is counted as failed on its queue's last delivery —
+// the delivery SweepMaxDeliveryCount names, 5 or 10 — and only then; before
+// it, the invocation fails uncounted so the host redelivers it.
+func TestSweepCheckLastDeliveryFollowsTheQueuesCount(t *testing.T) {
+	for _, count := range []int{5, 10} {
+		t.Run(fmt.Sprint(count), func(t *testing.T) {
+			bad := fmt.Sprintf(fanTenant, 0)
+			e := &fanEngine{tenants: 1, subs: 2, judgeErr: map[string]error{bad: &pal.Error{Code: pal.CodeTransient, Message: "ARM throttled"}}}
+			rec := record.NewMemory()
+			q := &fanQueue{}
+			coordinate(t, e, rec, q)
+			q.err = errors.New("amqp: connection refused") // no retry copy can be scheduled
+			worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: count, Now: func() time.Time { return now }})
+			for delivery := 1; delivery < count; delivery++ {
+				if r := worker(context.Background(), itemInvocation(q.sent[0], delivery)); r.Failure == nil {
+					t.Fatalf("delivery %d: got success, want a failure for redelivery", delivery)
+				}
+				if run, _ := rec.LastRun(context.Background()); run.ItemsFailed != 0 || run.Outcome != record.OutcomeRunning {
+					t.Fatalf("delivery %d of %d: got %+v, want the item not counted yet", delivery, count, run)
+				}
+			}
+			r := worker(context.Background(), itemInvocation(q.sent[0], count))
+			run, _ := rec.LastRun(context.Background())
+			if r.Failure == nil || run.ItemsFailed != 1 || run.Outcome != record.OutcomePartial ||
+				!strings.Contains(run.Detail, "the retry could not be scheduled on the last delivery") {
+				t.Errorf("delivery %d of %d: got %+v and run %+v, want a failure counted in a partial run", count, count, r.Failure, run)
+			}
+		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
@@ -29,10 +28,13 @@ type ItemReport struct {
 // of one work item with the coordinator's principal and link, saves every
 // verdict to the record (logging drift), and counts the item in its run.
 //
+// It needs Options.Record and Options.SweepQueue (without them every
+// invocation fails 500).
+//
 // Transient trouble is retried the way onboarding retries: a scheduled copy
-// on the sweep queue, this delivery completed. When the chain gives up (its
-// attempts used up or too old) or this delivery is the queue's last
-// (DeliveryCount at MaxDeliveryCount), the item is first counted as failed in
+// on the sweep queue, this delivery completed. When the chain gives up (giveUp:
+// its attempts used up or too old) or this delivery is the queue's last
+// (DeliveryCount at SweepMaxDeliveryCount, PAL_SWEEP_MAX_DELIVERY_COUNT), the item is first counted as failed in
 // the run, with its reason in the run's Detail, and the invocation then fails
 // so Service Bus dead-letters it.
 //
@@ -42,15 +44,18 @@ type ItemReport struct {
 // yet, in the same optimistic-concurrency update, so no duplicate changes
 // ItemsDone, ItemsFailed or the summary twice. An item of a run that has
 // already ended is still judged and saved.
-func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *Options) customhandler.HandlerFunc {
+func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec, queue := opts.Record, opts.SweepQueue
+	if rec == nil || queue == nil {
+		return misconfigured(SweepCheckFunction)
+	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
 		log := inv.Log.With().Str("message_id", st.messageID).Int("attempt", st.attempt).Logger()
-		deliveries := 0
-		if n, ok := customhandler.MetadataString(inv.Metadata, "DeliveryCount"); ok {
+		deliveries, n, ok := deliveryCount(inv.Metadata)
+		if ok {
 			log = log.With().Str("delivery_count", n).Logger()
-			deliveries, _ = strconv.Atoi(n)
 		}
 		raw, ok := inv.Data[sweepCheckBinding]
 		if !ok {
@@ -83,7 +88,7 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 			}
 		}
 		logItemResult(&log, res, out, false)
-		final, why := opts.finalDelivery(st, deliveries, out)
+		final, why := opts.giveUp(st, deliveries, opts.SweepMaxDeliveryCount, out)
 		if !final {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
 			defer cancel()
@@ -94,7 +99,7 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 					Str("retry_message_id", next.MessageID).Msg("transient trouble; retry scheduled, this delivery completes")
 				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: map[string]any{
 					"retry": map[string]any{"attempt": st.attempt + 1, "messageId": next.MessageID, "reason": out.Reason}}}
-			} else if deliveries < opts.MaxDeliveryCount || deliveries == 0 {
+			} else if !lastDelivery(deliveries, opts.SweepMaxDeliveryCount) {
 				log.Error().Str("error", err.Error()).Msg("could not schedule a retry; failing the invocation so the host redelivers")
 				return failWith(&log, whatWorkItem, out)
 			}
@@ -110,30 +115,12 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 	}
 }
 
-// finalDelivery reports whether this delivery is the item's last chance: bad
-// input or another failure that retrying cannot mend, attempts used up, a
-// chain older than MaxChainAge, or the queue's last delivery.
-func (o Options) finalDelivery(st messageState, deliveries int, out Outcome) (bool, string) {
-	switch {
-	case out.Kind != KindRetry:
-		if out.Cancelled() && deliveries < o.MaxDeliveryCount {
-			return false, ""
-		}
-		return true, "not retried"
-	case st.attempt >= o.MaxAttempts:
-		return true, fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d)", st.attempt, o.MaxAttempts)
-	case !st.firstEnqueued.IsZero() && o.Now().Sub(st.firstEnqueued) > o.MaxChainAge:
-		return true, fmt.Sprintf("retries given up after %v", o.MaxChainAge)
-	}
-	return false, ""
-}
-
 // judgeItem judges the item's subscriptions and saves their verdicts
 // together (saveVerdicts: the same rule as every other function, in one
 // SaveAll instead of a read and a write per subscription). The verdicts judged before ctx ended are saved too, on a
 // context of their own. The result holds the summary and the error verdicts
 // (for Decide).
-func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
+func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec runRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
 	res := &pal.Result{Principal: item.Principal, Link: item.Link, Results: []pal.SubscriptionResult{}, Summary: pal.NewSummary()}
 	var judged []pal.SubscriptionResult
 	jerr := engine.JudgeBatch(ctx, log, item.Principal, item.Link, item.Batch(), func(r pal.SubscriptionResult) error {
@@ -170,7 +157,7 @@ func transientRecord(err error) error {
 // countItem counts the item in its run once: done with its summary, or
 // failed (reason set) with the reason added to the run's Detail. It reports
 // whether this call counted it.
-func countItem(ctx context.Context, rec RunRecord, item WorkItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
+func countItem(ctx context.Context, rec runRecord, item WorkItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
 	counted := false
 	_, err := updateRun(ctx, rec, item.RunID, func(r *record.Run) {
 		counted = r.CountItem(item.Item)
