@@ -13,6 +13,7 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
@@ -145,8 +146,6 @@ const (
 )
 
 var (
-	queuePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,259}$`)
-	fqdnPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$`)
 	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
 )
 
@@ -381,16 +380,16 @@ func (s settings) validate() error {
 			return fmt.Errorf("%s: %q is not an https URL", envARMEndpoint, s.ARMEndpoint)
 		}
 	}
-	if !queuePattern.MatchString(s.SweepQueue) || strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
+	if servicebus.CheckQueue(s.SweepQueue) != nil || strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
 		return fmt.Errorf("%s: %q is not a Service Bus queue name other than %s", envSweepQueue, s.SweepQueue, envOnboardingQueue)
 	}
-	if !queuePattern.MatchString(s.OnboardingQueue) {
+	if servicebus.CheckQueue(s.OnboardingQueue) != nil {
 		return fmt.Errorf("%s: %q is not a Service Bus queue name", envOnboardingQueue, s.OnboardingQueue)
 	}
 	if err := checkSchedule(s.SweepSchedule); err != nil {
 		return fmt.Errorf("%s: %q %v", envSweepSchedule, s.SweepSchedule, err)
 	}
-	if s.ServiceBusNamespace != "" && !fqdnPattern.MatchString(s.ServiceBusNamespace) {
+	if s.ServiceBusNamespace != "" && servicebus.CheckNamespace(s.ServiceBusNamespace) != nil {
 		return fmt.Errorf("%s: %q is not a namespace host name such as contoso.servicebus.windows.net", envServiceBus, s.ServiceBusNamespace)
 	}
 	if s.RecordTableURL != "" {
