@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -82,17 +83,17 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 		defer cancel()
 
 		if err := rec.StartRun(workCtx, record.Run{ID: runID, StartedAt: now, Outcome: record.OutcomeRunning}); err != nil {
-			return sweepFailed(&log, Decide(workCtx, nil, err), runID)
+			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
 		principal, link, listing, err := engine.StartSweep(workCtx, &log)
 		if err != nil {
-			out := Decide(workCtx, nil, err)
+			out := outcome.Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, 0, "the sweep could not start: "+out.Reason)
 			return sweepFailed(&log, out, runID)
 		}
 		sent, err := sendWorkItems(workCtx, queue, listing, runID, principal, link)
 		if err != nil {
-			out := Decide(workCtx, nil, err)
+			out := outcome.Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, sent,
 				fmt.Sprintf("the sweep stopped after sending %d work item(s): %s", sent, out.Reason))
 			return sweepFailed(&log, out, runID)
@@ -102,9 +103,9 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 			finishIfAccounted(r, opts.Now())
 		})
 		if err != nil {
-			return sweepFailed(&log, Decide(workCtx, nil, err), runID)
+			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
-		log.Info().Str("outcome", string(KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
+		log.Info().Str("outcome", string(outcome.KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: FanoutReport{
 			RunID: runID, ItemsSent: sent, Link: link, Outcome: run.Outcome}}
@@ -193,14 +194,14 @@ func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string,
 		r.ItemsSent = sent
 		r.Outcome, r.FinishedAt, r.Detail = record.OutcomeFailed, now(), detail
 	}); err != nil {
-		log.Error().Str("error", publicMessage(err)).Msg("could not record the failed run")
+		log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not record the failed run")
 	}
 }
 
 // sweepFailed logs the one result line of a failed coordinator and fails the invocation.
-func sweepFailed(log *zerolog.Logger, out Outcome, runID string) customhandler.Result {
+func sweepFailed(log *zerolog.Logger, out outcome.Outcome, runID string) customhandler.Result {
 	ev := log.Error()
-	if out.Kind == KindRetry || out.Cancelled() {
+	if out.Kind == outcome.KindRetry || out.Cancelled() {
 		ev = log.Warn()
 	}
 	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
@@ -214,6 +215,6 @@ func sweepFailed(log *zerolog.Logger, out Outcome, runID string) customhandler.R
 func misconfigured(function string) customhandler.HandlerFunc {
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		inv.Log.Error().Str("function", function).Msg("the distributed sweep needs the compliance record and the sweep queue")
-		return fail(500, reasonInternal)
+		return fail(500, outcome.ReasonInternal)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -279,7 +280,7 @@ func TestWorkItemRejectsBadInput(t *testing.T) {
 			tt.edit(&w)
 			b, _ := json.Marshal(w)
 			_, err := decodeWorkItem(b)
-			if pal.ErrorCodeOf(err) != pal.CodeInvalidInput || fieldsOf(err)[tt.field] == "" {
+			if pal.ErrorCodeOf(err) != pal.CodeInvalidInput || outcome.FieldsOf(err)[tt.field] == "" {
 				t.Errorf("got %v, want invalid input naming %s", err, tt.field)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/message"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
@@ -76,7 +77,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			req, err = decodePost(hr)
 		}
 		if err != nil {
-			return answerOutcome(&log, Decide(ctx, nil, err))
+			return answerOutcome(&log, outcome.Decide(ctx, nil, err))
 		}
 		async := method == http.MethodPost && isTrue(hr.Query.Get("async"))
 		if async && req.CorrelationID == "" {
@@ -102,9 +103,9 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err == nil {
 			err = rec.Save(workCtx, &recLog, res)
 		}
-		out := Decide(workCtx, res, err)
+		out := outcome.Decide(workCtx, res, err)
 		logResult(&log, res, out)
-		if out.Kind != KindDone {
+		if out.Kind != outcome.KindDone {
 			return answerOutcome(&log, out)
 		}
 		return respond(res, customhandler.JSONResponse(http.StatusOK, res, nil))
@@ -147,12 +148,12 @@ func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine
 	messageID := "portal-" + hex.EncodeToString(sum[:16])
 	body, err := json.Marshal(req)
 	if err != nil {
-		return answerOutcome(log, Decide(ctx, nil, err))
+		return answerOutcome(log, outcome.Decide(ctx, nil, err))
 	}
 	err = o.Queue.SendMessage(ctx, QueueMessage{Body: body, MessageID: messageID, CorrelationID: req.CorrelationID, ContentType: "application/json"})
 	if err != nil {
 		log.Error().Str("error", err.Error()).Msg("could not enqueue the request")
-		return answerOutcome(log, Decide(ctx, nil, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err}))
+		return answerOutcome(log, outcome.Decide(ctx, nil, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err}))
 	}
 	status := statusURL(req)
 	log.Info().Str("message_id", messageID).Msg("request queued")
@@ -225,9 +226,9 @@ func isTrue(s string) bool {
 // 499 when the caller cancelled, 5xx for ours or Azure's. The body is
 // {"error", "fields"}: an answer that is not 200 never carries a result, so
 // a partial one cannot be mistaken for the verdict (the log has it).
-func answerOutcome(log *zerolog.Logger, out Outcome) customhandler.Result {
+func answerOutcome(log *zerolog.Logger, out outcome.Outcome) customhandler.Result {
 	headers := map[string]string{}
-	if out.Kind == KindRetry {
+	if out.Kind == outcome.KindRetry {
 		headers["Retry-After"] = out.RetryAfterHeader()
 	}
 	return answerError(log, out.Status, out.Reason, out.Fields, headers)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/message"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
@@ -39,7 +40,7 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		}
 		body, req, err := decodeDelivery(inv.Data)
 		if err != nil {
-			return failWith(&log, whatOnboarding, Decide(ctx, nil, err))
+			return failWith(&log, whatOnboarding, outcome.Decide(ctx, nil, err))
 		}
 		// The record's lines (the drift line) carry each subscription's own
 		// tenant_id, so their logger has the request's context but its tenant.
@@ -56,17 +57,17 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err == nil {
 			err = rec.Save(workCtx, &recLog, res)
 		}
-		out := Decide(workCtx, res, err)
-		if out.Kind == KindDone {
+		out := outcome.Decide(workCtx, res, err)
+		if out.Kind == outcome.KindDone {
 			if pending := opts.delegationPending(req, res, st); pending != nil {
-				out = Decide(workCtx, res, pending)
+				out = outcome.Decide(workCtx, res, pending)
 			}
 		}
 		logResult(&log, res, out)
 		switch {
-		case out.Kind == KindDone:
+		case out.Kind == outcome.KindDone:
 			return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
-		case out.Kind == KindRetry && opts.Queue != nil:
+		case out.Kind == outcome.KindRetry && opts.Queue != nil:
 			return opts.retryOrFail(ctx, &log, body, st, deliveries, out)
 		default:
 			return failWith(&log, whatOnboarding, out)
@@ -123,7 +124,7 @@ func (o Options) delegationPending(req pal.Request, res *pal.Result, st messageS
 // delivery. When the chain gives up (giveUp: attempts used up, older than
 // MaxChainAge) or the queue fails, the invocation fails instead, so the host
 // redelivers the message and finally dead-letters it.
-func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, deliveries int, out Outcome) customhandler.Result {
+func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, deliveries int, out outcome.Outcome) customhandler.Result {
 	now := o.Now()
 	if final, why := o.giveUp(st, deliveries, o.OnboardingMaxDeliveryCount, out); final {
 		log.Error().Int("max_attempts", o.MaxAttempts).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
@@ -131,7 +132,7 @@ func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []by
 		out.Reason = why + ": " + out.Reason
 		return failWith(log, whatOnboarding, out)
 	}
-	delay := out.Delay(st.attempt, o.Jitter())
+	delay := retryDelay(st.attempt, out.RetryAfter, o.Jitter())
 	next := st.nextCopy(body, now)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
 	defer cancel()
@@ -160,9 +161,9 @@ const (
 
 // failWith logs an outcome that is not done and fails the invocation with
 // its status and reason; what names the message (whatOnboarding, whatWorkItem).
-func failWith(log *zerolog.Logger, what string, out Outcome) customhandler.Result {
+func failWith(log *zerolog.Logger, what string, out outcome.Outcome) customhandler.Result {
 	ev := log.Error()
-	if out.Kind == KindRetry || out.Cancelled() {
+	if out.Kind == outcome.KindRetry || out.Cancelled() {
 		ev = log.Warn()
 	}
 	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).

@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 )
 
 // Application properties of scheduled copies.
@@ -200,14 +202,14 @@ func (st messageState) nextCopy(body []byte, now time.Time) QueueMessage {
 //     cannot mend it.
 //  3. The attempts are used up (PAL_MAX_ATTEMPTS).
 //  4. The chain is older than MaxChainAge.
-func (o Options) giveUp(st messageState, deliveries, maxDeliveries int, out Outcome) (bool, string) {
+func (o Options) giveUp(st messageState, deliveries, maxDeliveries int, out outcome.Outcome) (bool, string) {
 	switch {
 	case out.Cancelled():
 		if !lastDelivery(deliveries, maxDeliveries) {
 			return false, ""
 		}
 		return true, fmt.Sprintf("cancelled on the queue's last delivery (%d of %d)", deliveries, maxDeliveries)
-	case out.Kind != KindRetry:
+	case out.Kind != outcome.KindRetry:
 		return true, "not retried"
 	case st.attempt >= o.MaxAttempts:
 		return true, fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d)", st.attempt, o.MaxAttempts)
@@ -234,4 +236,16 @@ func deliveryCount(md map[string]json.RawMessage) (int, string, bool) {
 	}
 	n, _ := strconv.Atoi(raw)
 	return n, raw, true
+}
+
+// Setting names of the work budgets.
+const (
+	budgetInvocation = "PAL_INVOCATION_TIMEOUT"
+	budgetSweep      = "PAL_SWEEP_TIMEOUT"
+)
+
+// workContext bounds an invocation's work by PAL_INVOCATION_TIMEOUT; see
+// [outcome.WorkContext].
+func workContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return outcome.WorkContext(ctx, timeout, budgetInvocation)
 }

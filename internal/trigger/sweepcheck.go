@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -59,28 +60,28 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 		}
 		raw, ok := inv.Data[sweepCheckBinding]
 		if !ok {
-			return failWith(&log, whatWorkItem, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+			return failWith(&log, whatWorkItem, outcome.Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
 				Message: "the invocation carries no Data." + sweepCheckBinding + " (the message body)"}))
 		}
 		body, err := customhandler.DecodeString(raw)
 		if err != nil {
-			return failWith(&log, whatWorkItem, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+			return failWith(&log, whatWorkItem, outcome.Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
 				Message: "the message body could not be read: " + err.Error(), Err: err}))
 		}
 		item, err := decodeWorkItem(body)
 		if err != nil {
-			return failWith(&log, whatWorkItem, Decide(ctx, nil, err))
+			return failWith(&log, whatWorkItem, outcome.Decide(ctx, nil, err))
 		}
 		log = log.With().Str("run_id", item.RunID).Int("item", item.Item).Str("item_tenant_id", item.TenantID).Logger()
 
 		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
 		res, err := judgeItem(workCtx, &log, engine, rec, item, opts.Now)
-		out := Decide(workCtx, res, err)
-		if out.Kind == KindDone {
+		out := outcome.Decide(workCtx, res, err)
+		if out.Kind == outcome.KindDone {
 			counted, err := countItem(ctx, rec, item, res.Summary, "", opts.Now)
 			if err != nil {
-				out = Decide(workCtx, nil, err)
+				out = outcome.Decide(workCtx, nil, err)
 			} else {
 				logItemResult(&log, res, out, counted)
 				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: ItemReport{
@@ -92,7 +93,7 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 		if !final {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
 			defer cancel()
-			delay := out.Delay(st.attempt, opts.Jitter())
+			delay := retryDelay(st.attempt, out.RetryAfter, opts.Jitter())
 			next := st.nextCopy(body, opts.Now())
 			if err := queue.ScheduleMessage(sctx, next, opts.Now().Add(delay)); err == nil {
 				log.Warn().Str("reason", out.Reason).Int("next_attempt", st.attempt+1).Dur("delay", delay).
@@ -108,7 +109,7 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 		reason := fmt.Sprintf("work item %d (tenant %s) failed: %s: %s", item.Item, item.TenantID, why, out.Reason)
 		if _, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
 			// Not counted: fail without settling, so a redelivery tries again.
-			log.Error().Str("error", publicMessage(err)).Msg("could not count the failed work item in its run")
+			log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not count the failed work item in its run")
 		}
 		out.Reason = reason
 		return failWith(&log, whatWorkItem, out)
@@ -202,9 +203,9 @@ func appendDetail(detail, reason string) string {
 
 // logItemResult writes the one result line of a worker invocation (after
 // one line per subscription not attributed).
-func logItemResult(log *zerolog.Logger, res *pal.Result, out Outcome, counted bool) {
+func logItemResult(log *zerolog.Logger, res *pal.Result, out outcome.Outcome, counted bool) {
 	logResult(log, res, out)
-	if out.Kind == KindDone && !counted {
+	if out.Kind == outcome.KindDone && !counted {
 		log.Info().Msg("work item already counted in its run (a duplicate delivery)")
 	}
 }

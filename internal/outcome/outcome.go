@@ -1,4 +1,8 @@
-package trigger
+// Package outcome is pal-keeper's one outcome policy: from the engine's result
+// and error and the invocation's work context, [Decide] says whether an
+// invocation is done, to be retried or failed, with its status, its public
+// reason and, for the one-shot commands, its exit code.
+package outcome
 
 import (
 	"context"
@@ -18,7 +22,7 @@ const (
 	// KindDone: the work is finished and its result verified.
 	KindDone Kind = "done"
 	// KindRetry: transient trouble; the same work should run again later (see
-	// Outcome.RetryAfter and Outcome.Delay).
+	// Outcome.RetryAfter).
 	KindRetry Kind = "retry"
 	// KindFailed: the invocation failed; running it again unchanged will not help
 	// (bad input, Azure refused, an internal error) or nobody waits for it any
@@ -55,23 +59,12 @@ func (b *BudgetExceeded) Error() string {
 	return "the invocation ran out of time (" + b.Setting + ")"
 }
 
-// Setting names of the work budgets.
-const (
-	budgetInvocation = "PAL_INVOCATION_TIMEOUT"
-	budgetSweep      = "PAL_SWEEP_TIMEOUT"
-)
-
 // Public reasons of the context rules.
 const (
 	reasonCancelled = "the invocation was cancelled by its caller before it finished"
-	reasonInternal  = "internal error; see the function's log"
+	// ReasonInternal is the public reason of an internal error.
+	ReasonInternal = "internal error; see the function's log"
 )
-
-// workContext bounds an invocation's work by PAL_INVOCATION_TIMEOUT; see
-// [WorkContext].
-func workContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	return WorkContext(ctx, timeout, budgetInvocation)
-}
 
 // WorkContext bounds work by its own deadline, the budget that setting sets.
 // Only the expiry of this deadline counts as "ran out of time" in [Decide]
@@ -101,7 +94,7 @@ type Outcome struct {
 }
 
 // Decide is the one outcome policy of pal-keeper: from the engine's result
-// and error and the invocation's work context (see workContext) it decides
+// and error and the invocation's work context (see WorkContext) it decides
 // whether the invocation is done, to be retried or failed. Every trigger and
 // the one-shot commands use it. The rules, in order:
 //
@@ -127,9 +120,9 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 	}
 	switch code := pal.ErrorCodeOf(err); code {
 	case pal.CodeInvalidInput:
-		return failed(http.StatusBadRequest, code, publicMessage(err), fieldsOf(err))
+		return failed(http.StatusBadRequest, code, PublicMessage(err), FieldsOf(err))
 	case pal.CodePartnerNotAllowed:
-		return failed(http.StatusForbidden, code, publicMessage(err), fieldsOf(err))
+		return failed(http.StatusForbidden, code, PublicMessage(err), FieldsOf(err))
 	}
 	if ctx.Err() != nil {
 		var budget *BudgetExceeded
@@ -143,17 +136,17 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 		switch code := pal.ErrorCodeOf(err); code {
 		case pal.CodeTransient:
 			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: code,
-				Reason: publicMessage(err), RetryAfter: pal.RetryAfterOf(err)}
+				Reason: PublicMessage(err), RetryAfter: pal.RetryAfterOf(err)}
 		case pal.CodeRejected, pal.CodeForbidden, pal.CodeNotFound:
 			// Azure refused a request the whole invocation depends on (the link,
 			// the subscription list): not the caller's fault, not transient.
-			return failed(http.StatusBadGateway, code, publicMessage(err), nil)
+			return failed(http.StatusBadGateway, code, PublicMessage(err), nil)
 		default:
-			return failed(http.StatusInternalServerError, code, publicMessage(err), nil)
+			return failed(http.StatusInternalServerError, code, PublicMessage(err), nil)
 		}
 	}
 	if res == nil {
-		return failed(http.StatusInternalServerError, pal.CodeInternal, reasonInternal, nil)
+		return failed(http.StatusInternalServerError, pal.CodeInternal, ReasonInternal, nil)
 	}
 	errs := res.Errors()
 	reason := fmt.Sprintf("%d subscription(s) could not be judged, e.g. %s: %s", len(errs), errs[0].SubscriptionID, errs[0].Detail)
@@ -177,13 +170,6 @@ func (o Outcome) Why() string {
 		return "Retry-After"
 	}
 	return "backoff"
-}
-
-// Delay is how long to wait before attempt n+1 of a retry after attempt n:
-// Azure's Retry-After when it gave one (at most the backoff cap), else the
-// exponential backoff with jitter in [0, 1).
-func (o Outcome) Delay(attempt int, jitter float64) time.Duration {
-	return retryDelay(attempt, o.RetryAfter, jitter)
 }
 
 // RetryAfterHeader is the Retry-After header value for an HTTP caller: whole
@@ -213,19 +199,19 @@ func (o Outcome) ExitCode() int {
 	}
 }
 
-// publicMessage is the part of err that is safe to show to a caller: the
+// PublicMessage is the part of err that is safe to show to a caller: the
 // message of a *pal.Error, never the wrapped SDK error (it may carry
 // response dumps).
-func publicMessage(err error) string {
+func PublicMessage(err error) string {
 	var pe *pal.Error
 	if errors.As(err, &pe) && pe.Code != pal.CodeInternal {
 		return pe.Message
 	}
-	return reasonInternal
+	return ReasonInternal
 }
 
-// fieldsOf returns the per-field problems of an input error.
-func fieldsOf(err error) map[string]string {
+// FieldsOf returns the per-field problems of an input error.
+func FieldsOf(err error) map[string]string {
 	var pe *pal.Error
 	if errors.As(err, &pe) && pe.Fields != nil {
 		return pe.Fields
