@@ -36,26 +36,26 @@ const StatusClientClosedRequest = 499
 
 // Exit codes of the one-shot commands (handler link, handler sweep).
 const (
-	ExitDone      = 0
+	exitDone      = 0
 	ExitFailed    = 1
 	ExitUsage     = 2   // bad usage or bad input
-	ExitTempFail  = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
-	ExitCancelled = 130 // interrupted (128 + SIGINT)
+	exitTempFail  = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
+	exitCancelled = 130 // interrupted (128 + SIGINT)
 )
 
 // defaultRetryAfter is the Retry-After an HTTP caller is told when Azure gave none.
 const defaultRetryAfter = 30 * time.Second
 
-// BudgetExceeded is the cause of a work context whose own deadline passed
+// budgetExceeded is the cause of a work context whose own deadline passed
 // (see [WorkContext]): the invocation ran out of its budget, named by the
 // setting that sets it.
-type BudgetExceeded struct {
+type budgetExceeded struct {
 	// Setting is the setting that bounds the work, e.g. PAL_INVOCATION_TIMEOUT.
 	Setting string
 }
 
 // Error implements error.
-func (b *BudgetExceeded) Error() string {
+func (b *budgetExceeded) Error() string {
 	return "the invocation ran out of time (" + b.Setting + ")"
 }
 
@@ -71,7 +71,7 @@ const (
 // (a retry, 503); a parent that is cancelled (or whose own deadline passes)
 // is a caller that gave up.
 func WorkContext(ctx context.Context, timeout time.Duration, setting string) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, timeout, &BudgetExceeded{Setting: setting})
+	return context.WithTimeoutCause(ctx, timeout, &budgetExceeded{Setting: setting})
 }
 
 // Outcome is the fate of one invocation, as Decide judges it.
@@ -125,7 +125,7 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 		return failed(http.StatusForbidden, code, PublicMessage(err), FieldsOf(err))
 	}
 	if ctx.Err() != nil {
-		var budget *BudgetExceeded
+		var budget *budgetExceeded
 		if errors.As(context.Cause(ctx), &budget) {
 			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: pal.CodeTransient,
 				Reason: budget.Error() + "; it will be tried again"}
@@ -187,11 +187,11 @@ func (o Outcome) RetryAfterHeader() string {
 func (o Outcome) ExitCode() int {
 	switch {
 	case o.Kind == KindDone:
-		return ExitDone
+		return exitDone
 	case o.Kind == KindRetry:
-		return ExitTempFail
+		return exitTempFail
 	case o.Cancelled():
-		return ExitCancelled
+		return exitCancelled
 	case o.Status == http.StatusBadRequest:
 		return ExitUsage
 	default:

@@ -92,12 +92,12 @@ func (s *Sender) ScheduleMessage(ctx context.Context, m OutgoingMessage, enqueue
 	return nil
 }
 
-// get returns the SDK sender, making it on first use, or ErrClosed.
+// get returns the SDK sender, making it on first use, or errClosed.
 func (s *Sender) get() (messageSender, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, ErrClosed
+		return nil, errClosed
 	}
 	if s.sender == nil {
 		snd, err := s.newSender(s.queue)
@@ -110,7 +110,7 @@ func (s *Sender) get() (messageSender, error) {
 }
 
 // Close closes the SDK sender, if one was made, and the client with its
-// connection. Sends in flight fail; later sends fail with [ErrClosed]. Only
+// connection. Sends in flight fail; later sends fail with [errClosed]. Only
 // the first call does anything; later calls return nil at once, and a
 // concurrent call waits for the first to finish.
 func (s *Sender) Close(ctx context.Context) error {

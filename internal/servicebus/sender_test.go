@@ -99,8 +99,8 @@ func TestClose(t *testing.T) {
 			errSend := s.SendMessage(ctx, OutgoingMessage{MessageID: "late"})
 			errSchedule := s.ScheduleMessage(ctx, OutgoingMessage{MessageID: "late"}, time.Now())
 			for _, err := range []error{errSend, errSchedule} {
-				if !errors.Is(err, ErrClosed) {
-					t.Errorf("send after Close: err = %v, want ErrClosed", err)
+				if !errors.Is(err, errClosed) {
+					t.Errorf("send after Close: err = %v, want errClosed", err)
 				}
 				if err != nil && !strings.Contains(err.Error(), "closed") {
 					t.Errorf("send after Close: err = %q, want it to say closed", err)

@@ -64,7 +64,7 @@ type FanoutReport struct {
 // is the coordinator of a distributed sweep. It starts a run in the record,
 // repairs the link once, lists the subscriptions page by page and sends one
 // work item per batch (a tenant's subscriptions, at most
-// MaxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
+// maxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
 // run, which stays running until the workers have accounted for every item.
 // It judges nothing itself, so the invocation ends in seconds. It needs
 // Options.Record and Options.SweepQueue (without them every invocation
@@ -131,7 +131,7 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 		pending = pending[:0]
 		return nil
 	}
-	err := listing.Batches(ctx, MaxWorkItemSubscriptions, func(b pal.SweepBatch) error {
+	err := listing.Batches(ctx, maxWorkItemSubscriptions, func(b pal.SweepBatch) error {
 		if next >= record.MaxItems {
 			return &pal.Error{Code: pal.CodeInternal, Message: fmt.Sprintf("more than %d work items in one run", record.MaxItems)}
 		}

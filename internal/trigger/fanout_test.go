@@ -135,7 +135,7 @@ func TestFanoutEveryItemCountedOnceAndTheRunCompletes(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for i, m := range q.sent {
-		if want := WorkItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, i/3), i); m.MessageID != want || ids[m.MessageID] {
+		if want := workItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, i/3), i); m.MessageID != want || ids[m.MessageID] {
 			t.Errorf("item %d: MessageId %q, want %q, unique", i, m.MessageID, want)
 		}
 		ids[m.MessageID] = true
@@ -179,7 +179,7 @@ func TestFanoutTransientItemIsRetriedThenCounted(t *testing.T) {
 			t.Fatalf("%s: %+v", m.MessageID, r.Failure)
 		}
 	}
-	if len(q.scheduled) != 1 || q.scheduled[0].MessageID != WorkItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, 1), 1)+"/attempt-2" {
+	if len(q.scheduled) != 1 || q.scheduled[0].MessageID != workItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, 1), 1)+"/attempt-2" {
 		t.Fatalf("scheduled: got %+v, want the copy of item 1, attempt 2", q.scheduled)
 	}
 	run, _ := rec.LastRun(context.Background())

@@ -17,8 +17,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// MaxHTTPBody is the largest request body the links function accepts.
-const MaxHTTPBody = 64 << 10
+// maxHTTPBody is the largest request body the links function accepts.
+const maxHTTPBody = 64 << 10
 
 // errorBody is the JSON body of every HTTP error answer.
 type errorBody struct {
@@ -61,7 +61,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		if status, why := authorize(hr.Header, opts.HTTPRole); status != 0 {
 			return answerError(&log, status, why, nil, nil)
 		}
-		if len(hr.Body) > MaxHTTPBody {
+		if len(hr.Body) > maxHTTPBody {
 			return answerError(&log, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB", nil, nil)
 		}
 

@@ -16,8 +16,8 @@ import (
 // maxRunDetail bounds the failure reasons a run's Detail collects.
 const maxRunDetail = 2000
 
-// ItemReport is the ReturnValue of a worker invocation.
-type ItemReport struct {
+// itemReport is the ReturnValue of a worker invocation.
+type itemReport struct {
 	RunID   string             `json:"runId"`
 	Item    int                `json:"item"`
 	Summary map[pal.Status]int `json:"summary"`
@@ -84,7 +84,7 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 				out = outcome.Decide(workCtx, nil, err)
 			} else {
 				logItemResult(&log, res, out, counted)
-				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: ItemReport{
+				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: itemReport{
 					RunID: item.RunID, Item: item.Item, Summary: res.Summary, Counted: counted}}
 			}
 		}

@@ -13,10 +13,10 @@ import (
 // tenant's subscriptions and record the verdicts.
 const WorkItemKindCheck = "check"
 
-// MaxWorkItemSubscriptions bounds the subscriptions of one work item; a
+// maxWorkItemSubscriptions bounds the subscriptions of one work item; a
 // larger tenant is split over several items. 50 subscriptions encode to
 // about 8 KB, far below Service Bus's 256 KB (standard tier) message limit.
-const MaxWorkItemSubscriptions = pal.DefaultMaxBatch
+const maxWorkItemSubscriptions = pal.DefaultMaxBatch
 
 // maxWorkItemBytes is the size a work item body must stay under (Service
 // Bus standard tier: 256 KB for the whole message, headers included).
@@ -32,7 +32,7 @@ const maxWorkItemBytes = 192 << 10
 //	 "link": {"action": "none", "partnerId": "1234567"}}
 //
 // Item numbers the run's work items from 0; the message's MessageId is
-// "<runId>/<tenantId>/<item>" (see WorkItemMessageID), so Service Bus
+// "<runId>/<tenantId>/<item>" (see workItemMessageID), so Service Bus
 // duplicate detection drops a repeated send. Scheduled retry copies carry the
 // same body and a MessageId ending in "/attempt-N".
 type WorkItem struct {
@@ -72,8 +72,8 @@ func (w WorkItem) Batch() pal.SweepBatch {
 	return b
 }
 
-// WorkItemMessageID is the deterministic MessageId of a work item.
-func WorkItemMessageID(runID, tenantID string, item int) string {
+// workItemMessageID is the deterministic MessageId of a work item.
+func workItemMessageID(runID, tenantID string, item int) string {
 	return runID + "/" + tenantID + "/" + strconv.Itoa(item)
 }
 
@@ -86,7 +86,7 @@ func (w WorkItem) Message() (QueueMessage, error) {
 	if len(body) > maxWorkItemBytes {
 		return QueueMessage{}, fmt.Errorf("work item %d of run %s is %d bytes, more than %d", w.Item, w.RunID, len(body), maxWorkItemBytes)
 	}
-	return QueueMessage{Body: body, MessageID: WorkItemMessageID(w.RunID, w.TenantID, w.Item),
+	return QueueMessage{Body: body, MessageID: workItemMessageID(w.RunID, w.TenantID, w.Item),
 		CorrelationID: w.RunID, ContentType: "application/json"}, nil
 }
 
@@ -112,8 +112,8 @@ func decodeWorkItem(body []byte) (WorkItem, error) {
 		return bad("item", "is negative")
 	case !pal.IsGUID(w.TenantID):
 		return bad("tenantId", "is not a GUID")
-	case len(w.Subscriptions) == 0 || len(w.Subscriptions) > MaxWorkItemSubscriptions:
-		return bad("subscriptions", fmt.Sprintf("must hold 1 to %d subscriptions", MaxWorkItemSubscriptions))
+	case len(w.Subscriptions) == 0 || len(w.Subscriptions) > maxWorkItemSubscriptions:
+		return bad("subscriptions", fmt.Sprintf("must hold 1 to %d subscriptions", maxWorkItemSubscriptions))
 	case !pal.IsGUID(w.Principal.TenantID) || !pal.IsGUID(w.Principal.ObjectID):
 		return bad("principal", "needs a tenantId and an objectId (GUIDs)")
 	}
