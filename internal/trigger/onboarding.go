@@ -127,8 +127,8 @@ func (o Options) delegationPending(req pal.Request, res *pal.Result, st messageS
 func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, deliveries int, out outcome.Outcome) customhandler.Result {
 	now := o.Now()
 	if final, why := o.giveUp(st, deliveries, o.OnboardingMaxDeliveryCount, out); final {
-		log.Error().Int("max_attempts", o.MaxAttempts).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
-			Msg(why + "; failing the invocation so Service Bus dead-letters the message")
+		log.Error().Str("why", why).Int("max_attempts", o.MaxAttempts).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
+			Msg("retries given up; failing the invocation so Service Bus dead-letters the message")
 		out.Reason = why + ": " + out.Reason
 		return failWith(log, whatOnboarding, out)
 	}
