@@ -465,3 +465,28 @@ func TestSweepCheckLastDeliveryFollowsTheQueuesCount(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepCheckCancelledSchedulesNothing: a cancelled worker invocation is
+// treated as a cancelled onboarding is (one rule, giveUp): nothing is
+// scheduled, the invocation fails 499 so the host redelivers, and only on the
+// queue's last delivery is the item counted as failed.
+func TestSweepCheckCancelledSchedulesNothing(t *testing.T) {
+	bad := fmt.Sprintf(fanTenant, 0)
+	e := &fanEngine{tenants: 1, subs: 2, judgeErr: map[string]error{bad: &pal.Error{Code: pal.CodeTransient, Message: "ARM throttled"}}}
+	rec := record.NewMemory()
+	q := &fanQueue{}
+	coordinate(t, e, rec, q)
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: 5, Now: func() time.Time { return now }})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := worker(ctx, itemInvocation(q.sent[0], 1))
+	run, _ := rec.LastRun(context.Background())
+	if r.Failure == nil || r.Failure.Status != outcome.StatusClientClosedRequest || len(q.scheduled) != 0 || run.ItemsFailed != 0 {
+		t.Fatalf("delivery 1: got %+v, %d scheduled, run %+v; want 499, nothing scheduled, not counted", r.Failure, len(q.scheduled), run)
+	}
+	r = worker(ctx, itemInvocation(q.sent[0], 5))
+	run, _ = rec.LastRun(context.Background())
+	if r.Failure == nil || len(q.scheduled) != 0 || run.ItemsFailed != 1 || !strings.Contains(run.Detail, "cancelled on the queue's last delivery") {
+		t.Errorf("last delivery: got %+v, %d scheduled, run %+v; want a failure counted, nothing scheduled", r.Failure, len(q.scheduled), run)
+	}
+}

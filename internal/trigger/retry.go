@@ -196,8 +196,8 @@ func (st messageState) nextCopy(body []byte, now time.Time) QueueMessage {
 // maxDeliveries its queue's max delivery count. In order:
 //
 //  1. A cancelled invocation (499) is the caller giving up, not the work:
-//     the host redelivers the message, so the chain goes on — unless this
-//     is the queue's last delivery.
+//     nothing is scheduled and the host redelivers the message, so the
+//     chain goes on — unless this is the queue's last delivery.
 //  2. Any other outcome that is not a retry ends it: retrying unchanged
 //     cannot mend it.
 //  3. The attempts are used up (PAL_MAX_ATTEMPTS).

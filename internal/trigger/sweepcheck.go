@@ -90,6 +90,11 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 		}
 		logItemResult(&log, res, out, false)
 		final, why := opts.giveUp(st, deliveries, opts.SweepMaxDeliveryCount, out)
+		if !final && out.Kind != outcome.KindRetry {
+			// Cancelled before the queue's last delivery: nothing is
+			// scheduled, the host redelivers (giveUp, rule 1).
+			return failWith(&log, whatWorkItem, out)
+		}
 		if !final {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
 			defer cancel()
