@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/azurite"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
-	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/pal-keeper/pal-keeper/internal/web"
 )
 
@@ -116,7 +116,16 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 }
 
 // sweep fires the timer (the coordinator) and returns its report.
-func (f *fanout) sweep(ctx context.Context) (trigger.FanoutReport, time.Duration) {
+// fanoutReport is the coordinator's ReturnValue, as a client reads it
+// (docs/contracts.md, "Sweep work items").
+type fanoutReport struct {
+	RunID     string         `json:"runId"`
+	ItemsSent int            `json:"itemsSent"`
+	Link      pal.LinkResult `json:"link"`
+	Outcome   string         `json:"outcome"`
+}
+
+func (f *fanout) sweep(ctx context.Context) (fanoutReport, time.Duration) {
 	f.tb.Helper()
 	start := time.Now()
 	inv, err := f.cluster.Timer(ctx, "sweep", false)
@@ -124,7 +133,7 @@ func (f *fanout) sweep(ctx context.Context) (trigger.FanoutReport, time.Duration
 	if err != nil || inv.Failed {
 		f.tb.Fatalf("coordinator: %v %v\n%s", err, inv.Err, f.stdout.String())
 	}
-	var rep trigger.FanoutReport
+	var rep fanoutReport
 	if err := json.Unmarshal(inv.ReturnValue, &rep); err != nil || rep.RunID == "" {
 		f.tb.Fatalf("coordinator ReturnValue %s: %v", inv.ReturnValue, err)
 	}

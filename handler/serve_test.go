@@ -70,16 +70,14 @@ func TestSweepWorkerLastDeliveryFollowsTheSetting(t *testing.T) {
 			if worker == nil {
 				t.Fatal("no sweep-check function with Service Bus and a Lighthouse engine")
 			}
-			tenant := "11111111-0000-4000-8000-000000000001"
-			m, err := trigger.WorkItem{Kind: trigger.WorkItemKindCheck, RunID: "run-1", TenantID: tenant,
-				Subscriptions: []trigger.WorkItemSubscription{{ID: "22222222-0000-4000-8000-000000000001"}},
-				Principal:     pal.Principal{TenantID: "33333333-0000-4000-8000-000000000001", ObjectID: "44444444-0000-4000-8000-000000000001"}}.Message()
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := json.Marshal(string(m.Body))
+			// A work item as the coordinator sends it (docs/contracts.md, "Sweep work items").
+			const tenant = "11111111-0000-4000-8000-000000000001"
+			body, _ := json.Marshal(`{"kind":"check","runId":"run-1","item":0,"tenantId":"` + tenant + `",` +
+				`"subscriptions":[{"id":"22222222-0000-4000-8000-000000000001"}],` +
+				`"principal":{"tenantId":"33333333-0000-4000-8000-000000000001","objectId":"44444444-0000-4000-8000-000000000001"},` +
+				`"link":{"action":"none","partnerId":"1234567"}}`)
 			deliver := func(n int) customhandler.Result {
-				id, _ := json.Marshal(fmt.Sprintf("%q", m.MessageID))
+				id, _ := json.Marshal(fmt.Sprintf("%q", "run-1/"+tenant+"/0"))
 				return worker(t.Context(), &customhandler.Invocation{ID: "w", Log: zerolog.Nop(),
 					Data:     map[string]json.RawMessage{"item": body},
 					Metadata: map[string]json.RawMessage{"MessageId": id, "DeliveryCount": json.RawMessage(fmt.Sprintf(`"%d"`, n))}})

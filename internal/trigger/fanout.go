@@ -52,8 +52,8 @@ type runRecord interface {
 	UpdateRun(ctx context.Context, id string, fn func(*record.Run)) (*record.Run, error)
 }
 
-// FanoutReport is the ReturnValue of a coordinator invocation.
-type FanoutReport struct {
+// fanoutReport is the ReturnValue of a coordinator invocation.
+type fanoutReport struct {
 	RunID     string         `json:"runId"`
 	ItemsSent int            `json:"itemsSent"`
 	Link      pal.LinkResult `json:"link"`
@@ -107,7 +107,7 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 		}
 		log.Info().Str("outcome", string(outcome.KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
-		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: FanoutReport{
+		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: fanoutReport{
 			RunID: runID, ItemsSent: sent, Link: link, Outcome: run.Outcome}}
 	}
 }

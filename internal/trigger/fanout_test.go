@@ -114,11 +114,11 @@ func itemInvocation(m QueueMessage, delivery int) *customhandler.Invocation {
 	return &customhandler.Invocation{ID: "w", Data: map[string]json.RawMessage{sweepCheckBinding: body}, Metadata: md, Log: zerolog.Nop()}
 }
 
-func coordinate(t *testing.T, e *fanEngine, rec record.Store, q *fanQueue) (FanoutReport, customhandler.Result) {
+func coordinate(t *testing.T, e *fanEngine, rec record.Store, q *fanQueue) (fanoutReport, customhandler.Result) {
 	t.Helper()
 	res := SweepFanout(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(context.Background(),
 		&customhandler.Invocation{ID: "timer-1", Log: zerolog.Nop()})
-	rep, _ := res.ReturnValue.(FanoutReport)
+	rep, _ := res.ReturnValue.(fanoutReport)
 	return rep, res
 }
 
@@ -265,18 +265,18 @@ func TestWorkItemRejectsBadInput(t *testing.T) {
 		pal.SweepBatch{TenantID: fmt.Sprintf(fanTenant, 1), Subscriptions: []pal.Subscription{{ID: fmt.Sprintf(fanSub, 1)}}})
 	for _, tt := range []struct {
 		name, field string
-		edit        func(*WorkItem)
+		edit        func(*workItem)
 	}{
-		{"kind", "kind", func(w *WorkItem) { w.Kind = "sweep" }},
-		{"run", "runId", func(w *WorkItem) { w.RunID = "" }},
-		{"tenant", "tenantId", func(w *WorkItem) { w.TenantID = "x" }},
-		{"empty", "subscriptions", func(w *WorkItem) { w.Subscriptions = nil }},
-		{"sub", "subscriptions", func(w *WorkItem) { w.Subscriptions[0].ID = "nope" }},
-		{"principal", "principal", func(w *WorkItem) { w.Principal.ObjectID = "" }},
+		{"kind", "kind", func(w *workItem) { w.Kind = "sweep" }},
+		{"run", "runId", func(w *workItem) { w.RunID = "" }},
+		{"tenant", "tenantId", func(w *workItem) { w.TenantID = "x" }},
+		{"empty", "subscriptions", func(w *workItem) { w.Subscriptions = nil }},
+		{"sub", "subscriptions", func(w *workItem) { w.Subscriptions[0].ID = "nope" }},
+		{"principal", "principal", func(w *workItem) { w.Principal.ObjectID = "" }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := good
-			w.Subscriptions = append([]WorkItemSubscription(nil), good.Subscriptions...)
+			w.Subscriptions = append([]workItemSubscription(nil), good.Subscriptions...)
 			tt.edit(&w)
 			b, _ := json.Marshal(w)
 			_, err := decodeWorkItem(b)

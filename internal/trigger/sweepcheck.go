@@ -126,7 +126,7 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 // SaveAll instead of a read and a write per subscription). The verdicts judged before ctx ended are saved too, on a
 // context of their own. The result holds the summary and the error verdicts
 // (for Decide).
-func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec runRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
+func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec runRecord, item workItem, now func() time.Time) (*pal.Result, error) {
 	res := &pal.Result{Principal: item.Principal, Link: item.Link, Results: []pal.SubscriptionResult{}, Summary: pal.NewSummary()}
 	var judged []pal.SubscriptionResult
 	jerr := engine.JudgeBatch(ctx, log, item.Principal, item.Link, item.Batch(), func(r pal.SubscriptionResult) error {
@@ -163,7 +163,7 @@ func transientRecord(err error) error {
 // countItem counts the item in its run once: done with its summary, or
 // failed (reason set) with the reason added to the run's Detail. It reports
 // whether this call counted it.
-func countItem(ctx context.Context, rec runRecord, item WorkItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
+func countItem(ctx context.Context, rec runRecord, item workItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
 	counted := false
 	_, err := updateRun(ctx, rec, item.RunID, func(r *record.Run) {
 		counted = r.CountItem(item.Item)
