@@ -103,7 +103,7 @@ func linkOf(res *pal.Result, tenantID string) pal.LinkResult {
 // returned tally. A read cut short by the budget is an error verdict, not
 // recorded: the next sweep confirms it. An engine or record that cannot
 // confirm does nothing.
-func confirmGoneFanout(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, now time.Time,
+func confirmGoneFanout(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec runRecord, now time.Time,
 	principal pal.Principal, link pal.LinkResult, listed map[string]bool) (map[pal.Status]int, error) {
 	c, ok := engine.(goneConfirmer)
 	store, canList := rec.(verdictLister)
