@@ -3,9 +3,12 @@ package pal
 import (
 	"context"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // fakeGroups answers TransitiveGroups from a map, or with err, counting calls.
@@ -68,5 +71,82 @@ func TestMembershipCache(t *testing.T) {
 	}
 	if n := len(c.entries); n != membershipMaxEntries {
 		t.Errorf("%d entries, want the bound %d", n, membershipMaxEntries)
+	}
+}
+
+// TestGroupAuthorizations judges delegations naming groups through the
+// engine: from effective permissions alone, and with Graph memberships.
+func TestGroupAuthorizations(t *testing.T) {
+	const (
+		ops    = "0f000000-0000-4000-8000-000000000001" // the identity's group
+		others = "0f000000-0000-4000-8000-000000000002" // not its group
+		sub    = "5b000000-0000-4000-8000-000000000001"
+	)
+	auth := func(p, role string) Authorization {
+		return Authorization{PrincipalID: p, PrincipalDisplayName: "G" + p[len(p)-1:], RoleDefinitionID: role}
+	}
+	tests := []struct {
+		name                string
+		permanent, eligible []Authorization
+		sets                []PermissionSet // in force (ARM alone)
+		graph               bool
+		graphErr            error
+		want                Status
+		wantDetail          string
+		wantPermCalls       int
+	}{
+		{name: "arm: Contributor through a group", permanent: []Authorization{auth(ops, roleCont)}, sets: []PermissionSet{setCont},
+			want: StatusAttributed, wantDetail: "through group G1 (" + ops + ")", wantPermCalls: 1},
+		{name: "arm: Reader through a group", permanent: []Authorization{auth(ops, roleRead)}, sets: []PermissionSet{setReader},
+			want: StatusIneligibleRole, wantDetail: "Reader", wantPermCalls: 1},
+		{name: "arm: nothing in force", permanent: []Authorization{auth(others, roleCont)},
+			want: StatusNotDelegated, wantDetail: "or a group it is a member of", wantPermCalls: 1},
+		{name: "arm: Contributor permanent to a group and just-in-time", permanent: []Authorization{auth(others, roleCont), auth(ops, roleRead)},
+			eligible: []Authorization{auth(ops, roleCont)}, sets: []PermissionSet{setReader, setCont},
+			want: StatusUnverifiable, wantDetail: "PAL_GRAPH_MEMBERSHIP", wantPermCalls: 1},
+		{name: "arm: Contributor only just-in-time, activated", permanent: []Authorization{auth(ops, roleRead)},
+			eligible: []Authorization{auth(ops, roleCont)}, sets: []PermissionSet{setReader, setCont},
+			want: StatusIneligibleRole, wantDetail: "in force only through a just-in-time activation", wantPermCalls: 1},
+		{name: "graph: Contributor through a group", permanent: []Authorization{auth(ops, roleCont)}, graph: true,
+			want: StatusAttributed, wantDetail: "group memberships read from Microsoft Graph"},
+		{name: "graph: someone else's group", permanent: []Authorization{auth(others, roleCont)}, graph: true,
+			want: StatusNotDelegated},
+		{name: "graph: Contributor just-in-time, activated", permanent: []Authorization{auth(others, roleCont), auth(ops, roleRead)},
+			eligible: []Authorization{auth(ops, roleCont)}, sets: []PermissionSet{setReader, setCont}, graph: true,
+			want: StatusIneligibleRole, wantDetail: "Contributor is granted only just-in-time"},
+		{name: "graph refused: ARM alone", permanent: []Authorization{auth(ops, roleCont)}, sets: []PermissionSet{setCont}, graph: true,
+			graphErr: &Error{Code: CodeForbidden, Message: "Authorization_RequestDenied"},
+			want: StatusAttributed, wantDetail: "group memberships not read", wantPermCalls: 1},
+		{name: "graph throttled: error", permanent: []Authorization{auth(ops, roleCont)}, graph: true,
+			graphErr: &Error{Code: CodeTransient, Message: "throttled"}, want: StatusError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			f.link = &Link{PartnerID: "1234567", State: "Active"}
+			f.subs[sub] = Subscription{ID: sub, TenantID: custA, DisplayName: "s"}
+			f.dels[sub] = []Delegation{{ManagedByTenantID: home, Authorizations: tt.permanent, EligibleAuthorizations: tt.eligible}}
+			f.perms[sub] = tt.sets
+			az := f.azure()
+			if tt.graph {
+				az.Groups = &fakeGroups{groups: map[string][]string{oid: {ops}}, err: tt.graphErr}
+			}
+			e, err := NewEngine("1234567", az, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log := zerolog.Nop()
+			res, err := e.Status(context.Background(), &log, Request{TenantID: custA, SubscriptionIDs: []string{sub}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res.Results[0]
+			if r.Status != tt.want || !strings.Contains(r.Detail, tt.wantDetail) {
+				t.Errorf("got %s (%s), want %s with %q", r.Status, r.Detail, tt.want, tt.wantDetail)
+			}
+			if n := len(f.permCalls); n != tt.wantPermCalls {
+				t.Errorf("%d effective-permission reads, want %d", n, tt.wantPermCalls)
+			}
+		})
 	}
 }
