@@ -67,9 +67,13 @@ type EngineOptions struct {
 	// allowed set; otherwise such a link is reported and left alone.
 	RelinkForeign bool
 	// Concurrency bounds the Azure requests run at once for independent
-	// subscriptions. Zero means 8.
+	// subscriptions. Zero means [DefaultConcurrency].
 	Concurrency int
 }
+
+// DefaultConcurrency is EngineOptions.Concurrency's default, and the ARM
+// clients' (internal/azure) and PAL_ARM_CONCURRENCY's: one place for it.
+const DefaultConcurrency = 64
 
 // Engine applies the link policy and judges attribution.
 type Engine struct {
@@ -112,7 +116,7 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 	}
 	n := options.Concurrency
 	if n <= 0 {
-		n = 8
+		n = DefaultConcurrency
 	}
 	return &Engine{
 		partnerID:     partnerID,
