@@ -12,15 +12,22 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // Needs is what the rest of the repository requires of the root module's app
 // settings (see [LoadNeeds]).
 type Needs struct {
-	// Settings the handler reads (handler/settings.go), except those the host sets.
+	// Settings the handler reads that Terraform sets (handler/settings.json,
+	// "terraform": "yes").
 	Settings []string
+	// Unwired are the handler's settings Terraform must not set: tuning knobs,
+	// emulator-only and platform settings.
+	Unwired []string
+	// EmulatorOnly are the settings that point the handler at an emulator: no
+	// Terraform variable may carry them.
+	EmulatorOnly []string
+	// Record names the compliance record's setting, role and drift message.
+	Record RecordNames
 	// Connections named by function.json bindings; each must be identity-based
 	// (NAME__fullyQualifiedNamespace, NAME__credential, NAME__clientId).
 	Connections []string
@@ -29,6 +36,17 @@ type Needs struct {
 	// QueueSettings are the placeholders used as a Service Bus trigger's
 	// queueName: their app setting must be the name of the queue infra creates.
 	QueueSettings []string
+}
+
+// RecordNames are the compliance record's names infra must use
+// (internal/record's, via handler/settings.json).
+type RecordNames struct {
+	// TableURLSetting is the app setting of the record's table service URL.
+	TableURLSetting string `json:"tableURLSetting"`
+	// TableRole is the role the identity needs on the storage account.
+	TableRole string `json:"tableRole"`
+	// DriftMessage is the message of the drift warning the alert searches for.
+	DriftMessage string `json:"driftMessage"`
 }
 
 // Resource types of the root module.
@@ -606,7 +624,7 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 		case s == "AZURE_CLIENT_ID":
 			wantRef(s, clientID, "the user-assigned identity's client ID")
 		case isQueue[s]:
-		case s == record.SettingTableURL: // recordStorage: the host account's table endpoint
+		case s == c.needs.Record.TableURLSetting: // recordStorage: the host account's table endpoint
 		case s == appClientIDSetting:
 			wantRef(s, appResource, "the app registration infra creates (identity.tf)")
 		case strings.HasPrefix(s, "PAL_"):
@@ -617,6 +635,18 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 			}
 		default:
 			need(s)
+		}
+	}
+	// Tuning knobs, emulator-only and platform settings stay out of the app
+	// settings; an emulator-only one is no Terraform variable either.
+	for _, s := range c.needs.Unwired {
+		if e := items[s]; e != nil {
+			c.p.addf(where(e.Range()), "app setting %s: handler/settings.json says Terraform does not set it", s)
+		}
+	}
+	for _, s := range c.needs.EmulatorOnly {
+		if v := c.m.variable(strings.ToLower(s)); v != nil {
+			c.p.addf(where(v.DefRange()), "variable %s: %s is emulator-only (handler/settings.json): not a Terraform variable", strings.ToLower(s), s)
 		}
 	}
 }
