@@ -41,6 +41,7 @@ func LoadNeeds(root string) (Needs, error) {
 	var contract struct {
 		Settings []struct {
 			Name      string `json:"name"`
+			Default   string `json:"default"`
 			Terraform string `json:"terraform"`
 		} `json:"settings"`
 		Record RecordNames `json:"record"`
@@ -48,7 +49,11 @@ func LoadNeeds(root string) (Needs, error) {
 	if err := json.Unmarshal(raw, &contract); err != nil {
 		return n, fmt.Errorf("%s: %w", path, err)
 	}
+	n.Defaults = map[string]string{}
 	for _, s := range contract.Settings {
+		if s.Default != "" {
+			n.Defaults[s.Name] = s.Default
+		}
 		switch s.Terraform {
 		case terraformSet:
 			n.Settings = append(n.Settings, s.Name)

@@ -26,6 +26,9 @@ type Needs struct {
 	// EmulatorOnly are the settings that point the handler at an emulator: no
 	// Terraform variable may carry them.
 	EmulatorOnly []string
+	// Defaults are the settings' defaults where the handler has a literal one;
+	// the variable that sets a setting defaults to the same.
+	Defaults map[string]string
 	// Record names the compliance record's setting, role and drift message.
 	Record RecordNames
 	// Connections named by function.json bindings; each must be identity-based
@@ -139,6 +142,14 @@ var rootVariableCases = []variableCase{
 	{"pal_invocation_timeout", `"2m"`, true},
 	{"pal_invocation_timeout", `"90s"`, true},
 	{"pal_invocation_timeout", `"00:02:00"`, false},
+	// HTTP functions answer within 230 s; the handler refuses more than nine tenths (issue 15 item 7).
+	{"pal_invocation_timeout", `"3m27s"`, true},
+	{"pal_invocation_timeout", `"1s"`, true},
+	{"pal_invocation_timeout", `"3m28s"`, false},
+	{"pal_invocation_timeout", `"4m"`, false},
+	{"pal_invocation_timeout", `"9m"`, false},
+	{"pal_invocation_timeout", `"0s"`, false},
+	{"pal_invocation_timeout", `""`, false},
 	{"pal_http_role", `""`, true},
 	{"pal_http_role", `"PalKeeper.Operator"`, true},
 	{"pal_http_role", `"Pal Keeper"`, false},
@@ -630,8 +641,10 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 		case strings.HasPrefix(s, "PAL_"):
 			v := "var." + strings.ToLower(s)
 			wantRef(s, v, "every PAL_* setting is wired from its variable")
-			if c.m.variable(strings.ToLower(s)) == nil {
+			if v := c.m.variable(strings.ToLower(s)); v == nil {
 				c.p.addf(c.m.Dir, "variable %s (for app setting %s) is missing", strings.ToLower(s), s)
+			} else {
+				c.defaultIsTheHandlers(v, s)
 			}
 		default:
 			need(s)
@@ -782,4 +795,22 @@ func azurermMinor(constraint string) int {
 		return -1
 	}
 	return n
+}
+
+// defaultIsTheHandlers checks that variable v, which sets app setting name,
+// defaults to the handler's default for it (handler/settings.json), when both
+// are plain values.
+func (c *rootChecker) defaultIsTheHandlers(v *hclsyntax.Block, name string) {
+	want, ok := c.needs.Defaults[name]
+	d := attr(v.Body, "default")
+	if !ok || d == nil {
+		return
+	}
+	val, ok := constant(d.Expr)
+	if !ok || val.IsNull() || !(val.Type().Equals(cty.String) || val.Type().Equals(cty.Bool) || val.Type().Equals(cty.Number)) {
+		return
+	}
+	if got := strings.Trim(show(val), `"`); got != want {
+		c.p.addf(where(d.SrcRange), "var.%s defaults to %s, but the handler's default for %s is %q (handler/settings.json)", strings.ToLower(name), show(val), name, want)
+	}
 }
