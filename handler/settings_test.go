@@ -167,7 +167,7 @@ func TestSettingsAccepts(t *testing.T) {
 }
 
 // TestLocalSettingsExampleNamesEverySetting keeps local.settings.json.example
-// in step with the settings the handler reads.
+// in step with the settings table.
 func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
 	raw, err := os.ReadFile("../local.settings.json.example")
 	if err != nil {
@@ -179,12 +179,16 @@ func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {
 	if err := json.Unmarshal(raw, &file); err != nil {
 		t.Fatalf("local.settings.json.example: %v", err)
 	}
-	for _, name := range []string{envPartnerID, envAllowedPartnerIDs, envRelinkForeign, envClientID, envCredential,
-		envCloud, envARMEndpoint, envOnboardingQueue, envSweepQueue, envSweepSchedule, envServiceBus, envMaxAttempts,
-		envDelegationWait, envInvocationTimeout, envHTTPRole, envIdentity, envAppClientID, envAuthorityHost, envDirectTenants,
-		envARMConcurrency, envSweepTimeout, envRecordTableURL, envWebJobsTableURL} {
-		if _, ok := file.Values[name]; !ok {
-			t.Errorf("local.settings.json.example does not name %s", name)
+	// Every setting but the platform's, and a value given is the table's
+	// default where it has one (a default is written once).
+	for _, row := range settingTable() {
+		v, ok := file.Values[row.Name]
+		switch {
+		case row.Terraform == tfPlatform:
+		case !ok:
+			t.Errorf("local.settings.json.example does not name %s", row.Name)
+		case v != "" && row.Default != "" && v != row.Default:
+			t.Errorf("local.settings.json.example: %s = %q, but its default is %q; write the default or leave it empty", row.Name, v, row.Default)
 		}
 	}
 	// Its values must be valid settings themselves.
