@@ -12,6 +12,7 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
@@ -33,6 +34,11 @@ type settings struct {
 	Port                int
 	// MaxAttempts bounds the scheduled retries of one onboarding message.
 	MaxAttempts int
+	// OnboardingMaxDeliveryCount and SweepMaxDeliveryCount are the queues'
+	// max_delivery_count (PAL_ONBOARDING_MAX_DELIVERY_COUNT,
+	// PAL_SWEEP_MAX_DELIVERY_COUNT), which Terraform sets from each queue.
+	OnboardingMaxDeliveryCount int
+	SweepMaxDeliveryCount      int
 	// DelegationWait is how long a message's unreachable subscriptions are
 	// treated as a delegation still on its way.
 	DelegationWait time.Duration
@@ -101,15 +107,19 @@ const (
 	envServiceBus        = "ServiceBusConnection__fullyQualifiedNamespace"
 	envPort              = "FUNCTIONS_CUSTOMHANDLER_PORT"
 	envMaxAttempts       = "PAL_MAX_ATTEMPTS"
-	envDelegationWait    = "PAL_DELEGATION_WAIT"
-	envInvocationTimeout = "PAL_INVOCATION_TIMEOUT"
-	envHTTPRole          = "PAL_HTTP_ROLE"
-	envIdentity          = "PAL_IDENTITY"
-	envAppClientID       = "PAL_APP_CLIENT_ID"
-	envAuthorityHost     = "PAL_AUTHORITY_HOST"
-	envDirectTenants     = "PAL_DIRECT_TENANTS"
-	envARMConcurrency    = "PAL_ARM_CONCURRENCY"
-	envSweepTimeout      = "PAL_SWEEP_TIMEOUT"
+	// envOnboardingMaxDelivery and envSweepMaxDelivery are the queues' max
+	// delivery counts (default trigger.DefaultMaxDeliveryCount, Service Bus's).
+	envOnboardingMaxDelivery = "PAL_ONBOARDING_MAX_DELIVERY_COUNT"
+	envSweepMaxDelivery      = "PAL_SWEEP_MAX_DELIVERY_COUNT"
+	envDelegationWait        = "PAL_DELEGATION_WAIT"
+	envInvocationTimeout     = "PAL_INVOCATION_TIMEOUT"
+	envHTTPRole              = "PAL_HTTP_ROLE"
+	envIdentity              = "PAL_IDENTITY"
+	envAppClientID           = "PAL_APP_CLIENT_ID"
+	envAuthorityHost         = "PAL_AUTHORITY_HOST"
+	envDirectTenants         = "PAL_DIRECT_TENANTS"
+	envARMConcurrency        = "PAL_ARM_CONCURRENCY"
+	envSweepTimeout          = "PAL_SWEEP_TIMEOUT"
 	// envRecordTableURL is the compliance record's table service URL
 	// (record.SettingTableURL); envWebJobsTableURL its default, the host
 	// storage's identity setting.
@@ -253,7 +263,7 @@ func settingTable() []setting {
 			}},
 		{envServiceBus, "", tfSet, "the Service Bus namespace of the trigger connection; set, the handler also sends",
 			func(s *settings, v string) error {
-				if v != "" && !fqdnPattern.MatchString(v) {
+				if v != "" && servicebus.CheckNamespace(v) != nil {
 					return fmt.Errorf("%q is not a namespace host name such as contoso.servicebus.windows.net", v)
 				}
 				s.ServiceBusNamespace = v
@@ -261,6 +271,10 @@ func settingTable() []setting {
 			}},
 		{envMaxAttempts, strconv.Itoa(trigger.DefaultMaxAttempts), tfSet, "scheduled attempts of one onboarding message (1-100)",
 			intIn(1, 100, func(s *settings) *int { return &s.MaxAttempts })},
+		{envOnboardingMaxDelivery, strconv.Itoa(trigger.DefaultMaxDeliveryCount), tfSet, "the onboarding queue's max_delivery_count, from Terraform's queue",
+			deliveryCount(func(s *settings) *int { return &s.OnboardingMaxDeliveryCount })},
+		{envSweepMaxDelivery, strconv.Itoa(trigger.DefaultMaxDeliveryCount), tfSet, "the sweep queue's max_delivery_count, from Terraform's queue",
+			deliveryCount(func(s *settings) *int { return &s.SweepMaxDeliveryCount })},
 		{envDelegationWait, "30m", tfSet, "how long an unreachable named subscription counts as a delegation on its way",
 			durationIn(0, 24*time.Hour, func(s *settings) *time.Duration { return &s.DelegationWait })},
 		{envInvocationTimeout, "", tfSet, "the budget of every invocation but the in-process sweep (default " + shortDuration(trigger.DefaultInvocationTimeout) + ")",
@@ -371,8 +385,6 @@ func settingTable() []setting {
 }
 
 var (
-	queuePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,259}$`)
-	fqdnPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$`)
 	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
 )
 
@@ -595,10 +607,22 @@ func durationIn(lo, hi time.Duration, field func(*settings) *time.Duration) func
 	}
 }
 
+// deliveryCount stores a queue's max_delivery_count: a whole number of at least 1.
+func deliveryCount(field func(*settings) *int) func(*settings, string) error {
+	return func(s *settings, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a whole number of at least 1 (the queue's max_delivery_count)", v)
+		}
+		*field(s) = n
+		return nil
+	}
+}
+
 // queueName stores a Service Bus queue name.
 func queueName(field func(*settings) *string) func(*settings, string) error {
 	return func(s *settings, v string) error {
-		if !queuePattern.MatchString(v) {
+		if servicebus.CheckQueue(v) != nil {
 			return fmt.Errorf("%q is not a Service Bus queue name", v)
 		}
 		*field(s) = v
