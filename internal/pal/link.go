@@ -25,7 +25,7 @@ type linkState struct {
 //   - linked to an ID outside the allowed set: PATCH when RelinkForeign (and
 //     writing), otherwise report it as foreign.
 //
-// A PUT that fails with PartnerIdAlreadyLinked means another writer raced us:
+// A PUT that fails with CodeAlreadyLinked (any 409) means another writer raced us:
 // the link is read again and the policy applied to what is there now.
 func (e *Engine) ensureLink(ctx context.Context, log *zerolog.Logger, target string, explicit, write bool) (linkState, error) {
 	cur, err := e.az.Links.CurrentLink(ctx)
