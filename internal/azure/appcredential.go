@@ -90,7 +90,7 @@ func (a AppIdentity) Credential(tenantID string, direct bool) (azcore.TokenCrede
 	if a.Cloud.ActiveDirectoryAuthorityHost == "" {
 		a.Cloud.ActiveDirectoryAuthorityHost = cloud.AzurePublic.ActiveDirectoryAuthorityHost
 	}
-	return &appCredential{app: a, tenantID: strings.ToLower(tenantID), direct: direct}, nil
+	return shareTokens(&appCredential{app: a, tenantID: strings.ToLower(tenantID), direct: direct}), nil
 }
 
 // assertion returns the managed identity's token for the exchange audience.
@@ -148,6 +148,9 @@ func (c *appCredential) credential(ctx context.Context) (*azidentity.ClientAsser
 		// managed identity as federated credential only there): read it from
 		// the assertion's tid claim.
 		a, err := c.app.assertion(ctx)
+		if pal.ErrorCodeOf(err) == pal.CodeRejected {
+			return nil, "", err // the managed identity's own permanent failure, e.g. a wrong AZURE_CLIENT_ID
+		}
 		if err != nil {
 			return nil, "", &pal.Error{Code: pal.CodeTransient, Message: "get the managed identity's token for " + c.app.Audience + ": the credential could not give one", Err: err}
 		}
