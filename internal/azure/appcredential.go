@@ -40,6 +40,33 @@ func ExchangeAudience(cloudName string) (string, bool) {
 	return "", false
 }
 
+// Federated-credential issuer hosts: a managed identity's token has the
+// issuer <host>/<tenant ID>/v2.0, and an app's federated credential trusting
+// it must name exactly that. In Azure China the host is not the authority
+// host (login.chinacloudapi.cn) that tokens and consent URLs use.
+const (
+	IssuerHostPublic = "https://login.microsoftonline.com"
+	IssuerHostUSGov  = "https://login.microsoftonline.us"
+	IssuerHostChina  = "https://login.partner.microsoftonline.cn"
+)
+
+// FederatedIssuerHost returns the federated-credential issuer host of the
+// cloud named cloudName (one of [Clouds]), and false for an unknown cloud.
+// infra/identity.tf's local.federated_issuer_host is the same map, which the
+// offline infra checks hold to these values.
+func FederatedIssuerHost(cloudName string) (string, bool) {
+	c, _ := CloudName(cloudName)
+	switch c {
+	case CloudAzurePublic:
+		return IssuerHostPublic, true
+	case CloudAzureUSGovernment:
+		return IssuerHostUSGov, true
+	case CloudAzureChina:
+		return IssuerHostChina, true
+	}
+	return "", false
+}
+
 // AppIdentity is an app registration that trusts a managed identity as a
 // federated identity credential: the identity's token for the token-exchange
 // audience is the app's client assertion, so the function acts as the app's
@@ -51,6 +78,10 @@ type AppIdentity struct {
 	ClientID string
 	// Audience is the token-exchange audience, see [ExchangeAudience].
 	Audience string
+	// IssuerHost is the federated credential's issuer host, see
+	// [FederatedIssuerHost]; it only words the hint of an issuer mismatch.
+	// Empty means the public cloud's.
+	IssuerHost string
 	// Cloud is the cloud configuration; its ActiveDirectoryAuthorityHost is the
 	// Entra authority the assertion is exchanged at.
 	Cloud cloud.Configuration
@@ -129,7 +160,7 @@ func (c *appCredential) GetToken(ctx context.Context, opts policy.TokenRequestOp
 	tk, err := inner.GetToken(ctx, opts)
 	if err != nil {
 		return azcore.AccessToken{}, translateEntra(err, entraContext{
-			tenantID: tenant, clientID: c.app.ClientID, audience: c.app.Audience,
+			tenantID: tenant, clientID: c.app.ClientID, audience: c.app.Audience, issuerHost: c.app.IssuerHost,
 			authority: c.app.Cloud.ActiveDirectoryAuthorityHost, direct: c.direct,
 		})
 	}

@@ -71,7 +71,10 @@ var mutations = []mutation{
 	// infra/identity.tf: the app registration trusting the function's identity.
 	{"FIC subject the client ID", "infra/identity.tf", `subject        = azurerm_user_assigned_identity.func.principal_id`, `subject        = azurerm_user_assigned_identity.func.client_id`, "subject must be azurerm_user_assigned_identity.func.principal_id"},
 	{"FIC audience literal", "infra/identity.tf", `audiences      = [local.exchange_audience]`, `audiences      = ["api://AzureADTokenExchange"]`, "audiences must be [local.exchange_audience]"},
-	{"FIC issuer without tenant", "infra/identity.tf", `issuer         = "${local.entra_authority}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "${local.entra_authority}/common/v2.0"`, "issuer must be"},
+	{"FIC issuer without tenant", "infra/identity.tf", `issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "${local.federated_issuer_host}/common/v2.0"`, "issuer must be"},
+	// Issue 15 item 3: Azure China's issuer is login.partner.microsoftonline.cn, not the authority host.
+	{"China issuer is the authority host", "infra/identity.tf", `AzureChina        = "https://login.partner.microsoftonline.cn"`, `AzureChina        = "https://login.chinacloudapi.cn"`, "local.federated_issuer_host: AzureChina"},
+	{"FIC issuer not from the issuer map", "infra/identity.tf", `issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "https://login.microsoftonline.com/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, "issuer must be ${local.federated_issuer_host}"},
 	{"direct app single-tenant", "infra/identity.tf", `sign_in_audience = var.pal_identity == "direct" ? "AzureADMultipleOrgs" : "AzureADMyOrg"`, `sign_in_audience = "AzureADMyOrg"`, "sign_in_audience must be AzureADMultipleOrgs"},
 	{"app client ID literal", "infra/main.tf", `PAL_APP_CLIENT_ID       = local.use_app ? azuread_application.pal[0].client_id : ""`, `PAL_APP_CLIENT_ID       = ""`, "want a reference to azuread_application.pal"},
 	// infra/main.tf: the function app.
