@@ -147,6 +147,11 @@ var mutations = []mutation{
 	{"azurerm not pessimistic", "infra/versions.tf", `version = "~> 4.58"`, `version = ">= 4.58"`, `want a pessimistic constraint`},
 	{"HCL syntax error", "infra/main.tf", "resource \"azurerm_service_plan\" \"main\" {", "resource \"azurerm_service_plan\" \"main\" {{", "main.tf"},
 	{"syntax error in another module", "infra/lighthouse/example/main.tf", `output "lighthouse_assignment_id" {`, `output "lighthouse_assignment_id" {{`, "example/main.tf"},
+	// Issue 15 item 10: the shipped handler is built by PACKAGE_GOTOOLCHAIN, scanned as built.
+	{"package built by go.mod's Go", "Makefile", "\tGOTOOLCHAIN=$(PACKAGE_GOTOOLCHAIN) $(GO) run ./internal/tools/mkzip", "\t$(GO) run ./internal/tools/mkzip", "target package must build with GOTOOLCHAIN"},
+	{"package toolchain not newer", "Makefile", "PACKAGE_GOTOOLCHAIN := go1.27.3", "PACKAGE_GOTOOLCHAIN := go1.26.8", "is not newer than go.mod's"},
+	{"toolchain directive in go.mod", "go.mod", "go 1.26.8\n", "go 1.26.8\n\ntoolchain go1.27.3\n", "no toolchain directive"},
+	{"govulncheck scans the runner's Go", ".ci/run", `GOTOOLCHAIN="$package_toolchain" CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \`, `CGO_ENABLED=0 \`, "govulncheck must scan the package build"},
 	// infra/roles.tf: least privilege.
 	{"owner on the namespace", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", "scope                = azurerm_servicebus_namespace.main.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", `"Azure Service Bus Data Owner" is scoped to "azurerm_servicebus_namespace"`},
 	// Issue 15 item 6: Data Receiver alone does not let the Flex scale controller count the queue.
@@ -359,7 +364,7 @@ func copyRepo(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.go")} {
+	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.go"), "Makefile", "go.mod", filepath.Join(".ci", "run")} {
 		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755); err != nil {
 			t.Fatal(err)
 		}
