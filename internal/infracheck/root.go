@@ -49,10 +49,10 @@ const (
 // on a scope of the given resource type (least privilege: the queue, not the
 // namespace; the account, not the resource group).
 var identityRoles = map[string]string{
-	"Storage Blob Data Owner":         storageType,
-	"Storage Table Data Contributor":  storageType, // host diagnostics and the compliance record
-	"Azure Service Bus Data Owner":    queueType, // each triggered queue: receive, send, and the scale controller's message count (queueOwners)
-	"Monitoring Metrics Publisher":    appiType,
+	"Storage Blob Data Owner":        storageType,
+	"Storage Table Data Contributor": storageType, // host diagnostics and the compliance record
+	"Azure Service Bus Data Owner":   queueType,   // each triggered queue: receive, send, and the scale controller's message count (queueOwners)
+	"Monitoring Metrics Publisher":   appiType,
 }
 
 // forbiddenAppSettings must not be app settings of the Flex Consumption app.
