@@ -21,8 +21,9 @@ var (
 // package targets build the handler with GOTOOLCHAIN=$(PACKAGE_GOTOOLCHAIN), a
 // release newer than go.mod's go line; go.mod stays on the 1.26 line with no
 // toolchain directive (which would make Go 1.26 fetch a newer Go for every
-// build and test); and .ci/run scans that same toolchain with govulncheck for
-// linux/amd64 and has vulncheck refuse a scan by another release.
+// build and test); and .ci/run builds govulncheck with that toolchain (it
+// type-checks with its own go/types), scans the build for linux/amd64 with it
+// and has vulncheck refuse a scan by another release.
 func CheckBuild(root string) []error {
 	var p problems
 	read := func(name string) string {
@@ -63,6 +64,7 @@ func CheckBuild(root string) []error {
 	}
 	for _, want := range []string{
 		`package_toolchain="$(sed -n 's/^PACKAGE_GOTOOLCHAIN := *//p' Makefile)"`,
+		`GOTOOLCHAIN="$package_toolchain" go install "golang.org/x/vuln/cmd/govulncheck@`,
 		`GOTOOLCHAIN="$package_toolchain" CGO_ENABLED=0 GOOS=linux GOARCH=amd64`,
 		`go run ./internal/tools/vulncheck -go "$package_toolchain"`,
 	} {
