@@ -16,7 +16,7 @@ const azureCLICredentialName = "AzureCLICredential"
 // Why the Azure CLI could not sign in, as the fix for each is different.
 const (
 	// signInFix is what every sign-in message ends with: the other credential.
-	signInFix = "; or set PAL_CREDENTIAL=" + CredentialManagedIdentity + " where a managed identity is available"
+	signInFix          = "; or set PAL_CREDENTIAL=" + CredentialManagedIdentity + " where a managed identity is available"
 	msgCLINotInstalled = "sign-in: the Azure CLI (az) is not installed or not on PATH: install it " +
 		"(https://learn.microsoft.com/cli/azure/install-azure-cli), then run az login --tenant <managing tenant>" + signInFix
 	msgCLINotLoggedIn = "sign-in: the Azure CLI is not logged in: run az login --tenant <managing tenant>" + signInFix
