@@ -46,7 +46,7 @@ func TestCLILinkAndSweep(t *testing.T) {
 	defer emu.Close()
 
 	// A read-only sweep first: no link yet, so eligible subscriptions are unlinked.
-	out, errOut, code := runCLI(t, emu, "sweep")
+	out, errOut, code := runCLI(t, emu, "sweep", "-o", "table")
 	if code != 0 {
 		t.Fatalf("sweep exit %d: %s", code, errOut)
 	}
@@ -71,7 +71,7 @@ func TestCLILinkAndSweep(t *testing.T) {
 	}
 
 	// link without --tenant only makes sure the identity is linked.
-	out, errOut, code = runCLI(t, emu, "link")
+	out, errOut, code = runCLI(t, emu, "link", "--output", "table")
 	if code != 0 || !strings.Contains(out, "unchanged, linked to "+partnerID) {
 		t.Errorf("link = %d %q %q", code, out, errOut)
 	}
@@ -80,8 +80,8 @@ func TestCLILinkAndSweep(t *testing.T) {
 	if _, _, code = runCLI(t, emu, "link", "--subscription", subA1); code != 2 {
 		t.Errorf("link --subscription without --tenant exit = %d, want 2", code)
 	}
-	if _, errOut, code = runCLI(t, emu, "link", "--tenant", "nope"); code != 2 || !strings.Contains(errOut, "tenantId") {
-		t.Errorf("link --tenant nope = %d %q, want 2 naming tenantId", code, errOut)
+	if _, errOut, code = runCLI(t, emu, "link", "--tenant", "nope"); code != 2 || !strings.Contains(errOut, "--tenant") {
+		t.Errorf("link --tenant nope = %d %q, want 2 naming --tenant", code, errOut)
 	}
 	if _, _, code = runCLI(t, emu, "frobnicate"); code != 2 {
 		t.Errorf("unknown command exit = %d, want 2", code)

@@ -329,11 +329,11 @@ func (s settings) validate() error {
 	case s.PartnerID == "":
 		return errors.New(envPartnerID + ": required: the location-based partner ID (digits) to link")
 	case !pal.ValidPartnerID(s.PartnerID):
-		return fmt.Errorf("%s: %q is not a partner ID: digits only, e.g. 1234567", envPartnerID, s.PartnerID)
+		return fmt.Errorf("%s: %s", envPartnerID, pal.PartnerIDProblem(s.PartnerID))
 	}
 	for _, id := range s.AllowedPartnerIDs {
 		if !pal.ValidPartnerID(id) {
-			return fmt.Errorf("%s: %q is not a partner ID: a comma-separated list of digits", envAllowedPartnerIDs, id)
+			return fmt.Errorf("%s: %s (a comma-separated list)", envAllowedPartnerIDs, pal.PartnerIDProblem(id))
 		}
 	}
 	if s.ClientID != "" && !pal.IsGUID(s.ClientID) {

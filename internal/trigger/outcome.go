@@ -32,11 +32,14 @@ const StatusClientClosedRequest = 499
 
 // Exit codes of the one-shot commands (handler link, handler sweep).
 const (
-	ExitDone      = 0
-	ExitFailed    = 1
-	ExitUsage     = 2   // bad usage or bad input
-	ExitTempFail  = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
-	ExitCancelled = 130 // interrupted (128 + SIGINT)
+	ExitDone   = 0
+	ExitFailed = 1
+	ExitUsage  = 2 // bad usage or bad input
+	// ExitNotAttributed: done, but a judged subscription is not attributed;
+	// only when asked (--require-attributed), so a pipeline can gate on it.
+	ExitNotAttributed = 3
+	ExitTempFail      = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
+	ExitCancelled     = 130 // interrupted (128 + SIGINT)
 )
 
 // defaultRetryAfter is the Retry-After an HTTP caller is told when Azure gave none.
