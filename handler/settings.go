@@ -11,6 +11,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/pal-keeper/pal-keeper/internal/azure"
+	"github.com/pal-keeper/pal-keeper/internal/ncrontab"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 )
@@ -132,9 +133,8 @@ const (
 )
 
 var (
-	queuePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,259}$`)
-	fqdnPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$`)
-	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
+	queuePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,259}$`)
+	fqdnPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$`)
 )
 
 // settingsFromEnv reads the settings with getenv and host.json from the app
@@ -203,7 +203,7 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 	if s.SweepQueue == "" {
 		s.SweepQueue = "pal-sweep"
 	}
-	if s.SweepSchedule == "" {
+	if getenv(envSweepSchedule) == "" { // unset; set but blank is refused
 		s.SweepSchedule = "0 0 3 * * *"
 	}
 	if v := strings.TrimSpace(getenv(envPort)); v != "" {
@@ -361,7 +361,7 @@ func (s settings) validate() error {
 	if !queuePattern.MatchString(s.OnboardingQueue) {
 		return fmt.Errorf("%s: %q is not a Service Bus queue name", envOnboardingQueue, s.OnboardingQueue)
 	}
-	if err := checkSchedule(s.SweepSchedule); err != nil {
+	if err := ncrontab.Check(s.SweepSchedule); err != nil {
 		return fmt.Errorf("%s: %q %v", envSweepSchedule, s.SweepSchedule, err)
 	}
 	if s.ServiceBusNamespace != "" && !fqdnPattern.MatchString(s.ServiceBusNamespace) {
@@ -383,21 +383,4 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// checkSchedule accepts a six-field NCRONTAB expression or a TimeSpan.
-func checkSchedule(v string) error {
-	if timeSpanRegex.MatchString(v) {
-		return nil
-	}
-	fields := strings.Fields(v)
-	if len(fields) != 6 {
-		return fmt.Errorf("is not an NCRONTAB expression: want six fields {second} {minute} {hour} {day} {month} {day-of-week}, got %d", len(fields))
-	}
-	for _, f := range fields {
-		if strings.Trim(f, "0123456789*/,-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
-			return fmt.Errorf("is not an NCRONTAB expression: field %q has characters outside digits, letters and * / , -", f)
-		}
-	}
-	return nil
 }
