@@ -115,6 +115,10 @@ func TestSandbox(t *testing.T) {
 		"PUT /providers/Microsoft.ManagementPartner/partners/1234567",
 		"exit code 0",
 		"5 attributed, 2 ineligible-role, 1 not-delegated",
+		// Step 4 and the table agree, and say why they differ by one.
+		"judged 7 subscription(s): 5 attributed, 2 ineligible-role; 2 not attributed: every subscription the identity can reach",
+		"8 subscription(s): 5 attributed, 2 ineligible-role, 1 not-delegated; 3 not attributed",
+		"(1 more than step 4: the sweep cannot see a subscription no delegation reaches",
 		"6. The compliance record: GET /api/report → 8 subscriptions (5 attributed, 2 ineligible-role, 1 not-delegated); 8 first judgement(s), 0 change(s) of status; last sweep complete",
 		"dashboard: http://127.0.0.1:",
 		"/api/dashboard?code=",
