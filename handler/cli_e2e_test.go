@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -158,7 +159,8 @@ func TestSandbox(t *testing.T) {
 }
 
 // TestSandboxServe: with --serve the sandbox keeps its dashboard open until
-// it is interrupted, then stops the handler and exits 0.
+// it is interrupted, then stops the handler and exits 0; meanwhile the
+// quickstart's commands run against it (runQuickstart).
 func TestSandboxServe(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -207,6 +209,7 @@ func TestSandboxServe(t *testing.T) {
 			t.Fatalf("no dashboard URL:\n%s", strings.Join(seen, "\n"))
 		}
 	}
+	runQuickstart(t, seen)
 	resp, err := http.Get(dashboard)
 	if err != nil {
 		t.Fatal(err)
@@ -227,5 +230,65 @@ func TestSandboxServe(t *testing.T) {
 	}
 	if all := strings.Join(seen, "\n"); !strings.Contains(all, "exit code 0") {
 		t.Errorf("the handler did not stop cleanly:\n%s", all)
+	}
+}
+
+// runQuickstart runs every bin/handler command of docs/quickstart.md's
+// section 2 ("The command line against the sandbox") in a shell with the
+// export lines the sandbox printed (in its output lines), as a reader
+// pasting them would, and expects exit 0 or the "exits N" of its comment.
+func runQuickstart(t *testing.T, sandboxOutput []string) {
+	t.Helper()
+	var exports []string
+	for _, l := range sandboxOutput {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "export ") {
+			exports = append(exports, l)
+		}
+	}
+	if len(exports) == 0 {
+		t.Fatalf("the sandbox printed no export lines:\n%s", strings.Join(sandboxOutput, "\n"))
+	}
+	doc, err := os.ReadFile("../docs/quickstart.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## 2. The command line against the sandbox")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var commands []string
+	for _, l := range strings.Split(section, "\n") {
+		if strings.HasPrefix(l, "bin/handler ") {
+			commands = append(commands, l)
+		}
+	}
+	if len(commands) < 3 {
+		t.Fatalf("quickstart section 2 has %d bin/handler commands, want the link and sweep examples", len(commands))
+	}
+	// bin/handler in a directory of its own: the binary the tests built.
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(handlerBinary, filepath.Join(dir, "bin", "handler")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands {
+		want := 0
+		if _, comment, ok := strings.Cut(c, "# exits "); ok {
+			fmt.Sscanf(comment, "%d", &want)
+		}
+		sh := exec.Command("sh", "-c", strings.Join(exports, "\n")+"\n"+c)
+		sh.Dir = dir
+		sh.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+		out, err := sh.CombinedOutput()
+		checkNoRace(t, c, string(out))
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if code != want {
+			t.Errorf("quickstart: %s\nexit %d, want %d:\n%s", c, code, want, out)
+		}
 	}
 }
