@@ -138,8 +138,9 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
 		return trigger.ExitFailed
 	}
-	engine = progressEngine{Engine: engine, p: newProgress(stderr, time.Now)}
-	log := cliLogger(stderr)
+	p := newProgress(stderr, time.Now)
+	engine = progressEngine{Engine: engine, p: p}
+	log := cliLogger(p.around(stderr))
 	ctx, cancel := trigger.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
 	defer cancel()
 	rec := trigger.NewRecorder(store, "handler sweep", nil)

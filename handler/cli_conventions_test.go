@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -210,9 +212,17 @@ func TestCLIProgress(t *testing.T) {
 	p.judgedOne() // within progressInterval of the first draw: not drawn
 	now = now.Add(progressInterval)
 	p.judgedOne()
+	fmt.Fprint(p.around(&buf), "a log line\n") // clears the line, then draws it again
 	p.done()
-	if got, want := buf.String(), "\r\x1b[Kjudged 0/3 subscriptions\r\x1b[Kjudged 2/3 subscriptions\r\x1b[K"; got != want {
+	fmt.Fprint(p.around(&buf), "after\n") // no line to clear or draw
+	want := "\r\x1b[Kjudged 0/3 subscriptions\r\x1b[Kjudged 2/3 subscriptions" +
+		"\r\x1b[Ka log line\njudged 2/3 subscriptions\r\x1b[Kafter\n"
+	if got := buf.String(); got != want {
 		t.Errorf("progress wrote %q, want %q", got, want)
+	}
+	var nilProgress *progress
+	if w := nilProgress.around(&buf); w != io.Writer(&buf) {
+		t.Errorf("no progress: the log writer is wrapped")
 	}
 	if newProgress(&buf, time.Now) != nil {
 		t.Errorf("newProgress for a buffer (not a terminal) is not nil")

@@ -73,6 +73,34 @@ func (p *progress) done() {
 	if p.shown {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+	p.shown = false
+}
+
+// around returns w for the log lines of a sweep: with a progress line
+// shown, each log line first clears it, and the line is drawn again after.
+func (p *progress) around(w io.Writer) io.Writer {
+	if p == nil {
+		return w
+	}
+	return progressLog{p: p, w: w}
+}
+
+type progressLog struct {
+	p *progress
+	w io.Writer
+}
+
+func (l progressLog) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	if l.p.shown {
+		fmt.Fprint(l.w, "\r\x1b[K")
+	}
+	n, err := l.w.Write(b)
+	if l.p.shown {
+		fmt.Fprintf(l.w, "%s", progressLine(l.p.judged, l.p.total, l.p.now().Sub(l.p.start)))
+	}
+	return n, err
 }
 
 // draw redraws the line, at most every progressInterval. The caller holds p.mu.
