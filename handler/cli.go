@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/message"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/rs/zerolog"
 )
 
 // exitCodesHelp lists the exit codes of handler link and handler sweep; the
-// codes are trigger's Exit* constants, chosen in finish.
+// codes are the outcome package's (Outcome.ExitCode, ExitNotAttributed), chosen in finish.
 const exitCodesHelp = `exit codes:
   0    done
   1    failed: sign-in needed (the message says how), a partner ID outside the allowed set,
@@ -84,7 +85,7 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 	s, err := settingsFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: invalid setting %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	req := pal.Request{RequestedBy: "handler link"}
 	if *tenant != "" {
@@ -95,21 +96,21 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 		req, err = message.DecodeQuery(values)
 		if err != nil {
 			fmt.Fprintf(stderr, "handler link: %s\n", describe(err))
-			return trigger.ExitUsage
+			return outcome.ExitUsage
 		}
 	}
 	req.PartnerID = reqPartner
 	engine, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	log := cliLogger(stderr)
 	res, err := engine.Onboard(ctx, &log, req)
 	if err == nil {
 		err = trigger.NewRecorder(store, "handler link", nil).Save(ctx, &log, res)
 	}
-	return finish(stdout, stderr, "handler link", "pal-keeper link", res, trigger.Decide(ctx, res, err), err,
+	return finish(stdout, stderr, "handler link", "pal-keeper link", res, outcome.Decide(ctx, res, err), err,
 		out.resolve(stdout), *require)
 }
 
@@ -131,26 +132,26 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	engine, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	p := newProgress(stderr, time.Now)
 	engine = progressEngine{Engine: engine, p: p}
 	log := cliLogger(p.around(stderr))
-	ctx, cancel := trigger.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
+	ctx, cancel := outcome.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
 	defer cancel()
 	rec := trigger.NewRecorder(store, "handler sweep", nil)
-	res, outcome, err := trigger.RecordedSweep(ctx, &log, engine, rec, cliRunID(time.Now()), !*repair)
+	res, result, err := trigger.RecordedSweep(ctx, &log, engine, rec, cliRunID(time.Now()), !*repair)
 	title := "pal-keeper sweep (subscriptions not attributed)"
 	if pal.IncompleteSweepOf(err) != nil {
 		// What was judged within PAL_SWEEP_TIMEOUT is still worth reading.
 		title = "pal-keeper sweep (incomplete; subscriptions not attributed)"
 	}
-	return finish(stdout, stderr, "handler sweep", title, res, outcome, err, out.resolve(stdout), *require)
+	return finish(stdout, stderr, "handler sweep", title, res, result, err, out.resolve(stdout), *require)
 }
 
 // checkIDFlags checks the ID flags before anything else, so that the error
@@ -173,20 +174,20 @@ func checkIDFlags(c *command, stderr io.Writer, tenant string, subs []string, pa
 }
 
 // finish prints the result, when there is one, in format and returns the
-// exit code (exitCodesHelp): out's, the outcome policy's (trigger.Decide)
+// exit code (exitCodesHelp): out's, the outcome policy's (outcome.Decide)
 // judgement of res and err, or, when out is done and requireAttributed, 3 if
 // any judged subscription is not attributed.
-func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out trigger.Outcome, err error, format string, requireAttributed bool) int {
+func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out outcome.Outcome, err error, format string, requireAttributed bool) int {
 	if res != nil {
 		if perr := printResult(stdout, format, title, res); perr != nil {
 			fmt.Fprintf(stderr, "%s: write the result: %v\n", cmd, perr)
-			return trigger.ExitFailed
+			return outcome.ExitFailed
 		}
 	}
-	if out.Kind == trigger.KindDone {
+	if out.Kind == outcome.KindDone {
 		if n := notAttributed(res); requireAttributed && n > 0 {
 			fmt.Fprintf(stderr, "%s: %d judged subscription(s) not attributed (--require-attributed)\n", cmd, n)
-			return trigger.ExitNotAttributed
+			return outcome.ExitNotAttributed
 		}
 		return out.ExitCode()
 	}
@@ -196,11 +197,11 @@ func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out tr
 	case err != nil:
 		// The operator at the terminal sees the whole error.
 		msg := describe(err)
-		if out.Kind == trigger.KindRetry && !strings.Contains(msg, "try again") {
+		if out.Kind == outcome.KindRetry && !strings.Contains(msg, "try again") {
 			msg += "; try again later"
 		}
 		fmt.Fprintf(stderr, "%s: %s\n", cmd, msg)
-	case out.Kind == trigger.KindRetry:
+	case out.Kind == outcome.KindRetry:
 		fmt.Fprintf(stderr, "%s: %s; try again later\n", cmd, out.Reason)
 	default:
 		fmt.Fprintf(stderr, "%s: %s\n", cmd, out.Reason)

@@ -173,7 +173,7 @@ func TestCLIHelpAndUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), tt.args, env, &stdout, &stderr)
+		code := run(context.Background(), tt.args, env, &stdout, &stderr, openAMQPQueues)
 		errLine := strings.TrimSpace(stderr.String())
 		if code != tt.code || !strings.Contains(stdout.String(), tt.wantOut) || !strings.Contains(errLine, tt.wantErr) {
 			t.Errorf("handler %s: got exit %d, stdout %.80q, stderr %q; want exit %d, stdout with %q, stderr with %q",

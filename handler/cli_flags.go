@@ -10,7 +10,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/pal-keeper/pal-keeper/internal/trigger"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 )
 
 // command is a subcommand's flag set and its help text, Azure CLI style:
@@ -49,7 +49,7 @@ func (c *command) parse(args []string, stdout, stderr io.Writer) (int, bool) {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		c.help(stdout)
-		return trigger.ExitDone, false
+		return 0, false
 	case err != nil:
 		return c.usageError(stderr, "%s", asTyped(err.Error(), args)), false
 	case c.fs.NArg() > 0:
@@ -78,7 +78,7 @@ func asTyped(msg string, args []string) string {
 // usageError prints "handler NAME: what (see handler NAME --help)" and returns 2.
 func (c *command) usageError(stderr io.Writer, format string, a ...any) int {
 	fmt.Fprintf(stderr, "handler %s: %s (see handler %s --help)\n", c.name, fmt.Sprintf(format, a...), c.name)
-	return trigger.ExitUsage
+	return outcome.ExitUsage
 }
 
 // help writes the command's help: usage, summary, the flags, the notes.

@@ -21,7 +21,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, openAMQPQueues))
 }
 
 const usage = `usage: handler [command] [flags]
@@ -39,8 +39,9 @@ settings come from the environment (see docs/operations.md, "Settings").
 the sandbox (no Azure account needed) is a separate command: go run ./cmd/sandbox
 `
 
-// run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// run is main without the process: it returns the exit code. openQueues
+// reaches Service Bus when serving (openAMQPQueues in the product).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, openQueues queueOpener) int {
 	cmd := ""
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -51,14 +52,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
-		return serve(ctx, getenv, stdout, stderr)
+		return serve(ctx, getenv, stdout, stderr, openQueues)
 	case "link":
 		return linkCommand(ctx, args, getenv, stdout, stderr)
 	case "sweep":
 		return sweepCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 0 && (args[0] == "link" || args[0] == "sweep") {
-			return run(ctx, []string{args[0], "--help"}, getenv, stdout, stderr)
+			return run(ctx, []string{args[0], "--help"}, getenv, stdout, stderr, openQueues)
 		}
 		fmt.Fprint(stdout, usage)
 		return 0

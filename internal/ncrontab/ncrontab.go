@@ -9,7 +9,6 @@ package ncrontab
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/robfig/cron/v3"
@@ -19,8 +18,32 @@ import (
 // NCRONTAB does not know.
 var parser = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 
-// timeSpan is the TimeSpan form of a schedule: an interval.
-var timeSpan = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
+// isTimeSpan reports whether v has the TimeSpan form of a schedule, an
+// interval: [d.]h:mm:ss or [d.]hh:mm:ss. (No regexp: nothing is compiled at
+// the handler's start, before its readiness probe.)
+func isTimeSpan(v string) bool {
+	if day, rest, ok := strings.Cut(v, "."); ok {
+		if !digits(day, 1, len(day)) {
+			return false
+		}
+		v = rest
+	}
+	parts := strings.Split(v, ":")
+	return len(parts) == 3 && digits(parts[0], 1, 2) && digits(parts[1], 2, 2) && digits(parts[2], 2, 2)
+}
+
+// digits reports whether s is min to max ASCII digits.
+func digits(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Check returns nil when v is a schedule the host runs, else an error that
 // says what is wrong, to follow the setting's name and value.
@@ -29,7 +52,7 @@ func Check(v string) error {
 	switch {
 	case v == "":
 		return errors.New("is empty: want an NCRONTAB expression such as 0 0 3 * * * (03:00 UTC daily)")
-	case timeSpan.MatchString(v):
+	case isTimeSpan(v):
 		return nil
 	case strings.ContainsAny(v, "=?@"):
 		// robfig/cron's own extensions (TZ=, ?, descriptors) are not NCRONTAB.
