@@ -18,7 +18,7 @@ import (
 // a few a short one (-o), and -h/--help prints the help on stdout and exits 0.
 type command struct {
 	name    string // "link"
-	summary string // one line: what it does
+	summary string // what it does, for --help
 	fs      *flag.FlagSet
 	short   map[string]string // long name → short name
 	notes   string            // after the flags: exit codes, examples
