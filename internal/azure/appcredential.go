@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -149,6 +150,21 @@ type appCredential struct {
 	mu       sync.Mutex
 	tenantID string
 	inner    *azidentity.ClientAssertionCredential
+
+	// rejected is the managed identity's permanent failure (CodeRejected) to
+	// give the assertion MSAL last asked for: MSAL keeps only its text.
+	rejected atomic.Pointer[pal.Error]
+}
+
+// assertion is the assertion callback: the managed identity's token, its
+// permanent failure kept for GetToken.
+func (c *appCredential) assertion(ctx context.Context) (string, error) {
+	a, err := c.app.assertion(ctx)
+	var pe *pal.Error
+	if errors.As(err, &pe) && pe.Code == pal.CodeRejected {
+		c.rejected.Store(pe)
+	}
+	return a, err
 }
 
 // GetToken implements azcore.TokenCredential.
@@ -158,6 +174,9 @@ func (c *appCredential) GetToken(ctx context.Context, opts policy.TokenRequestOp
 		return azcore.AccessToken{}, err
 	}
 	tk, err := inner.GetToken(ctx, opts)
+	if pe := c.rejected.Swap(nil); err != nil && pe != nil {
+		return azcore.AccessToken{}, pe
+	}
 	if err != nil {
 		return azcore.AccessToken{}, translateEntra(err, entraContext{
 			tenantID: tenant, clientID: c.app.ClientID, audience: c.app.Audience, issuerHost: c.app.IssuerHost,
@@ -197,7 +216,7 @@ func (c *appCredential) credential(ctx context.Context) (*azidentity.ClientAsser
 		// discovery to the public authority.
 		DisableInstanceDiscovery: c.app.CustomAuthority,
 	}
-	inner, err := azidentity.NewClientAssertionCredential(c.tenantID, c.app.ClientID, c.app.assertion, opts)
+	inner, err := azidentity.NewClientAssertionCredential(c.tenantID, c.app.ClientID, c.assertion, opts)
 	if err != nil {
 		return nil, "", fmt.Errorf("app credential in tenant %s: %w", c.tenantID, err)
 	}

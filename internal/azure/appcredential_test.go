@@ -280,3 +280,26 @@ func TestIssuerHostsMatchTerraform(t *testing.T) {
 		}
 	}
 }
+
+// TestAppCredentialKeepsTheAssertionsPermanentFailure (issue 15 item 8): when
+// the managed identity cannot give the assertion for good (a wrong
+// AZURE_CLIENT_ID: Rejected), the app's token fails with that error, also in
+// a customer tenant, where MSAL asks for the assertion itself and drops the
+// error's type. Before, a customer tenant's token then failed as transient.
+func TestAppCredentialKeepsTheAssertionsPermanentFailure(t *testing.T) {
+	et := newEntraTest(t, func(w http.ResponseWriter, _ string, _ url.Values) {
+		t.Error("Entra ID asked for a token without an assertion")
+	})
+	for _, tenant := range []string{"", testCustomer} {
+		app, mi := et.app(t)
+		mi.err = &pal.Error{Code: pal.CodeRejected, Message: "the managed-identity endpoint answered 400 for … (AZURE_CLIENT_ID)"}
+		cred, err := app.Credential(tenant, tenant != "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}})
+		if pe := palError(t, err); pe.Code != pal.CodeRejected || !strings.Contains(pe.Message, "AZURE_CLIENT_ID") {
+			t.Errorf("tenant %q: got %s %q, want the assertion's Rejected naming AZURE_CLIENT_ID", tenant, pe.Code, pe.Message)
+		}
+	}
+}
