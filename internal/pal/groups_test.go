@@ -116,7 +116,7 @@ func TestGroupAuthorizations(t *testing.T) {
 			want: StatusIneligibleRole, wantDetail: "Contributor is granted only just-in-time"},
 		{name: "graph refused: ARM alone", permanent: []Authorization{auth(ops, roleCont)}, sets: []PermissionSet{setCont}, graph: true,
 			graphErr: &Error{Code: CodeForbidden, Message: "Authorization_RequestDenied"},
-			want: StatusAttributed, wantDetail: "group memberships not read", wantPermCalls: 1},
+			want:     StatusAttributed, wantDetail: "group memberships not read", wantPermCalls: 1},
 		{name: "graph throttled: error", permanent: []Authorization{auth(ops, roleCont)}, graph: true,
 			graphErr: &Error{Code: CodeTransient, Message: "throttled"}, want: StatusError},
 	}
