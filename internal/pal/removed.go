@@ -36,7 +36,7 @@ func (e *Engine) ConfirmGone(ctx context.Context, log *zerolog.Logger, link Link
 	state := e.policy.stateOf(link)
 	return markGone(judgeEach(ctx, log, e.concurrency, refs, func(ref subscriptionRef) SubscriptionResult {
 		return e.evaluate(ctx, p, state, ref)
-	}), goneDetail, false)
+	}), gone, goneDetail, false)
 }
 
 // ConfirmGone is [Engine.ConfirmGone] for direct mode, tenant by tenant: the
@@ -70,7 +70,7 @@ func (d *DirectEngine) ConfirmGone(ctx context.Context, log *zerolog.Logger, _ L
 			}
 			continue
 		}
-		out = append(out, markGone(tr.results, goneDirectDetail, true)...)
+		out = append(out, markGone(tr.results, gone, goneDirectDetail, true)...)
 	}
 	return out
 }
@@ -86,9 +86,17 @@ func goneRefs(gone []Subscription) []subscriptionRef {
 
 // markGone gives every unreachable not-delegated verdict of results the
 // detail that says it is no longer visible, followed by the one it had when
-// keep is set (direct mode's names the admin-consent URL).
-func markGone(results []SubscriptionResult, detail string, keep bool) []SubscriptionResult {
+// keep is set (direct mode's names the admin-consent URL), and the display
+// name gone knew when Azure no longer says it.
+func markGone(results []SubscriptionResult, gone []Subscription, detail string, keep bool) []SubscriptionResult {
+	names := make(map[string]string, len(gone))
+	for _, s := range gone {
+		names[strings.ToLower(s.ID)] = s.DisplayName
+	}
 	for i, r := range results {
+		if r.DisplayName == "" {
+			results[i].DisplayName = names[r.SubscriptionID]
+		}
 		if r.Status == StatusNotDelegated && r.unreachable {
 			if keep && r.Detail != "" {
 				results[i].Detail = detail + "; " + r.Detail

@@ -18,11 +18,11 @@ func TestConfirmGone(t *testing.T) {
 	e := mustEngine(t, f, nil)
 	log := zerolog.Nop()
 	got := e.ConfirmGone(context.Background(), &log, LinkResult{Action: LinkNone, PartnerID: "1234567"},
-		[]Subscription{{ID: subA1, TenantID: custA}, {ID: subB1, TenantID: custB}})
+		[]Subscription{{ID: subA1, TenantID: custA, DisplayName: "gone one"}, {ID: subB1, TenantID: custB}})
 	if len(got) != 2 {
 		t.Fatalf("got %d verdicts, want 2", len(got))
 	}
-	if got[0].Status != StatusNotDelegated || got[0].Detail != goneDetail || got[0].TenantID != custA {
+	if got[0].Status != StatusNotDelegated || got[0].Detail != goneDetail || got[0].TenantID != custA || got[0].DisplayName != "gone one" {
 		t.Errorf("gone: %+v, want not-delegated, %q", got[0], goneDetail)
 	}
 	if got[1].Status != StatusAttributed {
