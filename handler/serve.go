@@ -64,9 +64,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
-	srv.Handle(trigger.LinksFunction, trigger.LinksForBrowsers(trigger.Links(engine, opts)))
-	srv.Handle(trigger.ReportFunction, trigger.Report(rec, opts))
-	srv.Handle(trigger.DashboardFunction, trigger.Dashboard(rec, opts))
+	srv.HandleHTTP(trigger.LinksFunction, trigger.LinksForBrowsers(trigger.Links(engine, opts)), trigger.TooLarge())
+	srv.HandleHTTP(trigger.ReportFunction, trigger.Report(rec, opts), trigger.TooLarge())
+	srv.HandleHTTP(trigger.DashboardFunction, trigger.Dashboard(rec, opts), trigger.TooLarge())
 	if sweep == nil {
 		// Without Service Bus the timer sweeps in this process.
 		sweep = trigger.Sweep(engine, opts)

@@ -61,7 +61,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			return answerError(&log, status, why, nil, nil)
 		}
 		if len(hr.Body) > MaxHTTPBody {
-			return answerError(&log, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB", nil, nil)
+			return tooLarge(&log)
 		}
 
 		if method == http.MethodPost && len(hr.Body) == 0 && lengthUnknown(hr.Header) {
