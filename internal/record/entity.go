@@ -66,22 +66,25 @@ type verdictEntity struct {
 	SubscriptionID string `json:"SubscriptionId"`
 	DisplayName    string `json:"DisplayName"`
 	Status         string `json:"Status"`
-	Roles          string `json:"Roles"` // ;-joined
-	Detail         string `json:"Detail"`
-	LinkPartnerID  string `json:"LinkPartnerId"`
-	LinkAction     string `json:"LinkAction"`
-	CheckedAt      string `json:"CheckedAt"`
-	CheckedAtType  string `json:"CheckedAt@odata.type,omitempty"`
-	CheckedBy      string `json:"CheckedBy"`
-	Since          string `json:"Since"`
-	SinceType      string `json:"Since@odata.type,omitempty"`
+	// RoleNames is the roles as a JSON array (encodeRoles); Roles, ;-joined,
+	// is only read, from rows written before.
+	RoleNames     string `json:"RoleNames,omitempty"`
+	Roles         string `json:"Roles,omitempty"`
+	Detail        string `json:"Detail"`
+	LinkPartnerID string `json:"LinkPartnerId"`
+	LinkAction    string `json:"LinkAction"`
+	CheckedAt     string `json:"CheckedAt"`
+	CheckedAtType string `json:"CheckedAt@odata.type,omitempty"`
+	CheckedBy     string `json:"CheckedBy"`
+	Since         string `json:"Since"`
+	SinceType     string `json:"Since@odata.type,omitempty"`
 }
 
 func verdictRow(v Verdict) verdictEntity {
 	return verdictEntity{
 		PartitionKey: tenantPrefix + v.TenantID, RowKey: verdictPrefix + v.SubscriptionID, Kind: kindVerdict,
 		TenantID: v.TenantID, SubscriptionID: v.SubscriptionID, DisplayName: v.DisplayName,
-		Status: string(v.Status), Roles: strings.Join(v.Roles, ";"), Detail: v.Detail,
+		Status: string(v.Status), RoleNames: encodeRoles(v.Roles), Detail: v.Detail,
 		LinkPartnerID: v.LinkPartnerID, LinkAction: string(v.LinkAction),
 		CheckedAt: formatTime(v.CheckedAt), CheckedAtType: edmDateTime, CheckedBy: v.CheckedBy,
 		Since: formatTime(v.Since), SinceType: edmDateTime,
@@ -94,10 +97,10 @@ func (e verdictEntity) verdict() (Verdict, error) {
 		Status: pal.Status(e.Status), Detail: e.Detail, LinkPartnerID: e.LinkPartnerID,
 		LinkAction: pal.LinkAction(e.LinkAction), CheckedBy: e.CheckedBy,
 	}
-	if e.Roles != "" {
-		v.Roles = strings.Split(e.Roles, ";")
-	}
 	var err error
+	if v.Roles, err = decodeRoles(e.RoleNames, e.Roles); err != nil {
+		return v, fmt.Errorf("verdict %s/%s: RoleNames: %w", e.PartitionKey, e.RowKey, err)
+	}
 	if v.CheckedAt, err = parseTime(e.CheckedAt); err != nil {
 		return v, fmt.Errorf("verdict %s/%s: CheckedAt: %w", e.PartitionKey, e.RowKey, err)
 	}
