@@ -7,6 +7,7 @@
 //
 //	handler link --tenant T    make sure the signed-in identity is linked; report T's subscriptions
 //	handler sweep [--json]     report every reachable customer subscription
+//	handler record forget --tenant T [--subscription S]  remove rows of an offboarded customer
 package main
 
 import (
@@ -32,6 +33,8 @@ commands:
                   flags: --tenant T  --subscription S (repeatable)  --partner-id P  --json
   sweep           report every reachable customer subscription that is not attributed
                   flags: --json  --repair (also create or fix the link)
+  record forget   remove an offboarded customer's verdicts and changes from the record (PAL_RECORD_TABLE_URL)
+                  flags: --tenant T (required)  --subscription S (only this one)
   help            this text
 
 settings come from the environment (see docs/operations.md, "Settings").
@@ -51,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return linkCommand(ctx, args, getenv, stdout, stderr)
 	case "sweep":
 		return sweepCommand(ctx, args, getenv, stdout, stderr)
+	case "record":
+		return recordCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open, concurrency int) {
 	}
 
 	runText(t, open, base)
+	runForget(t, open, base)
 
 	t.Run("first save appends a change from nothing", func(t *testing.T) {
 		s := open(t)
