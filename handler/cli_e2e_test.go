@@ -115,7 +115,7 @@ func TestSandbox(t *testing.T) {
 		"PUT /providers/Microsoft.ManagementPartner/partners/1234567",
 		"exit code 0",
 		"5 attributed, 2 ineligible-role, 1 not-delegated",
-		"6. The compliance record: GET /api/report → 8 subscriptions (5 attributed, 2 ineligible-role, 1 not-delegated); 8 first judgement(s), 0 change(s) of status; last sweep complete",
+		"6. The compliance record: GET /api/report → 7 subscriptions (5 attributed, 2 ineligible-role); 7 first judgement(s), 0 change(s) of status; last sweep complete",
 		"dashboard: http://127.0.0.1:",
 		"/api/dashboard?code=",
 		"run with --serve",

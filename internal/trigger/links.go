@@ -99,8 +99,10 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		} else {
 			res, err = engine.Status(workCtx, &log, req)
 		}
-		if err == nil {
+		if err == nil && method == http.MethodPost {
 			err = rec.Save(workCtx, &recLog, res)
+		} else if err == nil {
+			err = rec.saveRead(workCtx, &recLog, res)
 		}
 		out := Decide(workCtx, res, err)
 		logResult(&log, res, out)
