@@ -137,8 +137,7 @@ func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine
 			map[string]string{"async": "Service Bus is not configured"}, nil)
 	}
 	if req.PartnerID != "" && !engine.Allowed(req.PartnerID) {
-		return answerError(log, http.StatusForbidden, "partner ID "+req.PartnerID+" is not allowed here",
-			map[string]string{"partnerId": "not in the allowed set"}, nil)
+		return answerOutcome(log, Decide(ctx, nil, pal.PartnerNotAllowed(req.PartnerID)))
 	}
 	// The message ID is a hash of the request without its correlation ID, so a
 	// form submitted twice within the duplicate-detection window runs once.

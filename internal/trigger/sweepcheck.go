@@ -149,7 +149,7 @@ func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, re
 		return res, err
 	}
 	for _, r := range judged {
-		res.Summary[r.Status]++
+		res.Count(r)
 		if r.Status != pal.StatusAttributed {
 			res.Results = append(res.Results, r)
 		}
