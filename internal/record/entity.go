@@ -156,7 +156,11 @@ type runEntity struct {
 	ItemsSent      int32  `json:"ItemsSent"`
 	ItemsDone      int32  `json:"ItemsDone"`
 	ItemsFailed    int32  `json:"ItemsFailed"`
-	Detail         string `json:"Detail"`
+	// SubscriptionsSent, Listed and NotJudged: see Run (absent in rows written before).
+	SubscriptionsSent int32  `json:"SubscriptionsSent,omitempty"`
+	Listed            bool   `json:"Listed,omitempty"`
+	NotJudged         int32  `json:"NotJudged,omitempty"`
+	Detail            string `json:"Detail"`
 	// Counted is Run.Counted in base64.
 	Counted string `json:"Counted,omitempty"`
 }
@@ -169,7 +173,7 @@ func runRow(r Run) (runEntity, error) {
 	if r.Summary == nil {
 		sum = []byte("{}")
 	}
-	for _, n := range []int{r.ItemsSent, r.ItemsDone, r.ItemsFailed} {
+	for _, n := range []int{r.ItemsSent, r.ItemsDone, r.ItemsFailed, r.SubscriptionsSent, r.NotJudged} {
 		if n < 0 || n > math.MaxInt32 {
 			return runEntity{}, invalid("items", "must be between 0 and 2147483647")
 		}
@@ -178,6 +182,7 @@ func runRow(r Run) (runEntity, error) {
 		PartitionKey: runPartition, RowKey: runPrefix + r.ID, Kind: kindRun, RunID: r.ID,
 		StartedAt: formatTime(r.StartedAt), StartedAtType: edmDateTime, Outcome: r.Outcome, Summary: string(sum),
 		ItemsSent: int32(r.ItemsSent), ItemsDone: int32(r.ItemsDone), ItemsFailed: int32(r.ItemsFailed), Detail: r.Detail,
+		SubscriptionsSent: int32(r.SubscriptionsSent), Listed: r.Listed, NotJudged: int32(r.NotJudged),
 		Counted: base64.StdEncoding.EncodeToString(r.Counted),
 	}
 	if !r.FinishedAt.IsZero() {
@@ -187,7 +192,8 @@ func runRow(r Run) (runEntity, error) {
 }
 
 func (e runEntity) run() (Run, error) {
-	r := Run{ID: e.RunID, Outcome: e.Outcome, ItemsSent: int(e.ItemsSent), ItemsDone: int(e.ItemsDone), ItemsFailed: int(e.ItemsFailed), Detail: e.Detail}
+	r := Run{ID: e.RunID, Outcome: e.Outcome, ItemsSent: int(e.ItemsSent), ItemsDone: int(e.ItemsDone), ItemsFailed: int(e.ItemsFailed), Detail: e.Detail,
+		SubscriptionsSent: int(e.SubscriptionsSent), Listed: e.Listed, NotJudged: int(e.NotJudged)}
 	var err error
 	if r.StartedAt, err = parseTime(e.StartedAt); err != nil {
 		return r, fmt.Errorf("run %s: StartedAt: %w", e.RunID, err)

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Open, concurrency int) {
 
 	runText(t, open, base)
 	runForget(t, open, base)
+	runProgress(t, open)
 
 	t.Run("first save appends a change from nothing", func(t *testing.T) {
 		s := open(t)
@@ -557,5 +558,6 @@ func equalRun(a, b record.Run) bool {
 	}
 	return a.ID == b.ID && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) && a.Outcome == b.Outcome &&
 		a.ItemsSent == b.ItemsSent && a.ItemsDone == b.ItemsDone && a.ItemsFailed == b.ItemsFailed && a.Detail == b.Detail &&
+		a.SubscriptionsSent == b.SubscriptionsSent && a.Listed == b.Listed && a.NotJudged == b.NotJudged &&
 		bytes.Equal(a.Counted, b.Counted)
 }
