@@ -160,6 +160,8 @@ type runEntity struct {
 	SubscriptionsSent int32  `json:"SubscriptionsSent,omitempty"`
 	Listed            bool   `json:"Listed,omitempty"`
 	NotJudged         int32  `json:"NotJudged,omitempty"`
+	ClosedRunID       string `json:"ClosedRunId,omitempty"`
+	ClosedNotJudged   int32  `json:"ClosedNotJudged,omitempty"`
 	Detail            string `json:"Detail"`
 	// Counted is Run.Counted in base64.
 	Counted string `json:"Counted,omitempty"`
@@ -173,7 +175,7 @@ func runRow(r Run) (runEntity, error) {
 	if r.Summary == nil {
 		sum = []byte("{}")
 	}
-	for _, n := range []int{r.ItemsSent, r.ItemsDone, r.ItemsFailed, r.SubscriptionsSent, r.NotJudged} {
+	for _, n := range []int{r.ItemsSent, r.ItemsDone, r.ItemsFailed, r.SubscriptionsSent, r.NotJudged, r.ClosedNotJudged} {
 		if n < 0 || n > math.MaxInt32 {
 			return runEntity{}, invalid("items", "must be between 0 and 2147483647")
 		}
@@ -183,6 +185,7 @@ func runRow(r Run) (runEntity, error) {
 		StartedAt: formatTime(r.StartedAt), StartedAtType: edmDateTime, Outcome: r.Outcome, Summary: string(sum),
 		ItemsSent: int32(r.ItemsSent), ItemsDone: int32(r.ItemsDone), ItemsFailed: int32(r.ItemsFailed), Detail: r.Detail,
 		SubscriptionsSent: int32(r.SubscriptionsSent), Listed: r.Listed, NotJudged: int32(r.NotJudged),
+		ClosedRunID: r.ClosedRunID, ClosedNotJudged: int32(r.ClosedNotJudged),
 		Counted: base64.StdEncoding.EncodeToString(r.Counted),
 	}
 	if !r.FinishedAt.IsZero() {
@@ -193,7 +196,8 @@ func runRow(r Run) (runEntity, error) {
 
 func (e runEntity) run() (Run, error) {
 	r := Run{ID: e.RunID, Outcome: e.Outcome, ItemsSent: int(e.ItemsSent), ItemsDone: int(e.ItemsDone), ItemsFailed: int(e.ItemsFailed), Detail: e.Detail,
-		SubscriptionsSent: int(e.SubscriptionsSent), Listed: e.Listed, NotJudged: int(e.NotJudged)}
+		SubscriptionsSent: int(e.SubscriptionsSent), Listed: e.Listed, NotJudged: int(e.NotJudged),
+		ClosedRunID: e.ClosedRunID, ClosedNotJudged: int(e.ClosedNotJudged)}
 	var err error
 	if r.StartedAt, err = parseTime(e.StartedAt); err != nil {
 		return r, fmt.Errorf("run %s: StartedAt: %w", e.RunID, err)

@@ -84,6 +84,11 @@ type Run struct {
 	// the record this run had not judged then — never sent, or in items not
 	// counted done.
 	NotJudged int
+	// ClosedRunID and ClosedNotJudged name the earlier run this run's
+	// coordinator closed because its own coordinator had stopped, and that
+	// run's NotJudged: the report shows them with this run.
+	ClosedRunID     string
+	ClosedNotJudged int
 	// Detail says why a run is partial or failed (public text, no secret).
 	Detail string
 	// Counted is the bitmap of the work items counted in ItemsDone or

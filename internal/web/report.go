@@ -48,6 +48,11 @@ type Sweep struct {
 	// coordinator stopped, or its listing failed): the subscriptions of the
 	// record it had not judged then.
 	NotJudged int `json:"notJudged,omitempty"`
+	// ClosedRunID is the earlier sweep this one closed because that sweep's
+	// coordinator had stopped; ClosedNotJudged is how many subscriptions that
+	// sweep did not judge.
+	ClosedRunID     string `json:"closedRunId,omitempty"`
+	ClosedNotJudged int    `json:"closedNotJudged,omitempty"`
 }
 
 // Subscription is one verdict as the report shows it.
@@ -149,7 +154,8 @@ func sweepOf(r *record.Run) *Sweep {
 	}
 	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: pal.NewSummary(), Detail: r.Detail,
 		ItemsSent: r.ItemsSent, ItemsDone: r.ItemsDone, ItemsFailed: r.ItemsFailed,
-		SubscriptionsSent: r.SubscriptionsSent, NotJudged: r.NotJudged}
+		SubscriptionsSent: r.SubscriptionsSent, NotJudged: r.NotJudged,
+		ClosedRunID: r.ClosedRunID, ClosedNotJudged: r.ClosedNotJudged}
 	if !r.FinishedAt.IsZero() {
 		t := r.FinishedAt.UTC()
 		s.FinishedAt = &t

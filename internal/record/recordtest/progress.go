@@ -25,12 +25,14 @@ func runProgress(t *testing.T, open Open) {
 		}
 		want, err := s.UpdateRun(ctx, "run-progress", func(r *record.Run) {
 			r.Listed, r.NotJudged, r.Outcome = true, 100, record.OutcomePartial
+			r.ClosedRunID, r.ClosedNotJudged = "run-before", 7
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		last, err := s.LastRun(ctx)
-		if err != nil || last == nil || !equalRun(*last, *want) || !last.Listed || last.NotJudged != 100 || last.SubscriptionsSent != 500 {
+		if err != nil || last == nil || !equalRun(*last, *want) || !last.Listed || last.NotJudged != 100 || last.SubscriptionsSent != 500 ||
+			last.ClosedRunID != "run-before" || last.ClosedNotJudged != 7 {
 			t.Errorf("LastRun: got %+v, %v; want %+v", last, err, want)
 		}
 	})

@@ -559,5 +559,6 @@ func equalRun(a, b record.Run) bool {
 	return a.ID == b.ID && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) && a.Outcome == b.Outcome &&
 		a.ItemsSent == b.ItemsSent && a.ItemsDone == b.ItemsDone && a.ItemsFailed == b.ItemsFailed && a.Detail == b.Detail &&
 		a.SubscriptionsSent == b.SubscriptionsSent && a.Listed == b.Listed && a.NotJudged == b.NotJudged &&
+		a.ClosedRunID == b.ClosedRunID && a.ClosedNotJudged == b.ClosedNotJudged &&
 		bytes.Equal(a.Counted, b.Counted)
 }
