@@ -7,9 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
-	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
 // forgetter is a record that can forget a tenant (both stores can).
@@ -21,7 +21,7 @@ type forgetter interface {
 func recordCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "forget" {
 		fmt.Fprintln(stderr, "usage: handler record forget --tenant T [--subscription S]")
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	return forgetCommand(ctx, args[1:], getenv, stdout, stderr)
 }
@@ -36,46 +36,46 @@ func forgetCommand(ctx context.Context, args []string, getenv func(string) strin
 	tenant := fs.String("tenant", "", "customer tenant GUID whose rows to remove (required)")
 	sub := fs.String("subscription", "", "only this subscription GUID of the tenant")
 	if err := fs.Parse(args); err != nil {
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", cmd, fs.Arg(0))
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	if !pal.IsGUID(*tenant) {
 		fmt.Fprintf(stderr, "%s: --tenant must be a tenant GUID\n", cmd)
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	if *sub != "" && !pal.IsGUID(*sub) {
 		fmt.Fprintf(stderr, "%s: --subscription must be a subscription GUID\n", cmd)
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	tenantID, subID := strings.ToLower(*tenant), strings.ToLower(*sub)
 	s, err := settingsFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: invalid setting %v\n", cmd, err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	if s.RecordTableURL == "" {
 		fmt.Fprintf(stderr, "%s: no record to forget from: set PAL_RECORD_TABLE_URL to the record's table service\n", cmd)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	_, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	f, ok := store.(forgetter)
 	if !ok {
 		fmt.Fprintf(stderr, "%s: the record %T cannot forget\n", cmd, store)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	log := cliLogger(stderr)
 	got, err := f.Forget(ctx, tenantID, subID)
 	if err != nil {
 		log.Error().Str("tenant_id", tenantID).Str("subscription_id", subID).Int("verdicts", got.Verdicts).
 			Int("changes", got.Changes).Str("error", describe(err)).Msg("record forget failed")
-		out := trigger.Decide(ctx, nil, err)
+		out := outcome.Decide(ctx, nil, err)
 		fmt.Fprintf(stderr, "%s: %s\n", cmd, describe(err))
 		return out.ExitCode()
 	}
@@ -86,5 +86,5 @@ func forgetCommand(ctx context.Context, args []string, getenv func(string) strin
 		what = "subscription " + subID + " of " + what
 	}
 	fmt.Fprintf(stdout, "forgot %s: %d verdict(s), %d change(s) of status\n", what, got.Verdicts, got.Changes)
-	return trigger.ExitDone
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -37,7 +38,7 @@ const (
 // failures on its own context for recordTimeout (30 s) — far longer than
 // the record's SDK retry (about 1.5 s): the write that ends a coordinator's
 // listing, or fails its run, survives a short storage outage.
-func persistRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id string, fn func(*record.Run)) (*record.Run, error) {
+func persistRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, fn func(*record.Run)) (*record.Run, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	delay := persistFirstDelay
@@ -46,7 +47,7 @@ func persistRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id stri
 		if err == nil || pal.ErrorCodeOf(err) != pal.CodeTransient {
 			return run, err
 		}
-		log.Warn().Str("error", publicMessage(err)).Int("attempt", attempt).Dur("delay", delay).
+		log.Warn().Str("error", outcome.PublicMessage(err)).Int("attempt", attempt).Dur("delay", delay).
 			Msg("the run could not be written; trying again")
 		t := time.NewTimer(delay)
 		select {
@@ -63,13 +64,13 @@ func persistRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id stri
 // logged, not fatal: the next progress write or the final one (persistRun)
 // carries the counts, and the work items already sent are judged and counted
 // meanwhile.
-func recordProgress(ctx context.Context, log *zerolog.Logger, rec RunRecord, id string, items, subs int) {
+func recordProgress(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, items, subs int) {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressTimeout)
 	defer cancel()
 	if _, err := rec.UpdateRun(pctx, id, func(r *record.Run) {
 		r.ItemsSent, r.SubscriptionsSent = max(r.ItemsSent, items), max(r.SubscriptionsSent, subs)
 	}); err != nil {
-		log.Warn().Str("error", publicMessage(err)).Int("items_sent", items).
+		log.Warn().Str("error", outcome.PublicMessage(err)).Int("items_sent", items).
 			Msg("the sweep's progress could not be recorded; the final write will carry it")
 	}
 }
@@ -93,7 +94,7 @@ func abandoned(prev *record.Run, now time.Time, maxAge time.Duration) bool {
 // items not counted done) — and notes it in this coordinator's run (by):
 // ClosedRunID and ClosedNotJudged, which the report shows with the last
 // sweep. A run that ended meanwhile is left as it is.
-func closeAbandoned(ctx context.Context, log *zerolog.Logger, rec RunRecord, id, by string, listed int, now time.Time) {
+func closeAbandoned(ctx context.Context, log *zerolog.Logger, rec runRecord, id, by string, listed int, now time.Time) {
 	closedRun := closeRun(ctx, log, rec, id, by, listed, now)
 	if closedRun == nil {
 		return
@@ -101,13 +102,13 @@ func closeAbandoned(ctx context.Context, log *zerolog.Logger, rec RunRecord, id,
 	if _, err := persistRun(ctx, log, rec, by, func(r *record.Run) {
 		r.ClosedRunID, r.ClosedNotJudged = closedRun.ID, closedRun.NotJudged
 	}); err != nil {
-		log.Warn().Str("error", publicMessage(err)).Msg("could not note the closed run in this run")
+		log.Warn().Str("error", outcome.PublicMessage(err)).Msg("could not note the closed run in this run")
 	}
 }
 
 // closeRun is closeAbandoned's write to the abandoned run; it returns the
 // run when this call closed it.
-func closeRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id, by string, listed int, now time.Time) *record.Run {
+func closeRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id, by string, listed int, now time.Time) *record.Run {
 	var closed bool
 	run, err := persistRun(ctx, log, rec, id, func(r *record.Run) {
 		closed = false
@@ -135,7 +136,7 @@ func closeRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id, by st
 		r.FinishedAt = now
 	})
 	if err != nil {
-		log.Error().Str("abandoned_run_id", id).Str("error", publicMessage(err)).Msg("could not close the abandoned run; the next sweep will")
+		log.Error().Str("abandoned_run_id", id).Str("error", outcome.PublicMessage(err)).Msg("could not close the abandoned run; the next sweep will")
 		return nil
 	}
 	if !closed {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -44,16 +45,16 @@ type FanoutEngine interface {
 	JudgeBatch(ctx context.Context, log *zerolog.Logger, principal pal.Principal, link pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error
 }
 
-// RunRecord is what the distributed sweep needs of the compliance record.
-type RunRecord interface {
+// runRecord is what the distributed sweep needs of the compliance record.
+type runRecord interface {
 	SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error)
 	StartRun(ctx context.Context, r record.Run) error
 	UpdateRun(ctx context.Context, id string, fn func(*record.Run)) (*record.Run, error)
 	LastRun(ctx context.Context) (*record.Run, error)
 }
 
-// FanoutReport is the ReturnValue of a coordinator invocation.
-type FanoutReport struct {
+// fanoutReport is the ReturnValue of a coordinator invocation.
+type fanoutReport struct {
 	RunID     string         `json:"runId"`
 	ItemsSent int            `json:"itemsSent"`
 	Link      pal.LinkResult `json:"link"`
@@ -71,8 +72,12 @@ type FanoutReport struct {
 // invocation ends in seconds. A previous run whose coordinator stopped
 // before it had listed everything is closed once this one has listed the
 // estate (closeAbandoned).
-func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *Options) customhandler.HandlerFunc {
+func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec, queue := opts.Record, opts.SweepQueue
+	if rec == nil || queue == nil {
+		return misconfigured(SweepFunction)
+	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		now := opts.Now().UTC()
 		runID := newRunID(now, inv.ID)
@@ -82,21 +87,21 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 
 		prev, err := rec.LastRun(workCtx)
 		if err != nil {
-			log.Warn().Str("error", publicMessage(err)).Msg("could not read the last run; an abandoned one stays open until the next sweep")
+			log.Warn().Str("error", outcome.PublicMessage(err)).Msg("could not read the last run; an abandoned one stays open until the next sweep")
 		}
 		stale := abandoned(prev, now, opts.MaxChainAge+opts.InvocationTimeout)
 		if err := rec.StartRun(workCtx, record.Run{ID: runID, StartedAt: now, Outcome: record.OutcomeRunning}); err != nil {
-			return sweepFailed(&log, Decide(workCtx, nil, err), runID)
+			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
 		principal, link, listing, err := engine.StartSweep(workCtx, &log)
 		if err != nil {
-			out := Decide(workCtx, nil, err)
+			out := outcome.Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, 0, 0, "the sweep could not start: "+out.Reason)
 			return sweepFailed(&log, out, runID)
 		}
 		sent, subs, err := sendWorkItems(workCtx, &log, rec, queue, listing, runID, principal, link)
 		if err != nil {
-			out := Decide(workCtx, nil, err)
+			out := outcome.Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, sent, subs,
 				fmt.Sprintf("the sweep stopped after sending %d work item(s) (%d subscription(s)): %s", sent, subs, out.Reason))
 			return sweepFailed(&log, out, runID)
@@ -106,14 +111,14 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 			finishIfAccounted(r, opts.Now())
 		})
 		if err != nil {
-			return sweepFailed(&log, Decide(workCtx, nil, err), runID)
+			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
 		if stale {
 			closeAbandoned(ctx, &log, rec, prev.ID, runID, subs, opts.Now())
 		}
-		log.Info().Str("outcome", string(KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
+		log.Info().Str("outcome", string(outcome.KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
-		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: FanoutReport{
+		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: fanoutReport{
 			RunID: runID, ItemsSent: sent, Link: link, Outcome: run.Outcome}}
 	}
 }
@@ -121,7 +126,7 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 // sendWorkItems lists the batches and sends a work item for each, sendChunk
 // at a time, recording the progress in the run after each send. It returns
 // how many items, and subscriptions in them, were sent.
-func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec RunRecord, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, int, error) {
+func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec runRecord, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, int, error) {
 	var (
 		pending     []QueueMessage
 		pendingSubs int
@@ -140,7 +145,7 @@ func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec RunRecord, queu
 		recordProgress(ctx, log, rec, runID, sent, subs)
 		return nil
 	}
-	err := listing.Batches(ctx, MaxWorkItemSubscriptions, func(b pal.SweepBatch) error {
+	err := listing.Batches(ctx, maxWorkItemSubscriptions, func(b pal.SweepBatch) error {
 		if next >= record.MaxItems {
 			return &pal.Error{Code: pal.CodeInternal, Message: fmt.Sprintf("more than %d work items in one run", record.MaxItems)}
 		}
@@ -189,7 +194,7 @@ const recordTimeout = 30 * time.Second
 
 // updateRun updates the run on a context that outlives the invocation's work
 // context: the progress of work already done must not be lost.
-func updateRun(ctx context.Context, rec RunRecord, id string, fn func(*record.Run)) (*record.Run, error) {
+func updateRun(ctx context.Context, rec runRecord, id string, fn func(*record.Run)) (*record.Run, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	return rec.UpdateRun(rctx, id, fn)
@@ -197,22 +202,32 @@ func updateRun(ctx context.Context, rec RunRecord, id string, fn func(*record.Ru
 
 // failRun ends a run as failed with a public reason (a write retried like
 // the end of a listing).
-func failRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id string, now func() time.Time, sent, subs int, detail string) {
+func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, now func() time.Time, sent, subs int, detail string) {
 	if _, err := persistRun(ctx, log, rec, id, func(r *record.Run) {
 		r.ItemsSent, r.SubscriptionsSent = max(r.ItemsSent, sent), max(r.SubscriptionsSent, subs)
 		r.Outcome, r.FinishedAt, r.Detail = record.OutcomeFailed, now(), detail
 	}); err != nil {
-		log.Error().Str("error", publicMessage(err)).Msg("could not record the failed run")
+		log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not record the failed run")
 	}
 }
 
 // sweepFailed logs the one result line of a failed coordinator and fails the invocation.
-func sweepFailed(log *zerolog.Logger, out Outcome, runID string) customhandler.Result {
+func sweepFailed(log *zerolog.Logger, out outcome.Outcome, runID string) customhandler.Result {
 	ev := log.Error()
-	if out.Kind == KindRetry || out.Cancelled() {
+	if out.Kind == outcome.KindRetry || out.Cancelled() {
 		ev = log.Warn()
 	}
 	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
 		Str("reason", out.Reason).Msg("result")
 	return fail(out.Status, out.Reason)
+}
+
+// misconfigured is the handler of a distributed-sweep function wired without
+// its record or sweep queue: a programming error, reported on every
+// invocation rather than hidden.
+func misconfigured(function string) customhandler.HandlerFunc {
+	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
+		inv.Log.Error().Str("function", function).Msg("the distributed sweep needs the compliance record and the sweep queue")
+		return fail(500, outcome.ReasonInternal)
+	}
 }

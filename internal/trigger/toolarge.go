@@ -7,7 +7,7 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// The answer to a request body over MaxHTTPBody, whether the links function
+// The answer to a request body over maxHTTPBody, whether the links function
 // read it (the body alone is too large) or the custom handler refused the
 // host's whole envelope (TooLarge).
 const (
@@ -15,7 +15,7 @@ const (
 	fieldBodyTooLarge = "at most 64 KiB"
 )
 
-// tooLarge is the 413 answer to a body over MaxHTTPBody.
+// tooLarge is the 413 answer to a body over maxHTTPBody.
 func tooLarge(log *zerolog.Logger) customhandler.Result {
 	return answerError(log, http.StatusRequestEntityTooLarge, msgBodyTooLarge, map[string]string{"body": fieldBodyTooLarge}, nil)
 }
@@ -28,4 +28,15 @@ func tooLarge(log *zerolog.Logger) customhandler.Result {
 func TooLarge() customhandler.Result {
 	nop := zerolog.Nop()
 	return tooLarge(&nop)
+}
+
+// IsHTTP reports whether function is one of the HTTP-triggered functions
+// (links, report, dashboard): the custom handler answers their oversized
+// requests with TooLarge.
+func IsHTTP(function string) bool {
+	switch function {
+	case LinksFunction, ReportFunction, DashboardFunction:
+		return true
+	}
+	return false
 }
