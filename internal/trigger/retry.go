@@ -266,3 +266,16 @@ const (
 func workContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	return outcome.WorkContext(ctx, timeout, budgetInvocation)
 }
+
+// withoutRetryAdvice returns reason without a trailing "; try again" or
+// "; try again later": transient reasons tell a caller to try again (an HTTP
+// answer, a command's message), and a chain that has given up drops that, so
+// its reason says truthfully what happens next.
+func withoutRetryAdvice(reason string) string {
+	for _, advice := range []string{"; try again later", "; try again"} {
+		if r, ok := strings.CutSuffix(reason, advice); ok {
+			return r
+		}
+	}
+	return reason
+}
