@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -19,8 +18,13 @@ type forgetter interface {
 
 // recordCommand runs `handler record <subcommand>`: today only forget.
 func recordCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "forget" {
-		fmt.Fprintln(stderr, "usage: handler record forget --tenant T [--subscription S]")
+	const use = "usage: handler record forget --tenant T [--subscription S] (see handler record forget --help)"
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
+		fmt.Fprintln(stdout, use)
+		return 0
+	case len(args) == 0 || args[0] != "forget":
+		fmt.Fprintln(stderr, use)
 		return outcome.ExitUsage
 	}
 	return forgetCommand(ctx, args[1:], getenv, stdout, stderr)
@@ -31,24 +35,20 @@ func recordCommand(ctx context.Context, args []string, getenv func(string) strin
 // offboarded customer, and logs what it removed.
 func forgetCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	const cmd = "handler record forget"
-	fs := flag.NewFlagSet("record forget", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	tenant := fs.String("tenant", "", "customer tenant GUID whose rows to remove (required)")
-	sub := fs.String("subscription", "", "only this subscription GUID of the tenant")
-	if err := fs.Parse(args); err != nil {
-		return outcome.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", cmd, fs.Arg(0))
-		return outcome.ExitUsage
+	c := newCommand("record forget", "Remove an offboarded customer's verdicts and changes of status from the record\n"+
+		"PAL_RECORD_TABLE_URL names (runs stay). Remove the delegation or consent first, or the next sweep\n"+
+		"records the customer again.")
+	tenant := c.fs.String("tenant", "", "customer tenant GUID whose rows to remove (required)")
+	sub := c.fs.String("subscription", "", "only this subscription GUID of the tenant")
+	c.notes = "exit codes: 0 done, 1 failed (no table URL, 403), 2 bad usage, 75 Table Storage unreachable: try again later\n"
+	if code, ok := c.parse(args, stdout, stderr); !ok {
+		return code
 	}
 	if !pal.IsGUID(*tenant) {
-		fmt.Fprintf(stderr, "%s: --tenant must be a tenant GUID\n", cmd)
-		return outcome.ExitUsage
+		return c.usageError(stderr, "--tenant must be a tenant GUID")
 	}
 	if *sub != "" && !pal.IsGUID(*sub) {
-		fmt.Fprintf(stderr, "%s: --subscription must be a subscription GUID\n", cmd)
-		return outcome.ExitUsage
+		return c.usageError(stderr, "--subscription must be a subscription GUID")
 	}
 	tenantID, subID := strings.ToLower(*tenant), strings.ToLower(*sub)
 	s, err := settingsFromEnv(getenv)

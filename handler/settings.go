@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/pal-keeper/pal-keeper/internal/azure"
+	"github.com/pal-keeper/pal-keeper/internal/ncrontab"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
@@ -208,6 +208,11 @@ type setting struct {
 	parse func(s *settings, v string) error
 }
 
+// refusesBlank says whether a value of only white space is an error rather
+// than the default: for the sweep's schedule, a blank value is a schedule
+// that was meant to be written and was not (the host refuses it too).
+func (r setting) refusesBlank() bool { return r.Name == envSweepSchedule }
+
 // settingTable is every setting the handler reads, once. docs/operations.md's
 // settings table and handler/settings.json follow it (settings_table_test.go).
 func settingTable() []setting {
@@ -255,7 +260,7 @@ func settingTable() []setting {
 			queueName(func(s *settings) *string { return &s.SweepQueue })},
 		{envSweepSchedule, "0 0 3 * * *", tfSet, "NCRONTAB of the sweep (%PAL_SWEEP_SCHEDULE%)",
 			func(s *settings, v string) error {
-				if err := checkSchedule(v); err != nil {
+				if err := ncrontab.Check(v); err != nil {
 					return fmt.Errorf("%q %v", v, err)
 				}
 				s.SweepSchedule = v
@@ -384,10 +389,6 @@ func settingTable() []setting {
 	}
 }
 
-var (
-	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
-)
-
 // settingsFromEnv reads the settings with getenv and host.json from the app
 // root (see [readHostJSON]) and validates them rule by rule. The error names
 // the setting and what is wrong, on one line.
@@ -407,8 +408,12 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 		return s, err
 	}
 	for _, row := range settingTable() {
-		v := strings.TrimSpace(getenv(row.Name))
+		raw := getenv(row.Name)
+		v := strings.TrimSpace(raw)
 		if v == "" {
+			if raw != "" && row.refusesBlank() {
+				return s, fmt.Errorf("%s: set but blank; unset it for the default %q", row.Name, row.Default)
+			}
 			v = row.Default
 		}
 		if err := row.parse(&s, v); err != nil {
@@ -470,11 +475,11 @@ func (s settings) validate() error {
 	case s.PartnerID == "":
 		return fmt.Errorf("%s: required: the location-based partner ID (digits) to link", envPartnerID)
 	case !pal.ValidPartnerID(s.PartnerID):
-		return fmt.Errorf("%s: %q is not a partner ID: digits only, e.g. 1234567", envPartnerID, s.PartnerID)
+		return fmt.Errorf("%s: %s", envPartnerID, pal.PartnerIDProblem(s.PartnerID))
 	}
 	for _, id := range s.AllowedPartnerIDs {
 		if !pal.ValidPartnerID(id) {
-			return fmt.Errorf("%s: %q is not a partner ID: a comma-separated list of digits", envAllowedPartnerIDs, id)
+			return fmt.Errorf("%s: %s (a comma-separated list)", envAllowedPartnerIDs, pal.PartnerIDProblem(id))
 		}
 	}
 	if s.ClientID != "" && !pal.IsGUID(s.ClientID) {
@@ -648,21 +653,4 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// checkSchedule accepts a six-field NCRONTAB expression or a TimeSpan.
-func checkSchedule(v string) error {
-	if timeSpanRegex.MatchString(v) {
-		return nil
-	}
-	fields := strings.Fields(v)
-	if len(fields) != 6 {
-		return fmt.Errorf("is not an NCRONTAB expression: want six fields {second} {minute} {hour} {day} {month} {day-of-week}, got %d", len(fields))
-	}
-	for _, f := range fields {
-		if strings.Trim(f, "0123456789*/,-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
-			return fmt.Errorf("is not an NCRONTAB expression: field %q has characters outside digits, letters and * / , -", f)
-		}
-	}
-	return nil
 }
