@@ -95,15 +95,7 @@ func abandoned(prev *record.Run, now time.Time, maxAge time.Duration) bool {
 // ClosedRunID and ClosedNotJudged, which the report shows with the last
 // sweep. A run that ended meanwhile is left as it is.
 func closeAbandoned(ctx context.Context, log *zerolog.Logger, rec runRecord, id, by string, listed int, now time.Time) {
-	closedRun := closeRun(ctx, log, rec, id, by, listed, now)
-	if closedRun == nil {
-		return
-	}
-	if _, err := persistRun(ctx, log, rec, by, func(r *record.Run) {
-		r.ClosedRunID, r.ClosedNotJudged = closedRun.ID, closedRun.NotJudged
-	}); err != nil {
-		log.Warn().Str("error", outcome.PublicMessage(err)).Msg("could not note the closed run in this run")
-	}
+	noteClosed(ctx, log, rec, by, closeRun(ctx, log, rec, id, by, listed, now))
 }
 
 // closeRun is closeAbandoned's write to the abandoned run; it returns the

@@ -154,3 +154,57 @@ func TestFanoutClosesTheRunOfAStoppedCoordinator(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepClosesTheRunOfAnInvocationThatDied: the timer's sweep in one
+// process closes the previous such run still running (its invocation was
+// killed before it closed it): partial with the verdicts it recorded, the
+// record's others counted as not judged, and the new run names it. A run
+// of `handler sweep` is left alone. Failed before: nothing closed it
+// (issue 16, D1, "no run is ever stuck").
+func TestSweepClosesTheRunOfAnInvocationThatDied(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, prevID, wantOut string
+		wantNot               int
+	}{
+		{"dead_timer_invocation", "0d9b1c5e-6f3a-4a9b-8c1d-2e3f4a5b6c7d", record.OutcomePartial, 2},
+		{"command_run_left_alone", "cli-20261206T030000.000000Z-0a1b2c3d", record.OutcomeRunning, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := record.NewMemory()
+			started := now.Add(-time.Hour)
+			if err := rec.StartRun(ctx, record.Run{ID: tt.prevID, StartedAt: started}); err != nil {
+				t.Fatal(err)
+			}
+			// It recorded one verdict before it died; two are older.
+			for i, at := range []time.Time{started.Add(time.Minute), started.Add(-time.Hour), started.Add(-2 * time.Hour)} {
+				v := record.Verdict{TenantID: tenant, SubscriptionID: subscriptionNum(i), Status: pal.StatusAttributed, CheckedAt: at, CheckedBy: SweepFunction}
+				if _, err := rec.Save(ctx, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := Sweep(&estateEngine{}, &Options{Record: rec, Now: func() time.Time { return now }})(ctx,
+				&customhandler.Invocation{ID: "new-invocation", Log: zerolog.Nop()})
+			if res.Failure != nil {
+				t.Fatalf("sweep failed: %+v", res.Failure)
+			}
+			got, _ := rec.UpdateRun(ctx, tt.prevID, func(*record.Run) {})
+			if got.Outcome != tt.wantOut || got.NotJudged != tt.wantNot {
+				t.Errorf("previous run %+v, want %s with %d not judged", got, tt.wantOut, tt.wantNot)
+			}
+			last, _ := rec.LastRun(ctx)
+			wantClosed := map[bool]string{true: "", false: tt.prevID}[tt.wantOut == record.OutcomeRunning]
+			if last.ID != "new-invocation" || last.ClosedRunID != wantClosed || last.Outcome != record.OutcomeComplete {
+				t.Errorf("new run %+v, want complete, closing %q", last, wantClosed)
+			}
+			if tt.wantOut == record.OutcomePartial && (got.Summary[pal.StatusAttributed] != 1 || !strings.Contains(got.Detail, "closed by run new-invocation")) {
+				t.Errorf("previous run %+v, want its one recorded verdict counted and the reason", got)
+			}
+		})
+	}
+}
+
+// subscriptionNum is the i-th subscription of these tests.
+func subscriptionNum(i int) string {
+	return "55555555-0000-4000-8000-00000000000" + string(rune('0'+i))
+}
