@@ -65,7 +65,7 @@ type fanoutReport struct {
 // is the coordinator of a distributed sweep. It starts a run in the record,
 // repairs the link once, lists the subscriptions page by page and sends one
 // work item per batch (a tenant's subscriptions, at most
-// MaxWorkItemSubscriptions) to the sweep queue, recording the items and
+// maxWorkItemSubscriptions) to the sweep queue, recording the items and
 // subscriptions sent after each batched send; then it marks the run listed
 // (a write retried for 30 s), and the run stays running until the workers
 // have accounted for every item. It judges nothing itself, so the
