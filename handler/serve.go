@@ -43,8 +43,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}
 		defer closeQueues(&log)
 	}
+	fns, err := functions(s, engine, rec, onboarding, work)
+	if err != nil {
+		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
+		return 1
+	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
-	for name, h := range functions(s, engine, rec, onboarding, work) {
+	for name, h := range fns {
 		srv.Handle(name, h)
 	}
 
@@ -74,8 +79,10 @@ type azureAccess struct {
 
 // functions wires the handler of every function from the settings, the
 // engine, the record and the queues' senders (nil without Service Bus): the
-// one wiring of the product and of the end-to-end tests' handler.
-func functions(s settings, engine trigger.Engine, rec record.Store, onboarding, work queueSender) map[string]customhandler.HandlerFunc {
+// one wiring of the product and of the end-to-end tests' handler. The
+// triggers' options take every value from the settings: the table of
+// settings.go is the one place of their defaults.
+func functions(s settings, engine trigger.Engine, rec record.Store, onboarding, work queueSender) (map[string]customhandler.HandlerFunc, error) {
 	opts := &trigger.Options{
 		MaxAttempts:                s.MaxAttempts,
 		OnboardingMaxDeliveryCount: s.OnboardingMaxDeliveryCount,
@@ -98,19 +105,36 @@ func functions(s settings, engine trigger.Engine, rec record.Store, onboarding, 
 	if distributed {
 		opts.SweepQueue = sweepQueue{serviceBusQueue{sender: work}}
 	}
+	views := &trigger.ViewOptions{HTTPRole: s.HTTPRole}
 	fns := map[string]customhandler.HandlerFunc{
-		trigger.OnboardingFunction: trigger.Onboarding(engine, opts),
-		trigger.LinksFunction:      trigger.LinksForBrowsers(trigger.Links(engine, opts)),
-		trigger.ReportFunction:     trigger.Report(rec, opts),
-		trigger.DashboardFunction:  trigger.Dashboard(rec, opts),
+		trigger.ReportFunction:    trigger.Report(rec, views),
+		trigger.DashboardFunction: trigger.Dashboard(rec, views),
 	}
+	var err error
+	wire := func(name string, build func(*trigger.Options) (customhandler.HandlerFunc, error)) {
+		if err == nil {
+			fns[name], err = build(opts)
+		}
+	}
+	wire(trigger.OnboardingFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) { return trigger.Onboarding(engine, o) })
+	wire(trigger.LinksFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) {
+		h, err := trigger.Links(engine, o)
+		return trigger.LinksForBrowsers(h), err
+	})
 	if distributed {
-		fns[trigger.SweepFunction] = trigger.SweepFanout(fanoutEngine{fe}, opts)
-		fns[trigger.SweepCheckFunction] = trigger.SweepCheck(fanoutEngine{fe}, opts)
+		wire(trigger.SweepFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) {
+			return trigger.SweepFanout(fanoutEngine{fe}, o)
+		})
+		wire(trigger.SweepCheckFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) {
+			return trigger.SweepCheck(fanoutEngine{fe}, o)
+		})
 	} else {
-		fns[trigger.SweepFunction] = trigger.Sweep(engine, opts)
+		wire(trigger.SweepFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) { return trigger.Sweep(engine, o) })
 	}
-	return fns
+	if err != nil {
+		return nil, fmt.Errorf("wiring the functions: %w", err)
+	}
+	return fns, nil
 }
 
 // buildEngine wires the credential, the Azure clients and the engine of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,13 +68,15 @@ type fanoutReport struct {
 // maxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
 // run, which stays running until the workers have accounted for every item.
 // It judges nothing itself, so the invocation ends in seconds. It needs
-// Options.Record and Options.SweepQueue (without them every invocation
-// fails 500).
-func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+// Options.Record and Options.SweepQueue (without them it returns an error).
+func SweepFanout(engine FanoutEngine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec, queue := opts.Record, opts.SweepQueue
 	if rec == nil || queue == nil {
-		return misconfigured(SweepFunction)
+		return nil, errNotDistributable
 	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		now := opts.Now().UTC()
@@ -109,7 +112,7 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: fanoutReport{
 			RunID: runID, ItemsSent: sent, Link: link, Outcome: run.Outcome}}
-	}
+	}, nil
 }
 
 // sendWorkItems lists the batches and sends a work item for each, sendChunk
@@ -209,12 +212,6 @@ func sweepFailed(log *zerolog.Logger, out outcome.Outcome, runID string) customh
 	return fail(out.Status, out.Reason)
 }
 
-// misconfigured is the handler of a distributed-sweep function wired without
-// its record or sweep queue: a programming error, reported on every
-// invocation rather than hidden.
-func misconfigured(function string) customhandler.HandlerFunc {
-	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
-		inv.Log.Error().Str("function", function).Msg("the distributed sweep needs the compliance record and the sweep queue")
-		return fail(500, outcome.ReasonInternal)
-	}
-}
+// errNotDistributable refuses to wire a distributed-sweep function without
+// the record or the sweep queue.
+var errNotDistributable = errors.New("trigger: the distributed sweep needs Options.Record and Options.SweepQueue")

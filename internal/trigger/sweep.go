@@ -15,8 +15,11 @@ import (
 // invocation ID) and every verdict as it is judged. What becomes of the
 // invocation is Decide's: it fails when something could not be judged or
 // recorded, after logging the report.
-func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+func Sweep(engine Engine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec := opts.recorder(SweepFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
@@ -35,7 +38,7 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 			return fail(out.Status, out.Reason)
 		}
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
-	}
+	}, nil
 }
 
 // RecordedSweep runs one sweep with the run row runID and every verdict
