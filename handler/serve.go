@@ -110,31 +110,24 @@ func functions(s settings, engine trigger.Engine, rec record.Store, onboarding, 
 		trigger.ReportFunction:    trigger.Report(rec, views),
 		trigger.DashboardFunction: trigger.Dashboard(rec, views),
 	}
-	var err error
-	wire := func(name string, build func(*trigger.Options) (customhandler.HandlerFunc, error)) {
-		if err == nil {
-			fns[name], err = build(opts)
-		}
-	}
-	wire(trigger.OnboardingFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) { return trigger.Onboarding(engine, o) })
-	wire(trigger.LinksFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) {
-		h, err := trigger.Links(engine, o)
-		return trigger.LinksForBrowsers(h), err
-	})
-	if distributed {
-		wire(trigger.SweepFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) {
-			return trigger.SweepFanout(fanoutEngine{fe}, o)
-		})
-		wire(trigger.SweepCheckFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) {
-			return trigger.SweepCheck(fanoutEngine{fe}, o)
-		})
-	} else {
-		wire(trigger.SweepFunction, func(o *trigger.Options) (customhandler.HandlerFunc, error) { return trigger.Sweep(engine, o) })
-	}
+	onboard, err := trigger.Onboarding(engine, opts)
 	if err != nil {
-		return nil, fmt.Errorf("wiring the functions: %w", err)
+		return nil, err
 	}
-	return fns, nil
+	links, err := trigger.Links(engine, opts)
+	if err != nil {
+		return nil, err
+	}
+	fns[trigger.OnboardingFunction], fns[trigger.LinksFunction] = onboard, trigger.LinksForBrowsers(links)
+	if !distributed {
+		fns[trigger.SweepFunction], err = trigger.Sweep(engine, opts)
+		return fns, err
+	}
+	if fns[trigger.SweepFunction], err = trigger.SweepFanout(fanoutEngine{fe}, opts); err != nil {
+		return nil, err
+	}
+	fns[trigger.SweepCheckFunction], err = trigger.SweepCheck(fanoutEngine{fe}, opts)
+	return fns, err
 }
 
 // buildEngine wires the credential, the Azure clients and the engine of
