@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
-	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -280,7 +279,8 @@ func TestWorkItemRejectsBadInput(t *testing.T) {
 			tt.edit(&w)
 			b, _ := json.Marshal(w)
 			_, err := decodeWorkItem(b)
-			if pal.ErrorCodeOf(err) != pal.CodeInvalidInput || outcome.FieldsOf(err)[tt.field] == "" {
+			var pe *pal.Error
+			if !errors.As(err, &pe) || pe.Code != pal.CodeInvalidInput || pe.Fields[tt.field] == "" {
 				t.Errorf("got %v, want invalid input naming %s", err, tt.field)
 			}
 		})
@@ -481,7 +481,7 @@ func TestSweepCheckCancelledSchedulesNothing(t *testing.T) {
 	cancel()
 	r := worker(ctx, itemInvocation(q.sent[0], 1))
 	run, _ := rec.LastRun(context.Background())
-	if r.Failure == nil || r.Failure.Status != outcome.StatusClientClosedRequest || len(q.scheduled) != 0 || run.ItemsFailed != 0 {
+	if r.Failure == nil || r.Failure.Status != 499 || len(q.scheduled) != 0 || run.ItemsFailed != 0 {
 		t.Fatalf("delivery 1: got %+v, %d scheduled, run %+v; want 499, nothing scheduled, not counted", r.Failure, len(q.scheduled), run)
 	}
 	r = worker(ctx, itemInvocation(q.sent[0], 5))

@@ -47,11 +47,11 @@ func Sweep(engine Engine, options *Options) (customhandler.HandlerFunc, error) {
 // retry (transient) or a failure, never done. The timer trigger and
 // `handler sweep` share it.
 func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec *Recorder, runID string, readOnly bool) (*pal.Result, outcome.Outcome, error) {
-	run, err := rec.StartSweep(ctx, log, runID)
+	run, err := rec.startSweep(ctx, log, runID)
 	if err != nil {
 		return nil, outcome.Decide(ctx, nil, err), err
 	}
-	res, err := engine.Sweep(ctx, log, run.Options(ctx, readOnly))
+	res, err := engine.Sweep(ctx, log, run.sweepOptions(ctx, readOnly))
 	if inc := pal.IncompleteSweepOf(err); inc != nil {
 		// The budget ran out: the verdicts judged so far were emitted (and
 		// recorded); say what was left.
@@ -62,7 +62,7 @@ func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec 
 			Msg("sweep budget spent")
 	}
 	out := outcome.Decide(ctx, res, err)
-	if ferr := run.Finish(ctx, res, out); ferr != nil && out.Kind == outcome.KindDone {
+	if ferr := run.finish(ctx, res, out); ferr != nil && out.Kind == outcome.KindDone {
 		return res, outcome.Decide(ctx, nil, ferr), ferr
 	}
 	return res, out, err
