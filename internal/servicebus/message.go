@@ -9,8 +9,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 )
 
-// defaultContentType is the content type of an [OutgoingMessage] that names none.
-const defaultContentType = "application/json"
+// DefaultContentType is the content type of an [OutgoingMessage] that names none.
+const DefaultContentType = "application/json"
 
 // maxMessageIDLen is the longest MessageId Service Bus accepts.
 const maxMessageIDLen = 128
@@ -27,7 +27,7 @@ type OutgoingMessage struct {
 	// CorrelationID ties the message to the request it belongs to; optional.
 	CorrelationID string
 	// ContentType is the RFC 2045 content type of Body; empty means
-	// application/json.
+	// [DefaultContentType].
 	ContentType string
 	// ApplicationProperties are custom properties, such as an attempt count.
 	// Values must be AMQP simple types: strings, booleans, integers, floats,
@@ -45,7 +45,7 @@ func (m OutgoingMessage) toSDK() (*azservicebus.Message, error) {
 	}
 	id, contentType := m.MessageID, m.ContentType
 	if contentType == "" {
-		contentType = defaultContentType
+		contentType = DefaultContentType
 	}
 	msg := &azservicebus.Message{
 		Body:                  m.Body,

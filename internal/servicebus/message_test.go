@@ -30,7 +30,7 @@ func TestSendMessageMapping(t *testing.T) {
 		{
 			name:              "minimal",
 			in:                OutgoingMessage{Body: []byte(`{"tenantId":"t"}`), MessageID: "m-1"},
-			wantContentType:   defaultContentType,
+			wantContentType:   DefaultContentType,
 			wantCorrelationID: "<nil>",
 		},
 		{
@@ -128,7 +128,7 @@ func TestScheduleMessage(t *testing.T) {
 	if got, want := len(call.messages), 1; got != want {
 		t.Fatalf("scheduled messages = %d, want %d", got, want)
 	}
-	checkMapped(t, call.messages[0], in, defaultContentType, "corr", map[string]any{"palAttempt": int64(2)})
+	checkMapped(t, call.messages[0], in, DefaultContentType, "corr", map[string]any{"palAttempt": int64(2)})
 	if got := len(c.sender.sent); got != 0 {
 		t.Errorf("SendMessage calls = %d, want 0", got)
 	}
