@@ -23,8 +23,8 @@ type ViewOptions struct {
 	// HTTPRole, when set, is the App Service Authentication role a caller
 	// must hold (X-MS-CLIENT-PRINCIPAL), as [Options.HTTPRole].
 	HTTPRole string
-	// Now returns the current time (default time.Now).
-	Now func() time.Time
+	// now returns the current time (nil: time.Now); the package's tests set it.
+	now func() time.Time
 }
 
 // Report handles GET /api/report: the compliance record as JSON, or CSV with
@@ -47,8 +47,8 @@ func view(record web.Reader, options *ViewOptions, html bool) customhandler.Hand
 	if options != nil {
 		opts = *options
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.now == nil {
+		opts.now = time.Now
 	}
 	name := "report"
 	if html {
@@ -91,7 +91,7 @@ func view(record web.Reader, options *ViewOptions, html bool) customhandler.Hand
 		if query == nil {
 			query = url.Values{}
 		}
-		out, err := serve(ctx, record, query, opts.Now())
+		out, err := serve(ctx, record, query, opts.now())
 		if err != nil {
 			ev := log.Warn()
 			if out.StatusCode >= 500 {

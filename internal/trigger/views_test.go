@@ -109,7 +109,7 @@ func TestViews(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &viewRecord{}
-			h := tt.handler(rec, &ViewOptions{HTTPRole: tt.role, Now: fixed})
+			h := tt.handler(rec, &ViewOptions{HTTPRole: tt.role, now: fixed})
 			out := viewResponse(t, h(context.Background(), viewInvocation(t, tt.method, tt.url, tt.headers, "")))
 			if out.StatusCode != tt.status || out.Headers["Content-Type"] != tt.contentType {
 				t.Fatalf("got %d %q, want %d %q: %s", out.StatusCode, out.Headers["Content-Type"], tt.status, tt.contentType, out.Body)
