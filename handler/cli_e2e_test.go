@@ -120,7 +120,7 @@ func TestSandbox(t *testing.T) {
 		"judged 8 subscription(s): 6 attributed, 2 ineligible-role; 2 not attributed: every subscription the identity can reach",
 		"9 subscription(s): 6 attributed, 2 ineligible-role, 1 not-delegated; 3 not attributed",
 		"(1 more than step 4: the sweep cannot see a subscription no delegation reaches",
-		"6. The compliance record: GET /api/report → 9 subscriptions (6 attributed, 2 ineligible-role, 1 not-delegated); 9 first judgement(s), 0 change(s) of status; last sweep complete",
+		"6. The compliance record: GET /api/report → 8 subscriptions (6 attributed, 2 ineligible-role); 8 first judgement(s), 0 change(s) of status; last sweep complete",
 		"Woodgrove Payments                    attributed       Contributor                                                        through group Contoso MSP pal-keeper (c3000000-0000-4000-8000-000000000002)",
 		"dashboard: http://127.0.0.1:",
 		"/api/dashboard?code=",

@@ -49,7 +49,7 @@ func goneSubscriptions(ctx context.Context, store verdictLister, managing string
 // line for each that leaves attributed), and res counts them. An engine that
 // cannot confirm, or a recording without a store, does nothing. A failed
 // record read or write is returned.
-func (s *SweepRecording) confirmGone(ctx context.Context, engine Engine, res *pal.Result) error {
+func (s *sweepRecording) confirmGone(ctx context.Context, engine Engine, res *pal.Result) error {
 	c, ok := engine.(goneConfirmer)
 	if !ok || s.rec == nil || s.rec.store == nil || res == nil {
 		return nil
@@ -71,7 +71,7 @@ func (s *SweepRecording) confirmGone(ctx context.Context, engine Engine, res *pa
 		if v.Status == pal.StatusNotDelegated {
 			lost++
 		}
-		if err := s.rec.Verdict(ctx, s.log, linkOf(res, v.TenantID), v); err != nil {
+		if err := s.rec.verdict(ctx, s.log, linkOf(res, v.TenantID), v); err != nil {
 			return err
 		}
 		s.mu.Lock()

@@ -135,19 +135,24 @@ type Fault struct {
 	Target       Target
 	Method       string
 	PathContains string
-	// Path, when set, must equal the URL path (case-insensitive), and
-	// QueryContains, when set, must be a substring of the query (unescaped):
-	// so a fault can hit one page of one listing.
-	Path          string
-	QueryContains string
-	Status        int
-	ErrorCode     string
+	// Path, when set, must equal the URL path (case-insensitive): with
+	// QueryContains, a fault hits one page of one listing.
+	Path      string
+	Status    int
+	ErrorCode string
 	// RetryAfter is sent as a Retry-After header in whole seconds (rounded up).
 	RetryAfter time.Duration
 	// Times is how many requests the fault applies to; 0 means every one.
 	Times   int
 	Latency time.Duration
 	Drop    bool
+	// QueryContains, when set, must also be a substring of the query, raw
+	// or unescaped (e.g. "$skiptoken=500": one page of a listing).
+	QueryContains string
+	// Hold, when set, holds a matching request (after Latency) until it is
+	// closed, the request ends (the client went away) or the emulator closes:
+	// a test can stop a caller at a known point, e.g. mid-listing.
+	Hold <-chan struct{}
 }
 
 // Request is one request the emulator received.
@@ -633,6 +638,14 @@ func (e *Emulator) InjectFault(f Fault) (remove func()) {
 	}
 }
 
+// unescapedQuery is r's query unescaped, or the raw query when it does not unescape.
+func unescapedQuery(r *http.Request) string {
+	if q, err := url.QueryUnescape(r.URL.RawQuery); err == nil {
+		return q
+	}
+	return r.URL.RawQuery
+}
+
 // takeFault returns the first fault matching the request and counts its use.
 func (e *Emulator) takeFault(t Target, r *http.Request) (Fault, bool) {
 	e.mu.Lock()
@@ -650,7 +663,7 @@ func (e *Emulator) takeFault(t Target, r *http.Request) (Fault, bool) {
 		if f.Path != "" && !strings.EqualFold(f.Path, r.URL.Path) {
 			continue
 		}
-		if q, err := url.QueryUnescape(r.URL.RawQuery); f.QueryContains != "" && (err != nil || !strings.Contains(q, f.QueryContains)) {
+		if f.QueryContains != "" && !strings.Contains(r.URL.RawQuery, f.QueryContains) && !strings.Contains(unescapedQuery(r), f.QueryContains) {
 			continue
 		}
 		f.used++
@@ -671,6 +684,24 @@ func (e *Emulator) wait(r *http.Request, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-e.closing:
+	}
+	return false
+}
+
+// pause applies a fault's Latency, then its Hold; false when the request or
+// the emulator ended first.
+func (e *Emulator) pause(r *http.Request, f Fault) bool {
+	if !e.wait(r, f.Latency) {
+		return false
+	}
+	if f.Hold == nil {
+		return true
+	}
+	select {
+	case <-f.Hold:
 		return true
 	case <-r.Context().Done():
 	case <-e.closing:
