@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -47,8 +48,9 @@ func goneSubscriptions(ctx context.Context, store verdictLister, managing string
 // subscription was judged (err nil): the record's subscriptions it did not
 // list are read once each and recorded as the engine judges them (a drift
 // line for each that leaves attributed), and res counts them. An engine that
-// cannot confirm, or a recording without a store, does nothing. A failed
-// record read or write is returned.
+// cannot confirm, or a recording without a store, does nothing. A record
+// that cannot be read confirms nothing (logged; the next sweep does it); a
+// failed write is returned, as any verdict's.
 func (s *sweepRecording) confirmGone(ctx context.Context, engine Engine, res *pal.Result) error {
 	c, ok := engine.(goneConfirmer)
 	if !ok || s.rec == nil || s.rec.store == nil || res == nil {
@@ -60,7 +62,8 @@ func (s *sweepRecording) confirmGone(ctx context.Context, engine Engine, res *pa
 		return s.seen[id]
 	})
 	if err != nil {
-		return recordFailure(s.log, "read the record's subscriptions", err)
+		logUnconfirmed(s.log, err)
+		return nil
 	}
 	if len(gone) == 0 {
 		return nil
@@ -102,24 +105,29 @@ func linkOf(res *pal.Result, tenantID string) pal.LinkResult {
 // (saveVerdicts, CheckedBy sweep) and counted into the run's summary by the
 // returned tally. A read cut short by the budget is an error verdict, not
 // recorded: the next sweep confirms it. An engine or record that cannot
-// confirm does nothing.
+// confirm does nothing, and a record that fails to be read or written
+// confirms nothing (logged): the coordinator does not fail for it.
 func confirmGoneFanout(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec runRecord, now time.Time,
-	principal pal.Principal, link pal.LinkResult, listed map[string]bool) (map[pal.Status]int, error) {
+	principal pal.Principal, link pal.LinkResult, listed map[string]bool) map[pal.Status]int {
 	c, ok := engine.(goneConfirmer)
 	store, canList := rec.(verdictLister)
 	if !ok || !canList {
-		return nil, nil
+		return nil
 	}
 	gone, err := goneSubscriptions(ctx, store, principal.TenantID, func(id string) bool { return listed[id] })
 	if err != nil {
-		return nil, recordFailure(log, "read the record's subscriptions", err)
+		logUnconfirmed(log, err)
+		return nil
 	}
 	if len(gone) == 0 {
-		return nil, nil
+		return nil
 	}
 	results := c.ConfirmGone(ctx, log, link, gone)
 	if err := saveVerdicts(ctx, log, rec, SweepFunction, now, link, results); err != nil {
-		return nil, err
+		// The work items are out and will be judged: the coordinator does not
+		// fail for what the next sweep confirms again.
+		logUnconfirmed(log, err)
+		return nil
 	}
 	tally := map[pal.Status]int{}
 	for _, v := range results {
@@ -127,5 +135,12 @@ func confirmGoneFanout(ctx context.Context, log *zerolog.Logger, engine FanoutEn
 	}
 	log.Info().Int("not_listed", len(gone)).Int("no_longer_visible", tally[pal.StatusNotDelegated]).
 		Msg("subscriptions no longer listed were confirmed")
-	return tally, nil
+	return tally
+}
+
+// logUnconfirmed says that the subscriptions no longer listed were left for
+// the next sweep because the record failed.
+func logUnconfirmed(log *zerolog.Logger, err error) {
+	log.Warn().Str("error", outcome.PublicMessage(err)).
+		Msg("the subscriptions no longer listed could not be confirmed (the compliance record failed); the next sweep confirms them")
 }
