@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -145,9 +144,33 @@ const (
 	maxInvocationShare = 9
 )
 
-var (
-	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
-)
+// isScheduleTimeSpan reports whether v is a timer schedule's TimeSpan,
+// [d.]h:mm:ss or [d.]hh:mm:ss: no regexp, so nothing is compiled at package
+// init or on the start path (docs/reliability.md, "Fast start").
+func isScheduleTimeSpan(v string) bool {
+	if days, rest, ok := strings.Cut(v, "."); ok {
+		if !allDigits(days, 1, len(days)) {
+			return false
+		}
+		v = rest
+	}
+	h, rest, ok1 := strings.Cut(v, ":")
+	m, sec, ok2 := strings.Cut(rest, ":")
+	return ok1 && ok2 && allDigits(h, 1, 2) && allDigits(m, 2, 2) && allDigits(sec, 2, 2)
+}
+
+// allDigits reports whether s is between minLen and maxLen ASCII digits.
+func allDigits(s string, minLen, maxLen int) bool {
+	if len(s) < minLen || len(s) > maxLen || s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // settingsFromEnv reads the settings with getenv and host.json from the app
 // root (see [readHostJSON]) and validates them rule by rule. The error names
@@ -412,7 +435,7 @@ func orList(names []string) string {
 
 // checkSchedule accepts a six-field NCRONTAB expression or a TimeSpan.
 func checkSchedule(v string) error {
-	if timeSpanRegex.MatchString(v) {
+	if isScheduleTimeSpan(v) {
 		return nil
 	}
 	fields := strings.Fields(v)
