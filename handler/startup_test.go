@@ -18,8 +18,8 @@ const maxInitAllocs = 16
 // when the init of any of the product's packages allocates more than
 // maxInitAllocs times: a regexp compiled, a template parsed or a table built
 // at package init slows every start (docs/reliability.md, "Fast start"). It
-// failed before the role tables, the Entra and table-batch regexps and the
-// schedule's TimeSpan check were made lazy or regexp-free.
+// failed before the role tables and the Entra, table-batch and coordinator
+// run-ID regexps were made lazy.
 func TestNoEagerPackageInit(t *testing.T) {
 	cmd := exec.Command(handlerBinary, "help")
 	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
@@ -44,19 +44,4 @@ func TestNoEagerPackageInit(t *testing.T) {
 		t.Fatalf("no init trace in the handler's output:\n%s", out)
 	}
 	t.Logf("%d product packages have an init", seen)
-}
-
-// TestIsScheduleTimeSpan checks the TimeSpan form of a timer schedule
-// against the pattern it replaces, ^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$.
-func TestIsScheduleTimeSpan(t *testing.T) {
-	pattern := regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
-	for _, v := range []string{
-		"00:05:00", "1:00:00", "23:59:59", "1.00:00:00", "12.01:02:03", "99:99:99",
-		"", ":", "::", "1:2:3", "00:5:00", "00:05:0", "000:05:00", "00:05:00:00", ".00:05:00",
-		"1..00:05:00", "a.00:05:00", "00:05:00.5", "0 */5 * * * *", "-1.00:00:00", "00:05:0a", "1.2.00:00:00",
-	} {
-		if got, want := isScheduleTimeSpan(v), pattern.MatchString(v); got != want {
-			t.Errorf("isScheduleTimeSpan(%q) = %v, want %v", v, got, want)
-		}
-	}
 }
