@@ -46,7 +46,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	for name, h := range functions(s, engine, rec, onboarding, work) {
 		if trigger.IsHTTP(name) {
-			srv.HandleHTTP(name, h, trigger.TooLarge())
+			srv.HandleHTTP(name, h, trigger.TooLarge)
 		} else {
 			srv.Handle(name, h)
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"syscall"
@@ -43,15 +44,24 @@ func BenchmarkStartup(b *testing.B) {
 	}
 }
 
-// shippedBuild builds the package pkg into out with the flags of the
-// deployment package (internal/tools/mkzip: cgo off, -trimpath, symbols and
-// DWARF stripped) for this machine, so that the figure is the shipped
-// binary's: a cgo build is dynamically linked, and the dynamic loader's fixed
-// cost would hide part of the difference.
+// shippedBuild builds the package pkg into out as the deployment package
+// builds the handler (make package, internal/tools/mkzip): with the Makefile's
+// PACKAGE_GOTOOLCHAIN, cgo off, -trimpath, symbols and DWARF stripped, for
+// this machine. So the figure is the shipped binary's: a cgo build is
+// dynamically linked, and the dynamic loader's fixed cost would hide part of
+// the difference.
 func shippedBuild(b *testing.B, out, pkg string) {
 	b.Helper()
+	makefile, err := os.ReadFile("../Makefile")
+	if err != nil {
+		b.Fatal(err)
+	}
+	toolchain := regexp.MustCompile(`(?m)^PACKAGE_GOTOOLCHAIN := *(\S+)$`).FindSubmatch(makefile)
+	if toolchain == nil {
+		b.Fatal("no PACKAGE_GOTOOLCHAIN in the Makefile")
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOTOOLCHAIN="+string(toolchain[1]))
 	if output, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build %s: %v\n%s", pkg, err, output)
 	}
