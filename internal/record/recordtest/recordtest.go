@@ -576,7 +576,7 @@ func Run(t *testing.T, open Open, concurrency int) {
 		save(tA, 2, pal.StatusAttributed, 0)
 		save(tA, 3, pal.StatusUnlinked, 0)
 		save(tB, 1, pal.StatusNotDelegated, 0)
-		save(tA, 2, pal.StatusAttributed, time.Hour)    // same status: no change of counts
+		save(tA, 2, pal.StatusAttributed, time.Hour)     // same status: no change of counts
 		save(tA, 3, pal.StatusIneligibleRole, time.Hour) // unlinked → ineligible-role
 		wantA := map[pal.Status]int{pal.StatusAttributed: 2, pal.StatusIneligibleRole: 1}
 		wantB := map[pal.Status]int{pal.StatusNotDelegated: 1}
