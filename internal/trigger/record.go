@@ -88,20 +88,6 @@ func saveVerdicts(ctx context.Context, log *zerolog.Logger, store verdictSaver, 
 	return nil
 }
 
-// Verdict records one verdict judged under link and logs the drift line when
-// it took the subscription out of attributed. Error verdicts are not recorded.
-func (r *Recorder) Verdict(ctx context.Context, log *zerolog.Logger, link pal.LinkResult, v pal.SubscriptionResult) error {
-	if r == nil || r.store == nil || v.Status == pal.StatusError {
-		return nil
-	}
-	ch, err := r.store.Save(ctx, verdictOf(r.by, r.now(), link, v))
-	if err != nil {
-		return recordFailure(log, "save the verdict of "+v.SubscriptionID, err)
-	}
-	record.LogDrift(log, ch)
-	return nil
-}
-
 // verdictOf is the record's verdict of v judged under link, checked at
 // checked by by.
 func verdictOf(by string, checked time.Time, link pal.LinkResult, v pal.SubscriptionResult) record.Verdict {
@@ -160,8 +146,10 @@ func (r *Recorder) StartSweep(ctx context.Context, log *zerolog.Logger, id strin
 	return s, nil
 }
 
-// Options returns sweep options that record every verdict as it is judged;
-// ctx bounds those writes.
+// Options returns sweep options that record the verdicts of each batch (one
+// tenant, at most 50 subscriptions) together as soon as the batch is judged
+// (saveVerdicts: one SaveAll, in Table Storage about 0.2 requests per
+// subscription); ctx bounds those writes.
 func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepOptions {
 	return &pal.SweepOptions{
 		ReadOnly: readOnly,
@@ -172,10 +160,18 @@ func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepO
 		},
 		Emit: func(v pal.SubscriptionResult) error {
 			s.mu.Lock()
+			defer s.mu.Unlock()
 			s.counts[v.Status]++
+			return nil
+		},
+		EmitBatch: func(vs []pal.SubscriptionResult) error {
+			if s.rec == nil || s.rec.store == nil {
+				return nil
+			}
+			s.mu.Lock()
 			link := s.link
 			s.mu.Unlock()
-			return s.rec.Verdict(ctx, s.log, link, v)
+			return saveVerdicts(ctx, s.log, s.rec.store, s.rec.by, s.rec.now(), link, vs)
 		},
 	}
 }

@@ -76,6 +76,11 @@ func (e *estateEngine) Sweep(_ context.Context, _ *zerolog.Logger, o *pal.SweepO
 			}
 		}
 	}
+	if o != nil && o.EmitBatch != nil { // one tenant: one batch, as the engine
+		if err := o.EmitBatch(res.Results); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
@@ -213,6 +218,37 @@ func TestEveryTriggerRecords(t *testing.T) {
 }
 
 // TestSweepRunComplete: a sweep without error verdicts ends complete.
+// countingStore counts the writes of verdicts.
+type countingStore struct {
+	*record.Memory
+	saves, saveAlls int
+}
+
+func (c *countingStore) Save(ctx context.Context, v record.Verdict) (*record.Change, error) {
+	c.saves++
+	return c.Memory.Save(ctx, v)
+}
+
+func (c *countingStore) SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error) {
+	c.saveAlls++
+	return c.Memory.SaveAll(ctx, vs)
+}
+
+// TestSweepSavesEachBatchTogether: the sweep in one process saves a batch's
+// verdicts with one SaveAll (in Table Storage one transaction per tenant
+// chunk), not one Save each.
+func TestSweepSavesEachBatchTogether(t *testing.T) {
+	store := &countingStore{Memory: record.NewMemory()}
+	// The error verdict fails the sweep (500) after the others were saved.
+	Sweep(&estateEngine{withError: true}, &Options{Record: store})(context.Background(), invocation(t, "timer", map[string]any{}))
+	if store.saves != 0 || store.saveAlls != 1 {
+		t.Errorf("got %d Save and %d SaveAll calls, want 0 and 1", store.saves, store.saveAlls)
+	}
+	if vs, _ := store.Verdicts(context.Background(), record.Filter{}); len(vs) != 2 {
+		t.Errorf("got %d verdicts, want 2 (the error verdict is not recorded)", len(vs))
+	}
+}
+
 func TestSweepRunComplete(t *testing.T) {
 	store := record.NewMemory()
 	res := Sweep(&estateEngine{}, &Options{Record: store})(context.Background(), invocation(t, "timer", map[string]any{}))
