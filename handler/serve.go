@@ -41,6 +41,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		SweepTimeout:      s.SweepTimeout,
 		HTTPRole:          s.HTTPRole,
 		Record:            rec,
+		RecordRetention:   s.RecordRetention,
 	}
 	var sweep, sweepCheck customhandler.HandlerFunc
 	if s.ServiceBusNamespace != "" {

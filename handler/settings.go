@@ -71,6 +71,9 @@ type settings struct {
 	RecordTableURL string
 	// recordSetting names the setting RecordTableURL came from.
 	recordSetting string
+	// RecordRetention is how long the record keeps changes and runs
+	// (PAL_RECORD_RETENTION, whole days; record.Retention).
+	RecordRetention time.Duration
 }
 
 // Setting names.
@@ -168,6 +171,10 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 	}
 	if strings.TrimSpace(getenv(envRecordTableURL)) == "" {
 		s.recordSetting = envWebJobsTableURL
+	}
+	var err error
+	if s.RecordRetention, err = record.Retention(getenv(record.SettingRetention)); err != nil {
+		return s, err
 	}
 	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
 		if id = strings.TrimSpace(id); id != "" {

@@ -5,9 +5,12 @@ package record
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"golang.org/x/sync/errgroup"
 )
 
 // olderThan is the RowKey filter of rows under prefix whose inverted time
@@ -45,15 +48,10 @@ func (t *Table) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		if err != nil {
 			return removed, translate("prune the changes", err)
 		}
-		for _, e := range rows {
-			if err := t.deleteRow(ctx, tenantPrefix+e.TenantID, e.ChangeKey); err != nil {
-				return removed, t.fail("prune a change of tenant "+e.TenantID, err)
-			}
-			if err := t.deleteRow(ctx, e.PartitionKey, e.RowKey); err != nil {
-				return removed, t.fail("prune an index row", err)
-			}
-			removed++
+		if err := t.pruneChanges(ctx, rows); err != nil {
+			return removed, err
 		}
+		removed += len(rows)
 	}
 	if removed >= limit {
 		return removed, nil
@@ -79,6 +77,43 @@ func (t *Table) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		removed++
 	}
 	return removed, nil
+}
+
+// pruneDeletes bounds the deletes Prune makes at once.
+const pruneDeletes = 8
+
+// pruneChanges deletes the change rows the index rows name (pruneDeletes at
+// once), then the index rows, 100 per transaction (they share a partition).
+func (t *Table) pruneChanges(ctx context.Context, rows []indexEntity) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pruneDeletes)
+	for _, e := range rows {
+		g.Go(func() error {
+			if err := t.deleteRow(gctx, tenantPrefix+e.TenantID, e.ChangeKey); err != nil {
+				return t.fail("prune a change of tenant "+e.TenantID, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for batch := range slices.Chunk(rows, maxTransactionOps) {
+		actions := make([]aztables.TransactionAction, len(batch))
+		for i, e := range batch {
+			key, _ := json.Marshal(map[string]string{"PartitionKey": e.PartitionKey, "RowKey": e.RowKey})
+			actions[i] = aztables.TransactionAction{ActionType: aztables.TransactionTypeDelete, Entity: key}
+		}
+		if _, err := t.client.SubmitTransaction(ctx, actions, nil); err == nil {
+			continue
+		}
+		for _, e := range batch { // one of them gone already (another pruner): one by one
+			if err := t.deleteRow(ctx, e.PartitionKey, e.RowKey); err != nil {
+				return t.fail("prune an index row", err)
+			}
+		}
+	}
+	return nil
 }
 
 // deleteRow deletes one row; a row already gone is fine.

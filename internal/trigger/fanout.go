@@ -98,6 +98,9 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 		if err != nil {
 			return sweepFailed(&log, Decide(workCtx, nil, err), runID)
 		}
+		if run.Outcome != record.OutcomeRunning { // no item, or every item counted already
+			maintainRecord(ctx, &log, rec, opts.Now(), opts.RecordRetention)
+		}
 		log.Info().Str("outcome", string(KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: FanoutReport{

@@ -54,6 +54,9 @@ type Options struct {
 	// and every sweep's run, is written to it (see [Recorder]). nil records
 	// nothing.
 	Record record.Store
+	// RecordRetention is how long the record keeps changes and runs
+	// (default record.DefaultRetention): each sweep removes older ones.
+	RecordRetention time.Duration
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller
 	// must hold (X-MS-CLIENT-PRINCIPAL).
 	HTTPRole string
@@ -86,6 +89,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.SweepTimeout <= 0 {
 		out.SweepTimeout = 9*time.Minute + 30*time.Second
+	}
+	if out.RecordRetention <= 0 {
+		out.RecordRetention = record.DefaultRetention
 	}
 	if out.Now == nil {
 		out.Now = time.Now

@@ -26,9 +26,10 @@ const finishTimeout = 30 * time.Second
 // [*pal.Error] that [Decide] turns into a retry (transient) or a failure,
 // never into success. A nil Recorder, or one without a store, records nothing.
 type Recorder struct {
-	store record.Store
-	by    string
-	now   func() time.Time
+	store     record.Store
+	by        string
+	now       func() time.Time
+	retention time.Duration
 }
 
 // NewRecorder returns a Recorder writing to store as by (the function name or
@@ -38,12 +39,16 @@ func NewRecorder(store record.Store, by string, now func() time.Time) *Recorder 
 	if now == nil {
 		now = time.Now
 	}
-	return &Recorder{store: store, by: by, now: now}
+	return &Recorder{store: store, by: by, now: now, retention: record.DefaultRetention}
 }
 
 // recorder returns the Recorder of function, from Options.Record.
 func (o Options) recorder(function string) *Recorder {
-	return NewRecorder(o.Record, function, o.Now)
+	r := NewRecorder(o.Record, function, o.Now)
+	if o.RecordRetention > 0 {
+		r.retention = o.RecordRetention
+	}
+	return r
 }
 
 // Save records every verdict of res judged under res.Link, together
@@ -215,5 +220,6 @@ func (s *SweepRecording) Finish(ctx context.Context, res *pal.Result, out Outcom
 	if err != nil {
 		return recordFailure(s.log, "finish the run "+s.id, err)
 	}
+	maintainRecord(fctx, s.log, s.rec.store, finished, s.rec.retention)
 	return nil
 }

@@ -249,6 +249,34 @@ func TestSweepSavesEachBatchTogether(t *testing.T) {
 	}
 }
 
+// TestSweepMaintainsTheRecord: a finished sweep computes the estate's
+// totals again and removes history older than the retention, never a
+// verdict.
+func TestSweepMaintainsTheRecord(t *testing.T) {
+	store := record.NewMemory()
+	now := time.Now()
+	old := record.Verdict{TenantID: "old-tenant", SubscriptionID: "old-sub", Status: pal.StatusUnlinked, CheckedAt: now.Add(-500 * 24 * time.Hour)}
+	if _, err := store.Save(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	res := Sweep(&estateEngine{}, &Options{Record: store, RecordRetention: 400 * 24 * time.Hour, Now: func() time.Time { return now }})(
+		context.Background(), invocation(t, "timer", map[string]any{}))
+	if res.Failure != nil {
+		t.Fatalf("sweep failed: %+v", res.Failure)
+	}
+	est, err := store.Estate(context.Background())
+	if err != nil || est == nil || est.Total() != 3 || est.Tenants != 2 || !est.At.Equal(now.UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("Estate: got %+v, %v, want 3 subscriptions in 2 tenants at %v", est, err, now)
+	}
+	cs, _ := store.Changes(context.Background(), 0)
+	if len(cs) != 2 {
+		t.Errorf("changes: got %d, want the sweep's 2 (the one of 500 days ago removed)", len(cs))
+	}
+	if vs, _ := store.Verdicts(context.Background(), record.Filter{}); len(vs) != 3 {
+		t.Errorf("verdicts: got %d, want 3 (retention never removes a verdict)", len(vs))
+	}
+}
+
 func TestSweepRunComplete(t *testing.T) {
 	store := record.NewMemory()
 	res := Sweep(&estateEngine{}, &Options{Record: store})(context.Background(), invocation(t, "timer", map[string]any{}))

@@ -73,7 +73,10 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 		res, err := judgeItem(workCtx, &log, engine, rec, item, opts.Now)
 		out := Decide(workCtx, res, err)
 		if out.Kind == KindDone {
-			counted, err := countItem(ctx, rec, item, res.Summary, "", opts.Now)
+			counted, closed, err := countItem(ctx, rec, item, res.Summary, "", opts.Now)
+			if closed {
+				maintainRecord(ctx, &log, rec, opts.Now(), opts.RecordRetention)
+			}
 			if err != nil {
 				out = Decide(workCtx, nil, err)
 			} else {
@@ -101,9 +104,11 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 			why = "the retry could not be scheduled on the last delivery"
 		}
 		reason := fmt.Sprintf("work item %d (tenant %s) failed: %s: %s", item.Item, item.TenantID, why, out.Reason)
-		if _, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
+		if _, closed, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
 			// Not counted: fail without settling, so a redelivery tries again.
 			log.Error().Str("error", publicMessage(err)).Msg("could not count the failed work item in its run")
+		} else if closed {
+			maintainRecord(ctx, &log, rec, opts.Now(), opts.RecordRetention)
 		}
 		out.Reason = reason
 		return failWith(&log, whatWorkItem, out)
@@ -169,10 +174,12 @@ func transientRecord(err error) error {
 
 // countItem counts the item in its run once: done with its summary, or
 // failed (reason set) with the reason added to the run's Detail. It reports
-// whether this call counted it.
-func countItem(ctx context.Context, rec RunRecord, item WorkItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
-	counted := false
+// whether this call counted it, and whether counting it closed the run.
+func countItem(ctx context.Context, rec RunRecord, item WorkItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, bool, error) {
+	counted, closed := false, false
 	_, err := updateRun(ctx, rec, item.RunID, func(r *record.Run) {
+		wasRunning := r.Outcome == record.OutcomeRunning
+		closed = false
 		counted = r.CountItem(item.Item)
 		if !counted {
 			return
@@ -190,11 +197,12 @@ func countItem(ctx context.Context, rec RunRecord, item WorkItem, summary map[pa
 			}
 		}
 		finishIfAccounted(r, now())
+		closed = wasRunning && r.Outcome != record.OutcomeRunning
 	})
 	if err != nil {
-		return false, transientRecord(err)
+		return false, false, transientRecord(err)
 	}
-	return counted, nil
+	return counted, closed, nil
 }
 
 // appendDetail adds a reason to a run's Detail, keeping it bounded.
