@@ -172,9 +172,10 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 	if strings.TrimSpace(getenv(envRecordTableURL)) == "" {
 		s.recordSetting = envWebJobsTableURL
 	}
-	var err error
-	if s.RecordRetention, err = record.Retention(getenv(record.SettingRetention)); err != nil {
+	if r, err := record.Retention(getenv(record.SettingRetention)); err != nil {
 		return s, err
+	} else {
+		s.RecordRetention = r
 	}
 	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
 		if id = strings.TrimSpace(id); id != "" {
