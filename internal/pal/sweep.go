@@ -44,10 +44,12 @@ type SweepOptions struct {
 	// judged (calls are serialized). An error stops the sweep.
 	Emit func(SubscriptionResult) error
 	// EmitBatch, when set, receives the verdicts of each batch of one tenant
-	// (at most MaxBatch) once all of them were judged, after Emit had each
-	// (calls are serialized with Emit's); verdicts left unjudged when the
-	// sweep stops are not in it. An error stops the sweep. The recording
-	// sweep saves each batch with it, in one write.
+	// (at most MaxBatch) once all of them were judged, after Emit had each;
+	// verdicts left unjudged when the sweep stops are not in it. Calls for
+	// different batches may run at once (it must be safe for that), each in
+	// one of the judging slots, so they are bounded by the engine's
+	// concurrency. An error stops the sweep. The recording sweep saves each
+	// batch with it, in one write.
 	EmitBatch func([]SubscriptionResult) error
 	// Linked, when set, receives the link of [Engine.Sweep] once, before the
 	// first verdict goes to Emit: every verdict of the sweep is judged under it.
@@ -225,36 +227,43 @@ func newJudges(ctx context.Context, e *Engine, log *zerolog.Logger, p Principal,
 
 // batch schedules every subscription of b; it blocks while the pool is full.
 // done, when not nil, receives the batch's verdicts once every subscription
-// of b was judged or left unjudged (calls are serialized with emit); it is
-// not called when none was judged.
+// of b was judged or left unjudged, outside the lock that serializes emit
+// (the batches' done calls may run at once); it is not called when none was
+// judged.
 func (j *judges) batch(b SweepBatch, done func([]SubscriptionResult) error) {
 	var (
 		results []SubscriptionResult
 		left    = len(b.Subscriptions)
 	)
-	// settle counts one subscription of b as finished (r nil: unjudged);
-	// j.mu is held.
-	settle := func(r *SubscriptionResult) error {
+	// settle counts one subscription of b as finished (r nil: unjudged) and
+	// returns the batch's verdicts when it was the last; j.mu is held.
+	settle := func(r *SubscriptionResult) []SubscriptionResult {
 		if r != nil && done != nil {
 			results = append(results, *r)
 		}
 		if left--; left > 0 || done == nil || len(results) == 0 {
 			return nil
 		}
-		return done(results)
+		return results
 	}
-	fail := func(err error) error {
-		j.cancel(err)
-		return err
+	finish := func(rs []SubscriptionResult) error {
+		if rs == nil {
+			return nil
+		}
+		if err := done(rs); err != nil {
+			j.cancel(err)
+			return err
+		}
+		return nil
 	}
 	for i := range b.Subscriptions {
 		if j.ctx.Err() != nil {
 			j.unjudged.Add(1)
 			j.mu.Lock()
-			err := settle(nil)
+			rs := settle(nil)
 			j.mu.Unlock()
-			if err != nil {
-				j.g.Go(func() error { return fail(err) })
+			if rs != nil {
+				j.g.Go(func() error { return finish(rs) })
 			}
 			continue
 		}
@@ -263,27 +272,26 @@ func (j *judges) batch(b SweepBatch, done func([]SubscriptionResult) error) {
 			ref := subscriptionRef{id: strings.ToLower(s.ID), tenantID: b.TenantID, sub: &s}
 			r := j.engine.evaluate(j.ctx, j.principal, j.link, ref)
 			j.mu.Lock()
-			defer j.mu.Unlock()
 			if r.Status == StatusError && j.ctx.Err() != nil {
 				// Stopped, not judged: an error verdict here would overwrite a
 				// good one in the record and raise a false alarm.
 				j.unjudged.Add(1)
-				if err := settle(nil); err != nil {
-					return fail(err)
-				}
-				return nil
+				rs := settle(nil)
+				j.mu.Unlock()
+				return finish(rs)
 			}
 			if r.Status == StatusError {
 				j.log.Warn().Str("subscription_id", ref.id).Str("detail", r.Detail).Msg("subscription could not be judged")
 			}
 			if err := j.emit(r); err != nil {
-				return fail(err)
+				j.mu.Unlock()
+				j.cancel(err)
+				return err
 			}
 			j.judged.Add(1)
-			if err := settle(&r); err != nil {
-				return fail(err)
-			}
-			return nil
+			rs := settle(&r)
+			j.mu.Unlock()
+			return finish(rs)
 		})
 	}
 }

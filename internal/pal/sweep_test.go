@@ -309,15 +309,20 @@ func TestSweepRunBatchesPageByPage(t *testing.T) {
 func TestSweepEmitsEachBatchOnceJudged(t *testing.T) {
 	p := &pagedFake{fakeAzure: bigFake(5), pageSize: 3}
 	e := pagedEngine(t, p, &EngineOptions{Concurrency: 4})
+	var mu sync.Mutex // EmitBatch calls may run at once
 	emitted := map[string]bool{}
 	inBatch := map[string]int{}
 	batches := 0
 	_, err := e.Sweep(context.Background(), nop(), &SweepOptions{MaxBatch: 2,
 		Emit: func(r SubscriptionResult) error {
+			mu.Lock()
+			defer mu.Unlock()
 			emitted[r.SubscriptionID] = true
 			return nil
 		},
 		EmitBatch: func(rs []SubscriptionResult) error {
+			mu.Lock()
+			defer mu.Unlock()
 			batches++
 			if len(rs) == 0 || len(rs) > 2 {
 				t.Errorf("a batch of %d verdicts, want 1 or 2", len(rs))

@@ -18,8 +18,8 @@ const (
 	// MaxChanges is how many changes the report's first page carries, newest first.
 	MaxChanges = 200
 	// DefaultPageSize and MaxPageSize bound the report's JSON page
-	// (pageSize): one query page of the record.
-	DefaultPageSize = record.MaxPageSize
+	// (pageSize): at most one query page of the record.
+	DefaultPageSize = 500
 	MaxPageSize     = record.MaxPageSize
 	// DefaultCSVRows and MaxCSVRows bound one CSV answer: the custom-handler
 	// protocol carries a whole body in one JSON answer, so the CSV is paged

@@ -181,7 +181,7 @@ func TestReportUnavailable(t *testing.T) {
 
 func TestReportEmptyRecord(t *testing.T) {
 	status, _, body := getReport(t, &fakeRecord{}, "")
-	want := `{"generatedAt":"2026-03-02T09:00:00Z","lastSweep":null,"summary":{"attributed":0,"error":0,"ineligible-role":0,"not-delegated":0,"unlinked":0,"unverifiable":0},"summaryAt":"2026-03-02T09:00:00Z","subscriptions":[],"pageSize":1000,"continuation":null,"changes":[]}`
+	want := `{"generatedAt":"2026-03-02T09:00:00Z","lastSweep":null,"summary":{"attributed":0,"error":0,"ineligible-role":0,"not-delegated":0,"unlinked":0,"unverifiable":0},"summaryAt":"2026-03-02T09:00:00Z","subscriptions":[],"pageSize":500,"continuation":null,"changes":[]}`
 	if status != http.StatusOK || body != want {
 		t.Errorf("got %d %s, want 200 %s", status, body, want)
 	}
