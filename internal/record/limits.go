@@ -19,8 +19,6 @@ const (
 	MaxFilterComparisons = 15
 	// maxStringUnits is the most UTF-16 code units of a string property (64 KiB).
 	maxStringUnits = 32 << 10
-	// maxBinaryBytes is the most bytes of an Edm.Binary property.
-	maxBinaryBytes = 64 << 10
 	// maxTransactionOps is the most operations of an entity group transaction.
 	maxTransactionOps = 100
 	// maxTransactionBytes is the most bytes of an entity group transaction's body.

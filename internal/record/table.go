@@ -170,26 +170,6 @@ func contention(op string, attempts int) error {
 	return &pal.Error{Code: pal.CodeTransient, Message: fmt.Sprintf("record: %s: other writers changed the row %d times in a row; try again", op, attempts)}
 }
 
-// getVerdict reads a stored verdict and its ETag; nil when there is none.
-func (t *Table) getVerdict(ctx context.Context, tenant, sub string) (*Verdict, azcore.ETag, error) {
-	resp, err := t.client.GetEntity(ctx, tenantPrefix+tenant, verdictPrefix+sub, nil)
-	if err != nil {
-		if isEntityNotFound(err) {
-			return nil, "", nil
-		}
-		return nil, "", err
-	}
-	var e verdictEntity
-	if err := json.Unmarshal(resp.Value, &e); err != nil {
-		return nil, "", fmt.Errorf("decode verdict: %w", err)
-	}
-	v, err := e.verdict()
-	if err != nil {
-		return nil, "", err
-	}
-	return &v, resp.ETag, nil
-}
-
 // Save implements [Store]: SaveAll of one verdict.
 func (t *Table) Save(ctx context.Context, v Verdict) (*Change, error) {
 	out, err := t.SaveAll(ctx, []Verdict{v})
