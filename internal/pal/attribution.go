@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -76,7 +75,7 @@ func ctxErr(err error) bool {
 // returns the verdict to fill in and true, or the final verdict and false:
 // not-delegated and unreachable (with detail unreachable) when Azure answers
 // 404 or 403, not-delegated when it belongs to another tenant, or error.
-// Lighthouse and direct mode judge from here on by their own rules.
+// Lighthouse and direct mode then gather their own evidence for [verdict].
 func reachSubscription(ctx context.Context, subs SubscriptionReader, ref subscriptionRef, unreachable string) (SubscriptionResult, bool) {
 	sub := ref.sub
 	if sub == nil {
@@ -103,7 +102,8 @@ func reachSubscription(ctx context.Context, subs SubscriptionReader, ref subscri
 	return r, true
 }
 
-// evaluate judges one subscription.
+// evaluate judges one subscription from the Lighthouse delegations that name
+// the identity (or, when it may not read them, from its effective permissions).
 func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref subscriptionRef) SubscriptionResult {
 	r, ok := reachSubscription(ctx, e.az.Subscriptions, ref,
 		"the identity cannot reach this subscription: no delegation to it is in place")
@@ -118,7 +118,7 @@ func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref 
 		// The identity reaches the subscription but its roles do not include
 		// registrationAssignments/read (Support Request Contributor alone, say):
 		// judge the roles it holds from its effective permissions instead.
-		return e.inferFromPermissions(ctx, ref, r, link)
+		return e.inferFromPermissions(ctx, p, ref, r, link)
 	case CodeNotFound:
 		r.Status = StatusNotDelegated
 		r.Detail = "the subscription's Lighthouse delegations were not found"
@@ -135,38 +135,14 @@ func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref 
 		permanent = appendRoles(permanent, d.Authorizations, p.ObjectID)
 		jit = appendRoles(jit, d.EligibleAuthorizations, p.ObjectID)
 	}
-	if len(permanent) == 0 && len(jit) == 0 {
-		r.Status = StatusNotDelegated
-		r.Detail = fmt.Sprintf("no Lighthouse delegation to tenant %s names this identity", p.TenantID)
-		return r
-	}
-
-	permVerdicts, err := e.roles.judgeAll(ctx, permanent)
-	if err != nil {
+	ev := evidence{source: fromDelegation, principal: p}
+	if ev.permanent, err = e.roles.judgeAll(ctx, permanent); err != nil {
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err)
 	}
-	jitVerdicts, err := e.roles.judgeAll(ctx, jit)
-	if err != nil {
+	if ev.jit, err = e.roles.judgeAll(ctx, jit); err != nil {
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err)
 	}
-
-	eligible := false
-	for _, v := range permVerdicts {
-		r.Roles = append(r.Roles, v.Name)
-		eligible = eligible || v.Eligible
-	}
-	sort.Strings(r.Roles)
-	switch {
-	case eligible && link.ok:
-		r.Status = StatusAttributed
-	case eligible:
-		r.Status = StatusUnlinked
-		r.Detail = link.problem
-	default:
-		r.Status = StatusIneligibleRole
-		r.Detail = ineligibleDetail(permVerdicts, jitVerdicts)
-	}
-	return r
+	return verdict(r, link, ev)
 }
 
 // appendRoles adds the role GUIDs of the authorizations that name objectID.
@@ -185,28 +161,4 @@ func appendRoles(roles []string, auths []Authorization, objectID string) []strin
 		}
 	}
 	return roles
-}
-
-// ineligibleDetail explains why no permanent role counts.
-func ineligibleDetail(permanent, jit []RoleVerdict) string {
-	var parts []string
-	if len(permanent) > 0 {
-		var names []string
-		for _, v := range permanent {
-			names = append(names, fmt.Sprintf("%s (%s)", v.Name, v.Reason))
-		}
-		parts = append(parts, "no permanent role is PEC-eligible: "+strings.Join(names, ", "))
-	} else {
-		parts = append(parts, "no permanent authorization names this identity")
-	}
-	var jitEligible []string
-	for _, v := range jit {
-		if v.Eligible {
-			jitEligible = append(jitEligible, v.Name)
-		}
-	}
-	if len(jitEligible) > 0 {
-		parts = append(parts, strings.Join(jitEligible, ", ")+" is granted only just-in-time (eligibleAuthorizations); PEC needs a permanent authorization")
-	}
-	return strings.Join(parts, "; ")
 }

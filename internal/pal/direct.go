@@ -78,25 +78,30 @@ type DirectOptions struct {
 	TenantConcurrency int
 }
 
-// DirectEngine is the engine of direct mode: in each customer tenant the app's
-// service principal keeps its own link and subscriptions are judged from its
-// role assignments, not from Lighthouse delegations.
+// DirectEngine is the engine of direct mode, the peer of [Engine]: in each
+// customer tenant the app's service principal keeps its own link (with the
+// same link policy) and subscriptions are judged from its role assignments,
+// not from Lighthouse delegations (with the same verdict rule).
 type DirectEngine struct {
-	partnerID   string
-	options     EngineOptions
-	connector   TenantConnector
-	tenants     []string
-	known       func(ctx context.Context) ([]string, error)
-	concurrency int
-	cache       *tenantCache
-	// probe decides target partner IDs with the shared policy.
-	probe *Engine
+	policy    *linkPolicy
+	connector TenantConnector
+	tenants   []string
+	known     func(ctx context.Context) ([]string, error)
+	// concurrency bounds the subscriptions judged at once in one tenant;
+	// tenantConcurrency the tenants a sweep works on at once.
+	concurrency       int
+	tenantConcurrency int
+	cache             *tenantCache
 }
 
-// directTenant is a customer tenant's engine and role-assignment reader.
+// directTenant is one customer tenant's Azure access as the app's service
+// principal: its own link, and its own role cache (custom roles are per tenant).
 type directTenant struct {
-	engine      *Engine
+	link        *identityLink
+	subs        SubscriptionReader
 	assignments RoleAssignmentReader
+	roles       *roleCache
+	principal   PrincipalSource
 }
 
 // NewDirectEngine returns a direct-mode engine linking to partnerID by default.
@@ -107,7 +112,7 @@ func NewDirectEngine(partnerID string, connector TenantConnector, options *Direc
 	if connector == nil {
 		return nil, fmt.Errorf("direct engine: nil tenant connector")
 	}
-	probe, err := NewEngine(partnerID, unusableAzure(), &options.EngineOptions)
+	policy, err := newLinkPolicy(partnerID, &options.EngineOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -131,36 +136,29 @@ func NewDirectEngine(partnerID string, connector TenantConnector, options *Direc
 		max = 256
 	}
 	return &DirectEngine{
-		partnerID: partnerID, options: options.EngineOptions, connector: connector,
-		tenants: tenants, known: options.KnownTenants, concurrency: n,
-		cache: newTenantCache(max), probe: probe,
+		policy: policy, connector: connector, tenants: tenants, known: options.KnownTenants,
+		concurrency: concurrencyOf(&options.EngineOptions), tenantConcurrency: n,
+		cache: newTenantCache(max),
 	}, nil
 }
 
-// PartnerID returns the default partner ID.
-func (d *DirectEngine) PartnerID() string { return d.partnerID }
-
 // Allowed reports whether a request may name partnerID.
-func (d *DirectEngine) Allowed(partnerID string) bool { return d.probe.Allowed(partnerID) }
+func (d *DirectEngine) Allowed(partnerID string) bool { return d.policy.allows(partnerID) }
 
-// tenant returns the engine of tenantID, building it on first use.
+// tenant returns the Azure access of tenantID, opening it on first use.
 func (d *DirectEngine) tenant(tenantID string) (*directTenant, error) {
 	return d.cache.get(tenantID, func() (*directTenant, error) {
 		az, err := d.connector.Tenant(tenantID)
 		if err != nil {
 			return nil, err
 		}
-		if az.Assignments == nil {
-			return nil, fmt.Errorf("direct engine: tenant %s: no role-assignment reader", tenantID)
+		if az.Links == nil || az.Subscriptions == nil || az.Assignments == nil || az.Roles == nil || az.Principal == nil {
+			return nil, fmt.Errorf("direct engine: tenant %s: every Azure client is required", tenantID)
 		}
-		e, err := NewEngine(d.partnerID, Azure{
-			Links: az.Links, Subscriptions: az.Subscriptions, Delegations: noDelegations{},
-			Roles: az.Roles, Principal: az.Principal,
-		}, &d.options)
-		if err != nil {
-			return nil, err
-		}
-		return &directTenant{engine: e, assignments: az.Assignments}, nil
+		return &directTenant{
+			link: newIdentityLink(az.Links), subs: az.Subscriptions, assignments: az.Assignments,
+			roles: newRoleCache(az.Roles), principal: az.Principal,
+		}, nil
 	})
 }
 
@@ -176,10 +174,11 @@ func (d *DirectEngine) Status(ctx context.Context, log *zerolog.Logger, req Requ
 }
 
 func (d *DirectEngine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req Request, write bool) (*Result, error) {
-	target, explicit, err := d.probe.target(req.PartnerID)
+	lr, err := d.policy.target(req.PartnerID)
 	if err != nil {
 		return nil, err
 	}
+	lr.write = write
 	if req.TenantID == "" {
 		return nil, &Error{
 			Code:    CodeInvalidInput,
@@ -194,16 +193,12 @@ func (d *DirectEngine) evaluateRequest(ctx context.Context, log *zerolog.Logger,
 	}
 	// The caller's logger already names the request's tenant (the triggers
 	// add tenant_id); adding it again would write the key twice per line.
-	tr, err := t.run(ctx, log, tenantID, target, explicit, write, req.SubscriptionIDs, false)
+	tr, err := d.run(ctx, log, t, tenantRequest{tenantID: tenantID, link: lr, subscriptionIDs: req.SubscriptionIDs})
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{PartnerID: target, Principal: tr.principal, Link: tr.link.LinkResult,
-		Links: []TenantLink{tr.link}, Results: tr.results, Summary: NewSummary()}
-	for _, r := range tr.results {
-		res.Summary[r.Status]++
-	}
-	sortResults(res.Results)
+	res := requestResult(lr.target, tr.principal, tr.link.LinkResult, tr.results)
+	res.Links = []TenantLink{tr.link}
 	return res, nil
 }
 
@@ -226,14 +221,15 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 	runs := make([]tenantRun, len(tenants))
 	errs := make([]error, len(tenants))
 	var g errgroup.Group
-	g.SetLimit(d.concurrency)
+	g.SetLimit(d.tenantConcurrency)
 	for i, tenantID := range tenants {
 		g.Go(func() error {
 			tl := log.With().Str("tenant_id", tenantID).Logger()
 			t, err := d.tenant(tenantID)
 			if err == nil {
 				var tr *tenantRun
-				tr, err = t.run(ctx, &tl, tenantID, d.partnerID, false, !options.ReadOnly, nil, true)
+				tr, err = d.run(ctx, &tl, t, tenantRequest{tenantID: tenantID,
+					link: linkRequest{target: d.policy.partnerID, write: !options.ReadOnly}})
 				if err == nil {
 					runs[i] = *tr
 					return nil
@@ -259,7 +255,7 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 	if len(tenants) > 0 && failed == len(tenants) {
 		return nil, first
 	}
-	res := &Result{PartnerID: d.partnerID, Link: LinkResult{Action: LinkNone}, Links: []TenantLink{}, Results: []SubscriptionResult{}, Summary: NewSummary()}
+	res := &Result{PartnerID: d.policy.partnerID, Link: LinkResult{Action: LinkNone}, Links: []TenantLink{}, Results: []SubscriptionResult{}, Summary: NewSummary()}
 	for _, tr := range runs {
 		res.Links = append(res.Links, tr.link)
 		// Each tenant has its own link: Linked hears it before that tenant's
@@ -268,10 +264,7 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 			options.Linked(tr.link.LinkResult)
 		}
 		for _, r := range tr.results {
-			res.Summary[r.Status]++
-			if r.Status != StatusAttributed {
-				res.Results = append(res.Results, r)
-			}
+			res.addSwept(r)
 			if options.Emit != nil {
 				if err := options.Emit(r); err != nil {
 					return nil, err

@@ -374,3 +374,19 @@ func TestDirectSweepWithATenantDownIsNotDone(t *testing.T) {
 		t.Errorf("res = %+v, emitted %d; want tenant A's verdicts returned and emitted, both tenants in links", res, emitted)
 	}
 }
+
+// unusable is an Azure access that fails every call.
+type unusable struct{}
+
+func (unusable) fail() error                                                 { return &Error{Code: CodeInternal, Message: "unusable"} }
+func (u unusable) CurrentLink(context.Context) (*Link, error)                { return nil, u.fail() }
+func (u unusable) CreateLink(context.Context, string) (*Link, error)         { return nil, u.fail() }
+func (u unusable) UpdateLink(context.Context, string) (*Link, error)         { return nil, u.fail() }
+func (u unusable) ListSubscriptions(context.Context) ([]Subscription, error) { return nil, u.fail() }
+func (u unusable) GetSubscription(context.Context, string) (*Subscription, error) {
+	return nil, u.fail()
+}
+func (u unusable) GetRoleDefinition(context.Context, string) (*RoleDefinition, error) {
+	return nil, u.fail()
+}
+func (u unusable) Principal(context.Context) (Principal, error) { return Principal{}, u.fail() }

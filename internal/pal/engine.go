@@ -71,21 +71,21 @@ type EngineOptions struct {
 	Concurrency int
 }
 
-// Engine applies the link policy and judges attribution.
+// defaultConcurrency bounds the Azure requests an engine runs at once for
+// independent subscriptions when [EngineOptions] names no bound.
+const defaultConcurrency = 8
+
+// Engine keeps the managing identity's link and judges attribution from
+// Lighthouse delegations. [DirectEngine] is its peer for direct mode; both
+// apply the same link policy and the same verdict rule.
 type Engine struct {
-	partnerID     string
-	allowed       map[string]bool
-	relinkForeign bool
-	concurrency   int
-	az            Azure
-	roles         *roleCache
-	builtins      *builtinRoleCache
-	listing       *listingCache
-	// linkLock serialises link writes within the process. It is a one-slot
-	// channel on purpose: that is the simplest lock whose waiting honours the
-	// context (sync.Mutex cannot be given up on, and errgroup or a weighted
-	// semaphore would add nothing for a single slot).
-	linkLock chan struct{}
+	policy      *linkPolicy
+	link        *identityLink
+	concurrency int
+	az          Azure
+	roles       *roleCache
+	builtins    *builtinRoleCache
+	listing     *listingCache
 }
 
 // NewEngine returns an engine that links to partnerID by default.
@@ -93,60 +93,34 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 	if options == nil {
 		options = &EngineOptions{}
 	}
-	if !ValidPartnerID(partnerID) {
-		return nil, fmt.Errorf("partner ID %q: must be digits", partnerID)
+	policy, err := newLinkPolicy(partnerID, options)
+	if err != nil {
+		return nil, err
 	}
 	if az.Links == nil || az.Subscriptions == nil || az.Delegations == nil || az.Roles == nil || az.Principal == nil {
 		return nil, fmt.Errorf("engine: every Azure client is required")
 	}
-	allowed := map[string]bool{partnerID: true}
-	for _, id := range options.AllowedPartnerIDs {
-		id = strings.TrimSpace(id)
-		if id == "" {
-			continue
-		}
-		if !ValidPartnerID(id) {
-			return nil, fmt.Errorf("allowed partner ID %q: must be digits", id)
-		}
-		allowed[id] = true
-	}
-	n := options.Concurrency
-	if n <= 0 {
-		n = 8
-	}
 	return &Engine{
-		partnerID:     partnerID,
-		allowed:       allowed,
-		relinkForeign: options.RelinkForeign,
-		concurrency:   n,
-		az:            az,
-		roles:         newRoleCache(az.Roles),
-		builtins:      newBuiltinRoleCache(az.BuiltInRoles),
-		listing:       newListingCache(),
-		linkLock:      make(chan struct{}, 1),
+		policy:      policy,
+		link:        newIdentityLink(az.Links),
+		concurrency: concurrencyOf(options),
+		az:          az,
+		roles:       newRoleCache(az.Roles),
+		builtins:    newBuiltinRoleCache(az.BuiltInRoles),
+		listing:     newListingCache(),
 	}, nil
 }
 
-// PartnerID returns the default partner ID.
-func (e *Engine) PartnerID() string { return e.partnerID }
+// concurrencyOf is options' bound on concurrent requests, or defaultConcurrency.
+func concurrencyOf(options *EngineOptions) int {
+	if options.Concurrency > 0 {
+		return options.Concurrency
+	}
+	return defaultConcurrency
+}
 
 // Allowed reports whether a request may name partnerID.
-func (e *Engine) Allowed(partnerID string) bool { return e.allowed[partnerID] }
-
-// target returns the partner ID a request asks for, and whether it named one.
-func (e *Engine) target(requested string) (string, bool, error) {
-	if requested == "" {
-		return e.partnerID, false, nil
-	}
-	if !e.allowed[requested] {
-		return "", true, &Error{
-			Code:    CodePartnerNotAllowed,
-			Message: fmt.Sprintf("partner ID %s is not allowed here; allowed are PAL_PARTNER_ID and PAL_ALLOWED_PARTNER_IDS", requested),
-			Fields:  map[string]string{"partnerId": "not in the allowed set"},
-		}
-	}
-	return requested, true, nil
-}
+func (e *Engine) Allowed(partnerID string) bool { return e.policy.allows(partnerID) }
 
 // Onboard makes sure the link exists (creating or changing it as the policy
 // says) and reports the attribution of the request's subscriptions.
@@ -160,10 +134,11 @@ func (e *Engine) Status(ctx context.Context, log *zerolog.Logger, req Request) (
 }
 
 func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req Request, write bool) (*Result, error) {
-	target, explicit, err := e.target(req.PartnerID)
+	lr, err := e.policy.target(req.PartnerID)
 	if err != nil {
 		return nil, err
 	}
+	lr.write = write
 	principal, err := e.az.Principal.Principal(ctx)
 	if err != nil {
 		return nil, err
@@ -172,19 +147,12 @@ func (e *Engine) evaluateRequest(ctx context.Context, log *zerolog.Logger, req R
 	if err != nil {
 		return nil, err
 	}
-	link, err := e.ensureLink(ctx, log, target, explicit, write)
+	link, err := e.policy.ensure(ctx, log, e.link, lr)
 	if err != nil {
 		return nil, err
 	}
 	results := e.evaluateAll(ctx, log, principal, link, subs)
-	if results == nil {
-		results = []SubscriptionResult{}
-	}
-	res := &Result{PartnerID: target, Principal: principal, Link: link.result, Results: results, Summary: NewSummary()}
-	for _, r := range results {
-		res.Summary[r.Status]++
-	}
-	sortResults(res.Results)
+	res := requestResult(lr.target, principal, link.result, results)
 	log.Debug().Int("subscriptions", len(results)).Str("link_action", string(link.result.Action)).
 		Interface("summary", res.Summary).Msg("evaluated request")
 	return res, nil

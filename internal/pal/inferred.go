@@ -46,19 +46,18 @@ const unverifiableFix = "give the identity a PEC-eligible built-in role such as 
 // matches each permission set to a built-in role and judges those roles.
 // Effective permissions hold only active assignments, so just-in-time
 // authorizations count for nothing here, as for PEC.
-func (e *Engine) inferFromPermissions(ctx context.Context, ref subscriptionRef, r SubscriptionResult, link linkState) SubscriptionResult {
+func (e *Engine) inferFromPermissions(ctx context.Context, p Principal, ref subscriptionRef, r SubscriptionResult, link linkState) SubscriptionResult {
+	ev := evidence{source: fromPermissions, principal: p}
 	if e.az.Permissions == nil || e.az.BuiltInRoles == nil {
-		r.Status = StatusUnverifiable
-		r.Detail = "the identity may not read the subscription's Lighthouse delegation and effective permissions are not read here; " + unverifiableFix
-		return r
+		ev.unknown = "the identity may not read the subscription's Lighthouse delegation and effective permissions are not read here"
+		return verdict(r, link, ev)
 	}
 	sets, rg, err := e.effectivePermissions(ctx, ref.id)
 	switch ErrorCodeOf(err) {
 	case "":
 	case CodeForbidden, CodeNotFound:
-		r.Status = StatusUnverifiable
-		r.Detail = "the identity may read neither the subscription's Lighthouse delegation nor its effective permissions there, so its roles cannot be known; " + unverifiableFix
-		return r
+		ev.unknown = "the identity may read neither the subscription's Lighthouse delegation nor its effective permissions there, so its roles cannot be known"
+		return verdict(r, link, ev)
 	default:
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading the effective permissions failed", err)
 	}
@@ -67,46 +66,20 @@ func (e *Engine) inferFromPermissions(ctx context.Context, ref subscriptionRef, 
 		return errorResult(ref, r.TenantID, r.DisplayName, "listing the built-in role definitions failed", err)
 	}
 
-	basis := inferredBasis
+	ev.basis = inferredBasis
 	if rg != "" {
-		basis += fmt.Sprintf(" (read at resource group %s)", rg)
+		ev.basis += fmt.Sprintf(" (read at resource group %s)", rg)
 	}
-	var verdicts []RoleVerdict
-	unmatched := 0
+	ev.sets = len(sets)
 	for _, s := range sets {
 		defs := index[permissionKey(s)]
 		if len(defs) == 0 {
-			unmatched++
+			ev.unmatched++
 			continue
 		}
-		v := judgeMatches(defs)
-		verdicts = append(verdicts, v)
-		if !slices.Contains(r.Roles, v.Name) {
-			r.Roles = append(r.Roles, v.Name)
-		}
+		ev.permanent = append(ev.permanent, judgeMatches(defs))
 	}
-	sort.Strings(r.Roles)
-	eligible := slices.ContainsFunc(verdicts, func(v RoleVerdict) bool { return v.Eligible })
-	switch {
-	case eligible && link.ok:
-		r.Status = StatusAttributed
-		r.Detail = basis
-	case eligible:
-		r.Status = StatusUnlinked
-		r.Detail = link.problem + "; " + basis
-	case unmatched > 0:
-		r.Status = StatusUnverifiable
-		r.Detail = fmt.Sprintf("%d of the identity's %d permission sets here match no built-in role, so its roles cannot be known (%s); %s",
-			unmatched, len(sets), inferredBasis, unverifiableFix)
-	default:
-		r.Status = StatusIneligibleRole
-		if len(verdicts) == 0 {
-			r.Detail = "no permanent role grants the identity anything here (" + basis + "); just-in-time authorizations do not count for PEC"
-		} else {
-			r.Detail = ineligibleDetail(verdicts, nil) + " (" + basis + ")"
-		}
-	}
-	return r
+	return verdict(r, link, ev)
 }
 
 // effectivePermissions reads the identity's permission sets at the
@@ -135,11 +108,11 @@ func (e *Engine) effectivePermissions(ctx context.Context, subscriptionID string
 
 // judgeMatches judges the built-in roles one permission set matches. Several
 // roles can share a permission set; the set is then eligible only if each is.
-func judgeMatches(defs []RoleDefinition) RoleVerdict {
+func judgeMatches(defs []RoleDefinition) roleVerdict {
 	var names []string
-	out := RoleVerdict{Eligible: true}
+	out := roleVerdict{Eligible: true}
 	for _, d := range defs {
-		v := JudgeRole(d)
+		v := judgeRole(d)
 		names = append(names, v.Name)
 		if !v.Eligible {
 			out.Eligible = false

@@ -8,7 +8,7 @@ import (
 )
 
 func TestWholeTenantRequestsShareOneListing(t *testing.T) {
-	p := &pagedFake{fakeAzure: bigFake(3), pageSize: 100, listDelay: 20 * time.Millisecond}
+	p := &pagedFake{fakeAzure: bigFake(3), pageSize: 100, listing: make(chan struct{}, 20), listGate: make(chan struct{})}
 	e := pagedEngine(t, p, nil)
 	var wg sync.WaitGroup
 	for i := range 20 {
@@ -29,6 +29,10 @@ func TestWholeTenantRequestsShareOneListing(t *testing.T) {
 			}
 		}()
 	}
+	// The first request's listing is held until released: the others join it
+	// or, arriving after, find the listing it kept.
+	<-p.listing
+	close(p.listGate)
 	wg.Wait()
 	if got := p.lists.Load(); got != 1 {
 		t.Errorf("%d listings for 20 concurrent requests, want 1", got)
@@ -76,7 +80,7 @@ func TestListingCacheRelistsForAMissingTenant(t *testing.T) {
 }
 
 func TestListingWaiterGivesUpAlone(t *testing.T) {
-	p := &pagedFake{fakeAzure: bigFake(1), pageSize: 100, listDelay: 100 * time.Millisecond}
+	p := &pagedFake{fakeAzure: bigFake(1), pageSize: 100, listing: make(chan struct{}, 1), listGate: make(chan struct{})}
 	e := pagedEngine(t, p, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -84,11 +88,12 @@ func TestListingWaiterGivesUpAlone(t *testing.T) {
 		_, err := e.listing.tenant(ctx, p, custA)
 		done <- err
 	}()
-	time.Sleep(10 * time.Millisecond)
+	<-p.listing // the listing started, and is held
 	cancel()
 	if err := <-done; ErrorCodeOf(err) != CodeTransient {
 		t.Errorf("cancelled waiter: %v, want transient", err)
 	}
+	close(p.listGate)
 	// Another request still gets the listing the first one started.
 	subs, err := e.listing.tenant(context.Background(), p, custA)
 	if err != nil || len(subs) != 1 {

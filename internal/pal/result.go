@@ -93,6 +93,39 @@ func NewSummary() map[Status]int {
 	return m
 }
 
+// Count counts v in r's summary (a [NewSummary] when r has none yet). It is
+// the one tally of verdicts: both engines, for requests and sweeps, and the
+// sweep worker count with it.
+func (r *Result) Count(v SubscriptionResult) {
+	if r.Summary == nil {
+		r.Summary = NewSummary()
+	}
+	r.Summary[v.Status]++
+}
+
+// requestResult is the result of a request: every verdict listed, in order,
+// and counted.
+func requestResult(partnerID string, p Principal, link LinkResult, results []SubscriptionResult) *Result {
+	if results == nil {
+		results = []SubscriptionResult{}
+	}
+	res := &Result{PartnerID: partnerID, Principal: p, Link: link, Results: results, Summary: NewSummary()}
+	for _, r := range results {
+		res.Count(r)
+	}
+	sortResults(res.Results)
+	return res
+}
+
+// addSwept counts v and, unless it is attributed, lists it: a sweep's result
+// lists the subscriptions that need attention and counts them all.
+func (r *Result) addSwept(v SubscriptionResult) {
+	r.Count(v)
+	if v.Status != StatusAttributed {
+		r.Results = append(r.Results, v)
+	}
+}
+
 // sortResults orders results by tenant, then subscription ID.
 func sortResults(rs []SubscriptionResult) {
 	sort.Slice(rs, func(i, j int) bool {

@@ -30,24 +30,24 @@ type roleCache struct {
 	group singleflight.Group
 
 	mu       sync.Mutex
-	verdicts map[string]RoleVerdict
+	verdicts map[string]roleVerdict
 }
 
 func newRoleCache(reader RoleDefinitionReader) *roleCache {
-	return &roleCache{reader: reader, timeout: roleLookupTimeout, verdicts: make(map[string]RoleVerdict)}
+	return &roleCache{reader: reader, timeout: roleLookupTimeout, verdicts: make(map[string]roleVerdict)}
 }
 
 // judge returns the verdict on one role definition GUID.
-func (c *roleCache) judge(ctx context.Context, id string) (RoleVerdict, error) {
+func (c *roleCache) judge(ctx context.Context, id string) (roleVerdict, error) {
 	id = strings.ToLower(id)
 	if name, ok := wellKnownRoles[id]; ok {
-		return JudgeRole(RoleDefinition{ID: id, Name: name, BuiltIn: true}), nil
+		return judgeRole(RoleDefinition{ID: id, Name: name, BuiltIn: true}), nil
 	}
 	if v, ok := c.cached(id); ok {
 		return v, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return RoleVerdict{}, err
+		return roleVerdict{}, err
 	}
 	// The lookup keeps the values of the first caller's context (its
 	// logger, its trace) but not its cancellation.
@@ -62,11 +62,11 @@ func (c *roleCache) judge(ctx context.Context, id string) (RoleVerdict, error) {
 		if err != nil {
 			return nil, err
 		}
-		var v RoleVerdict
+		var v roleVerdict
 		if def == nil {
-			v = RoleVerdict{Name: id, Reason: "role definition not found"}
+			v = roleVerdict{Name: id, Reason: "role definition not found"}
 		} else {
-			v = JudgeRole(*def)
+			v = judgeRole(*def)
 			if v.Name == "" {
 				v.Name = id
 			}
@@ -79,16 +79,16 @@ func (c *roleCache) judge(ctx context.Context, id string) (RoleVerdict, error) {
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return RoleVerdict{}, r.Err
+			return roleVerdict{}, r.Err
 		}
-		return r.Val.(RoleVerdict), nil
+		return r.Val.(roleVerdict), nil
 	case <-ctx.Done():
-		return RoleVerdict{}, ctx.Err()
+		return roleVerdict{}, ctx.Err()
 	}
 }
 
 // cached returns the verdict stored for id, if any.
-func (c *roleCache) cached(id string) (RoleVerdict, bool) {
+func (c *roleCache) cached(id string) (roleVerdict, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.verdicts[id]
@@ -96,12 +96,12 @@ func (c *roleCache) cached(id string) (RoleVerdict, bool) {
 }
 
 // judgeAll judges every GUID in ids, in order.
-func (c *roleCache) judgeAll(ctx context.Context, ids []string) ([]RoleVerdict, error) {
-	out := make([]RoleVerdict, 0, len(ids))
+func (c *roleCache) judgeAll(ctx context.Context, ids []string) ([]roleVerdict, error) {
+	out := make([]roleVerdict, 0, len(ids))
 	for _, id := range ids {
 		v, err := c.judge(ctx, id)
 		if ErrorCodeOf(err) == CodeNotFound {
-			v, err = RoleVerdict{Name: id, Reason: "role definition not found"}, nil
+			v, err = roleVerdict{Name: id, Reason: "role definition not found"}, nil
 		}
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package pal
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,8 +40,26 @@ func (r *gatedReader) GetRoleDefinition(ctx context.Context, id string) (*RoleDe
 	return &RoleDefinition{ID: id, Name: "Custom Contributor"}, nil
 }
 
+// waitingContext is a context that never ends and tells, by closing
+// waiting, when someone first waits on it (calls Done): a barrier that shows
+// a goroutine has reached its select, with no sleep.
+type waitingContext struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func newWaitingContext() *waitingContext {
+	return &waitingContext{Context: context.Background(), waiting: make(chan struct{})}
+}
+
+func (c *waitingContext) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.waiting) })
+	return nil
+}
+
 type judged struct {
-	v   RoleVerdict
+	v   roleVerdict
 	err error
 }
 
@@ -72,8 +91,10 @@ func TestRoleCacheFirstWaiterCancels(t *testing.T) {
 	first, cancel := context.WithCancel(context.Background())
 	a := judgeAsync(c, first)
 	waitFor(t, r.started, "the lookup to start")
-	b := judgeAsync(c, context.Background())
-	time.Sleep(20 * time.Millisecond) // let b join the lookup (it joins even if late)
+	joined := newWaitingContext()
+	b := judgeAsync(c, joined)
+	// b waits on its context only after it joined the lookup in flight.
+	waitFor(t, joined.waiting, "the second waiter to join the lookup")
 
 	cancel()
 	if got := waitFor(t, a, "the cancelled waiter"); !errors.Is(got.err, context.Canceled) {
@@ -82,7 +103,7 @@ func TestRoleCacheFirstWaiterCancels(t *testing.T) {
 	select {
 	case got := <-b:
 		t.Fatalf("second waiter returned %+v before the lookup finished", got)
-	case <-time.After(50 * time.Millisecond):
+	default: // the lookup is held by r.release: b cannot have an answer yet
 	}
 	close(r.release)
 	got := waitFor(t, b, "the second waiter")

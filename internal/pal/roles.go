@@ -89,15 +89,15 @@ func roleSet(names ...string) map[string]bool {
 	return m
 }
 
-// RoleVerdict is the engine's judgement of one role.
-type RoleVerdict struct {
+// roleVerdict is the engine's judgement of one role.
+type roleVerdict struct {
 	Name     string
 	Eligible bool
 	// Reason says why, in a few words ("documented PEC-eligible role", …).
 	Reason string
 }
 
-// JudgeRole applies the eligibility rule to a role definition:
+// judgeRole applies the eligibility rule to a role definition:
 //
 //  1. A role that is not built-in is not eligible (PEC counts built-in roles,
 //     and Lighthouse cannot delegate custom roles).
@@ -106,21 +106,21 @@ type RoleVerdict struct {
 //     and one whose name ends in "Contributor" is eligible (the documented rule
 //     of thumb: reader roles are not eligible, contributor roles are).
 //  4. Anything else is not eligible: it cannot be verified.
-func JudgeRole(def RoleDefinition) RoleVerdict {
+func judgeRole(def RoleDefinition) roleVerdict {
 	name := strings.TrimSpace(def.Name)
 	key := strings.ToLower(name)
 	switch {
 	case !def.BuiltIn:
-		return RoleVerdict{name, false, "custom roles are not PEC-eligible"}
+		return roleVerdict{name, false, "custom roles are not PEC-eligible"}
 	case pecEligibleRoles[key]:
-		return RoleVerdict{name, true, "documented PEC-eligible role"}
+		return roleVerdict{name, true, "documented PEC-eligible role"}
 	case pecIneligibleRoles[key]:
-		return RoleVerdict{name, false, "documented as not PEC-eligible"}
+		return roleVerdict{name, false, "documented as not PEC-eligible"}
 	case strings.Contains(key, "reader"):
-		return RoleVerdict{name, false, "reader roles are not PEC-eligible"}
+		return roleVerdict{name, false, "reader roles are not PEC-eligible"}
 	case strings.HasSuffix(key, "contributor"):
-		return RoleVerdict{name, true, "built-in contributor role"}
+		return roleVerdict{name, true, "built-in contributor role"}
 	default:
-		return RoleVerdict{name, false, "not in the documented PEC-eligible table"}
+		return roleVerdict{name, false, "not in the documented PEC-eligible table"}
 	}
 }

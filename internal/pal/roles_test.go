@@ -21,19 +21,19 @@ func TestJudgeRole(t *testing.T) {
 		{RoleDefinition{Name: "Contributor", BuiltIn: false}, false},
 	}
 	for _, tt := range tests {
-		got := JudgeRole(tt.def)
+		got := judgeRole(tt.def)
 		if got.Eligible != tt.want {
-			t.Errorf("JudgeRole(%+v) = %+v, want eligible %v", tt.def, got, tt.want)
+			t.Errorf("judgeRole(%+v) = %+v, want eligible %v", tt.def, got, tt.want)
 		}
 		if got.Reason == "" {
-			t.Errorf("JudgeRole(%+v) gave no reason", tt.def)
+			t.Errorf("judgeRole(%+v) gave no reason", tt.def)
 		}
 	}
 }
 
 func TestWellKnownRolesAgreeWithTable(t *testing.T) {
 	for id, name := range wellKnownRoles {
-		v := JudgeRole(RoleDefinition{ID: id, Name: name, BuiltIn: true})
+		v := judgeRole(RoleDefinition{ID: id, Name: name, BuiltIn: true})
 		inTable := pecEligibleRoles[strings.ToLower(name)] || pecIneligibleRoles[strings.ToLower(name)]
 		if !inTable {
 			t.Errorf("well-known role %s %q is not in the PEC table", id, name)

@@ -101,7 +101,7 @@ func (e *Engine) StartSweep(ctx context.Context, log *zerolog.Logger, options *S
 	if err != nil {
 		return nil, err
 	}
-	link, err := e.ensureLink(ctx, log, e.partnerID, false, !options.ReadOnly)
+	link, err := e.policy.ensure(ctx, log, e.link, linkRequest{target: e.policy.partnerID, write: !options.ReadOnly})
 	if err != nil {
 		return nil, err
 	}
@@ -165,19 +165,6 @@ func groupBatches(page []Subscription, managing string, maxBatch int) []SweepBat
 	return out
 }
 
-// linkStateOf rebuilds the link's state from a [LinkResult], without asking
-// Azure: a worker judges with the link its coordinator found.
-func (e *Engine) linkStateOf(l LinkResult) linkState {
-	switch {
-	case l.PartnerID == "":
-		return linkState{result: l, problem: noLinkProblem}
-	case l.Action == LinkForeign || !e.allowed[l.PartnerID]:
-		return linkState{result: l, problem: foreignLinkProblem(l.PartnerID)}
-	default:
-		return linkState{result: l, ok: true}
-	}
-}
-
 // JudgeBatch judges each subscription of b, at most the engine's concurrency
 // at a time, and calls emit with each verdict as soon as it is ready (calls
 // are serialized). It needs no Azure request for the link: principal and link
@@ -187,7 +174,7 @@ func (e *Engine) linkStateOf(l LinkResult) linkState {
 // error is CodeTransient, saying how many were left unjudged. An error of emit
 // stops the batch and is returned.
 func (e *Engine) JudgeBatch(ctx context.Context, log *zerolog.Logger, principal Principal, link LinkResult, b SweepBatch, emit func(SubscriptionResult) error) error {
-	j := newJudges(ctx, e, log, principal, e.linkStateOf(link), e.concurrency, emit)
+	j := newJudges(ctx, e, log, principal, e.policy.stateOf(link), e.concurrency, emit)
 	j.batch(b, nil)
 	judged, unjudged, err := j.wait()
 	if err != nil {
@@ -322,19 +309,16 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 	if options.Linked != nil {
 		options.Linked(run.Link)
 	}
-	res := &Result{PartnerID: e.partnerID, Principal: run.Principal, Link: run.Link, Results: []SubscriptionResult{}, Summary: NewSummary()}
+	res := &Result{PartnerID: e.policy.partnerID, Principal: run.Principal, Link: run.Link, Results: []SubscriptionResult{}, Summary: NewSummary()}
 	collect := func(r SubscriptionResult) error {
-		res.Summary[r.Status]++
-		if r.Status != StatusAttributed {
-			res.Results = append(res.Results, r)
-		}
+		res.addSwept(r)
 		if options.Emit != nil {
 			return options.Emit(r)
 		}
 		return nil
 	}
 	// One slot of the concurrency is the listing's.
-	j := newJudges(ctx, e, log, run.Principal, e.linkStateOf(run.Link), e.concurrency-1, collect)
+	j := newJudges(ctx, e, log, run.Principal, e.policy.stateOf(run.Link), e.concurrency-1, collect)
 	queue := make(chan SweepBatch, sweepQueuedBatches)
 	var listErr error
 	go func() {

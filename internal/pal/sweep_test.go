@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,10 @@ type pagedFake struct {
 	beforePage func(ctx context.Context, i int) error
 	pages      atomic.Int32
 	lists      atomic.Int32
-	listDelay  time.Duration
+	// listing, when set, receives a value as each ListSubscriptions starts,
+	// and the listing then waits until listGate is closed.
+	listing  chan struct{}
+	listGate chan struct{}
 }
 
 func (p *pagedFake) ListSubscriptionPages(ctx context.Context, fn func([]Subscription) error) error {
@@ -28,7 +32,7 @@ func (p *pagedFake) ListSubscriptionPages(ctx context.Context, fn func([]Subscri
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(all, func(a, b Subscription) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(all, func(a, b Subscription) int { return strings.Compare(a.ID, b.ID) })
 	for i := 0; len(all) > 0; i++ {
 		if p.beforePage != nil {
 			if err := p.beforePage(ctx, i); err != nil {
@@ -47,20 +51,11 @@ func (p *pagedFake) ListSubscriptionPages(ctx context.Context, fn func([]Subscri
 
 func (p *pagedFake) ListSubscriptions(ctx context.Context) ([]Subscription, error) {
 	p.lists.Add(1)
-	if p.listDelay > 0 {
-		time.Sleep(p.listDelay)
+	if p.listing != nil {
+		p.listing <- struct{}{}
+		<-p.listGate
 	}
 	return p.fakeAzure.ListSubscriptions(ctx)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func pagedEngine(t *testing.T, p *pagedFake, opts *EngineOptions) *Engine {

@@ -5,10 +5,11 @@ import (
 	"sync"
 )
 
-// tenantCache keeps the engines (and with them the credentials, token caches
-// and ARM clients) of the most recently used customer tenants, at most max of
-// them. Building an entry does no network work, so it runs under the lock:
-// concurrent first uses of a tenant share one entry.
+// tenantCache keeps the Azure access (credentials, token caches and ARM
+// clients, the link lock and the role cache) of the most recently used
+// customer tenants, at most max of them. Building an entry does no network
+// work, so it runs under the lock: concurrent first uses of a tenant share
+// one entry.
 type tenantCache struct {
 	max int
 

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pal-keeper/pal-keeper/internal/azure"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/azurite"
@@ -156,7 +157,7 @@ func BenchmarkRecordAtScale(b *testing.B) {
 		sweep := func(store record.Store, id string) time.Duration {
 			t := time.Now()
 			_, out, err := trigger.RecordedSweep(ctx, &log, engine, trigger.NewRecorder(store, "sweep", nil), id, false)
-			if err != nil || out.Kind != trigger.KindDone {
+			if err != nil || out.Kind != outcome.KindDone {
 				b.Fatalf("sweep %s: %v %+v", id, err, out)
 			}
 			return time.Since(t)

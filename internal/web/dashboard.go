@@ -139,7 +139,7 @@ func ServeDashboard(ctx context.Context, r Reader, q url.Values, now time.Time) 
 	}
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)
-	if err := dashboardTemplate.Execute(&buf, d); err != nil {
+	if err := page("dashboard").Execute(&buf, d); err != nil {
 		return ErrorPage(http.StatusInternalServerError, "the dashboard could not be rendered", nil, v.key),
 			fmt.Errorf("render the dashboard: %w", err)
 	}
