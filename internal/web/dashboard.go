@@ -256,10 +256,11 @@ func loadDashboard(ctx context.Context, r Reader, v view, now time.Time) (*dashb
 		return nil, fmt.Errorf("read the last sweep: %w", err)
 	}
 	d.Sweep = sweepViewOf(sweepOf(run))
-	counts, at, err := summaryOf(ctx, r, v.filter, now)
+	counts, at, tenants, err := summaryOf(ctx, r, v.filter, now)
 	if err != nil {
 		return nil, err
 	}
+	d.TenantCount = tenants
 	if len(v.filter.TenantIDs) == 0 && at != nil && !at.Equal(now.UTC()) {
 		d.TotalsAt = formatTime(*at)
 	}
@@ -315,9 +316,6 @@ func loadTenants(ctx context.Context, r Reader, v view, l linker, d *dashboardDa
 			return fmt.Errorf("read the tenants' summaries: %w", err)
 		}
 		sums, next = page.Summaries, page.Next
-		if est, err := r.Estate(ctx); err == nil && est != nil {
-			d.TenantCount = est.Tenants
-		}
 		d.TenantCount = max(d.TenantCount, cur.offset+len(sums))
 	}
 	for _, s := range sums {

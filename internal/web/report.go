@@ -109,7 +109,7 @@ func BuildReport(ctx context.Context, r Reader, v view, limit int, now time.Time
 	if err != nil {
 		return nil, fmt.Errorf("read the last sweep: %w", err)
 	}
-	sum, at, err := summaryOf(ctx, r, v.filter, now)
+	sum, at, _, err := summaryOf(ctx, r, v.filter, now)
 	if err != nil {
 		return nil, err
 	}
@@ -141,35 +141,38 @@ func subscriptionOf(v record.Verdict) Subscription {
 		Status: v.Status, Roles: roles, Detail: v.Detail, CheckedAt: v.CheckedAt.UTC(), Since: v.Since.UTC()}
 }
 
-// summaryOf counts f's subscriptions by status: for the whole estate the
-// totals of the last sweep (record.Estate, at their time; summed from the
-// tenant summaries before the first sweep), for a tenant filter those
-// tenants' current summaries (at now). A status filter keeps its statuses.
-func summaryOf(ctx context.Context, r Reader, f record.Filter, now time.Time) (map[pal.Status]int, *time.Time, error) {
+// summaryOf counts f's subscriptions by status, and their tenants: for the
+// whole estate the totals of the last sweep (record.Estate, at their time;
+// summed from the tenant summaries before the first sweep), for a tenant
+// filter those tenants' current summaries (at now). A status filter keeps
+// its statuses.
+func summaryOf(ctx context.Context, r Reader, f record.Filter, now time.Time) (map[pal.Status]int, *time.Time, int, error) {
 	counts := pal.NewSummary()
 	at := now.UTC()
+	tenants := 0
 	if len(f.TenantIDs) > 0 {
 		sums, err := r.SummariesOf(ctx, f.TenantIDs)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read the tenants' summaries: %w", err)
+			return nil, nil, 0, fmt.Errorf("read the tenants' summaries: %w", err)
 		}
 		for _, s := range sums {
 			for k, n := range s.Counts {
 				counts[k] += n
 			}
 		}
+		tenants = len(sums)
 	} else {
 		est, err := r.Estate(ctx)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read the estate's totals: %w", err)
+			return nil, nil, 0, fmt.Errorf("read the estate's totals: %w", err)
 		}
 		if est != nil {
-			at = est.At.UTC()
+			at, tenants = est.At.UTC(), est.Tenants
 			for k, n := range est.Counts {
 				counts[k] += n
 			}
-		} else if err := sumTenants(ctx, r, counts); err != nil {
-			return nil, nil, err
+		} else if tenants, err = sumTenants(ctx, r, counts); err != nil {
+			return nil, nil, 0, err
 		}
 	}
 	if len(f.Statuses) > 0 {
@@ -179,25 +182,26 @@ func summaryOf(ctx context.Context, r Reader, f record.Filter, now time.Time) (m
 			}
 		}
 	}
-	return counts, &at, nil
+	return counts, &at, tenants, nil
 }
 
-// sumTenants adds every tenant summary to counts: before the first sweep
-// there are no estate totals yet.
-func sumTenants(ctx context.Context, r Reader, counts map[pal.Status]int) error {
-	p := record.Page{}
+// sumTenants adds every tenant summary to counts and returns the number of
+// tenants: before the first sweep there are no estate totals yet.
+func sumTenants(ctx context.Context, r Reader, counts map[pal.Status]int) (int, error) {
+	p, tenants := record.Page{}, 0
 	for {
 		page, err := r.TenantSummaries(ctx, p)
 		if err != nil {
-			return fmt.Errorf("read the tenants' summaries: %w", err)
+			return 0, fmt.Errorf("read the tenants' summaries: %w", err)
 		}
 		for _, s := range page.Summaries {
 			for k, n := range s.Counts {
 				counts[k] += n
 			}
 		}
+		tenants += len(page.Summaries)
 		if page.Next == "" {
-			return nil
+			return tenants, nil
 		}
 		p.Token = page.Next
 	}
