@@ -26,17 +26,6 @@ variable "pal_direct_tenants" {
   }
 }
 
-variable "pal_authority_host" {
-  type        = string
-  description = "PAL_AUTHORITY_HOST: Entra authority override, for an emulator only. Leave empty in production."
-  default     = ""
-
-  validation {
-    condition     = var.pal_authority_host == "" || can(regex("^https://[^/?#]+/?$", var.pal_authority_host))
-    error_message = "pal_authority_host must be empty or an https URL such as https://127.0.0.1:8443/."
-  }
-}
-
 locals {
   use_app = var.pal_identity != "managedidentity"
 
@@ -48,11 +37,14 @@ locals {
     AzureChina        = "api://AzureADTokenExchangeChina"
   }[var.pal_cloud]
 
-  # Entra authority of each cloud: the issuer of the managed identity's tokens.
-  entra_authority = {
+  # The issuer host of the managed identity's tokens in each cloud: what the
+  # federated credential names (<host>/<tenant>/v2.0). In Azure China it is
+  # not the authority host login.chinacloudapi.cn (docs/reference.md, "Entra
+  # ID: the app's token"); azure.FederatedIssuerHost is the same map.
+  federated_issuer_host = {
     AzurePublic       = "https://login.microsoftonline.com"
     AzureUSGovernment = "https://login.microsoftonline.us"
-    AzureChina        = "https://login.chinacloudapi.cn"
+    AzureChina        = "https://login.partner.microsoftonline.cn"
   }[var.pal_cloud]
 }
 
@@ -94,7 +86,7 @@ resource "azuread_application_federated_identity_credential" "function" {
   application_id = azuread_application.pal[0].id
   display_name   = "pal-keeper-function"
   description    = "The pal-keeper function's user-assigned managed identity"
-  issuer         = "${local.entra_authority}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"
+  issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"
   subject        = azurerm_user_assigned_identity.func.principal_id
   audiences      = [local.exchange_audience]
 }

@@ -140,6 +140,33 @@ variable "pal_sweep_schedule" {
     condition     = length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 && can(regex("^[0-9A-Za-z*/,-]+( [0-9A-Za-z*/,-]+){5}$", trimspace(var.pal_sweep_schedule)))
     error_message = "pal_sweep_schedule must be an NCRONTAB expression with six fields separated by single spaces: {second} {minute} {hour} {day} {month} {day-of-week}, e.g. \"0 0 3 * * *\"."
   }
+
+  # Each field's values within its range, as the handler checks them at start
+  # (internal/ncrontab): every comma-separated part is *, N, N-M or a name
+  # (months JAN-DEC, days SUN-SAT), optionally /STEP; a range's start not after
+  # its end; STEP at least 1.
+  validation {
+    condition = alltrue([
+      for i, field in split(" ", trimspace(var.pal_sweep_schedule)) : alltrue([
+        for part in split(",", field) : try([
+          for g in [regex("^(?:(\\*)|([0-9]+|[A-Z]{3})(?:-([0-9]+|[A-Z]{3}))?)(?:/([0-9]+))?$", upper(part))] : [
+            for v in [{
+              min   = [0, 0, 0, 1, 1, 0][i]
+              max   = [59, 59, 23, 31, 12, 6][i]
+              names = i == 4 ? "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC" : i == 5 ? "SUN MON TUE WED THU FRI SAT" : ""
+              }] : [
+              for r in [{
+                lo   = g[0] != null ? v.min : can(tonumber(g[1])) ? tonumber(g[1]) : index(split(" ", v.names), g[1]) + (i == 4 ? 1 : 0)
+                hi   = g[0] != null || (g[2] == null && g[3] != null) ? v.max : can(tonumber(coalesce(g[2], g[1]))) ? tonumber(coalesce(g[2], g[1])) : index(split(" ", v.names), coalesce(g[2], g[1])) + (i == 4 ? 1 : 0)
+                step = g[3] != null ? tonumber(g[3]) : 1
+              }] : r.lo >= v.min && r.hi <= v.max && r.lo <= r.hi && r.step >= 1
+            ][0]
+          ][0]
+        ][0], false)
+      ])
+    ])
+    error_message = "pal_sweep_schedule has a value out of its field's range: second and minute 0-59, hour 0-23, day 1-31, month 1-12 or JAN-DEC, day of week 0-6 or SUN-SAT (Sunday 0); a range's start not after its end, a step of at least 1, e.g. \"0 30 9 * * MON-FRI\"."
+  }
 }
 
 variable "pal_max_attempts" {
@@ -166,12 +193,20 @@ variable "pal_delegation_wait" {
 
 variable "pal_invocation_timeout" {
   type        = string
-  description = "PAL_INVOCATION_TIMEOUT: Go duration after which an invocation stops its Azure calls and fails as transient. Keep it well under host.json's functionTimeout (10 minutes)."
+  description = "PAL_INVOCATION_TIMEOUT: duration after which an invocation stops its Azure calls and fails as transient. It also bounds the HTTP functions, which the front end cuts at 230 s whatever functionTimeout says, so the handler refuses more than nine tenths of it (3m27s)."
   default     = "2m"
 
+  # Minutes and/or seconds (a Go duration the handler reads), from 1s to 3m27s:
+  # the handler stops at start above nine tenths of the 230 s an HTTP function
+  # has to answer (docs/reference.md).
   validation {
-    condition     = can(regex("^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$", var.pal_invocation_timeout))
-    error_message = "pal_invocation_timeout must be a Go duration such as 2m or 90s (1s to 2h, and under host.json's functionTimeout)."
+    condition = try(
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[0], "0") * 60 +
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[1], "0") >= 1 &&
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[0], "0") * 60 +
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[1], "0") <= 207,
+    false)
+    error_message = "pal_invocation_timeout must be minutes and/or seconds such as 2m, 90s or 3m27s, from 1s to 3m27s: HTTP functions must answer within 230 s (the front end's limit) and the handler refuses more than nine tenths of it."
   }
 }
 
@@ -190,12 +225,12 @@ variable "pal_http_role" {
 
 variable "maximum_instance_count" {
   type        = number
-  description = "Most instances Flex Consumption may scale out to. Every instance calls ARM as the same identity and ARM throttles per identity (reads: 250 burst, 25/s): 4 instances x 8 concurrent messages (host.json maxConcurrentCalls) x 8 requests each is about that burst. Onboarding volume rarely needs more than one instance."
-  default     = 4
+  description = "Most on-demand instances Flex Consumption may scale each function group out to (docs/reference.md, \"Flex Consumption scale\"). 40 is Flex's lowest maximum; lower values (1-39) are a preview only in westeurope, australiaeast and westus2 (azure-functions-host#10523), and apply refuses them elsewhere. The maximum applies per function group: the HTTP functions (links, report, dashboard) are one group, and onboarding, sweep-check and the sweep each scale on their own, so up to 4 x this many instances may run, every one calling ARM as the same identity (reads: 250 burst, 25/s per principal). ARM load is bounded per instance by PAL_ARM_CONCURRENCY (in-flight ARM requests of the process; host.json maxConcurrentCalls = 8 messages share them) and by the pacer, which slows every instance to 25 requests/s when ARM reports a bucket low; across instances azcore's retries honour ARM's 429 Retry-After."
+  default     = 40
 
   validation {
     condition     = var.maximum_instance_count >= 1 && var.maximum_instance_count <= 1000 && floor(var.maximum_instance_count) == var.maximum_instance_count
-    error_message = "maximum_instance_count must be a whole number from 1 to 1000."
+    error_message = "maximum_instance_count must be a whole number from 1 to 1000 (at least 40 outside the preview regions westeurope, australiaeast, westus2)."
   }
 }
 

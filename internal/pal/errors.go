@@ -20,13 +20,18 @@ const (
 	CodeNotFound ErrorCode = "NotFound"
 	// CodeForbidden: Azure answered 403 for the resource.
 	CodeForbidden ErrorCode = "Forbidden"
-	// CodeAlreadyLinked: PUT of a partner link failed with PartnerIdAlreadyLinked.
+	// CodeAlreadyLinked: PUT of a partner link answered 409 (any code: the spec
+	// names "Conflict", the service "PartnerIdAlreadyLinked") or PartnerIdAlreadyLinked.
 	CodeAlreadyLinked ErrorCode = "PartnerIdAlreadyLinked"
 	// CodeTransient: throttling (429), 408, 5xx, timeouts, dropped connections or an
 	// unavailable token endpoint. Worth retrying later, see RetryAfter.
 	CodeTransient ErrorCode = "Transient"
 	// CodeRejected: Azure rejected the request permanently (another 4xx).
 	CodeRejected ErrorCode = "Rejected"
+	// CodeSignIn: the credential cannot sign in until a person acts (the Azure
+	// CLI is not installed, not logged in, or its login expired). Not
+	// transient: the message says what to do.
+	CodeSignIn ErrorCode = "SignInRequired"
 	// CodeInternal: anything else.
 	CodeInternal ErrorCode = "Internal"
 )

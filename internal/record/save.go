@@ -61,20 +61,16 @@ func prepareVerdict(v Verdict) (Verdict, error) {
 	if v.CheckedAt.IsZero() {
 		return v, invalid("checkedAt", "is required")
 	}
-	for _, r := range v.Roles {
-		if strings.Contains(r, ";") {
-			return v, invalid("roles", fmt.Sprintf("role %q contains ';'", r))
-		}
-	}
+	v.CheckedAt = normTime(v.CheckedAt)
+	v.DisplayName, v.Detail = storedText(v.DisplayName), storedText(v.Detail)
+	v.Roles = storedRoles(v.Roles)
 	for _, p := range []struct{ field, s string }{
-		{"displayName", v.DisplayName}, {"detail", v.Detail}, {"roles", strings.Join(v.Roles, ";")}, {"checkedBy", v.CheckedBy},
+		{"displayName", v.DisplayName}, {"detail", v.Detail}, {"roles", encodeRoles(v.Roles)}, {"checkedBy", v.CheckedBy},
 	} {
 		if err := checkString(p.field, p.s); err != nil {
 			return v, err
 		}
 	}
-	v.CheckedAt = normTime(v.CheckedAt)
-	v.Roles = slices.Clone(v.Roles)
 	return v, nil
 }
 
@@ -125,6 +121,7 @@ func checkRun(r Run) error {
 
 // normRun normalises a run's times and copies its summary.
 func normRun(r Run) Run {
+	r.Detail = storedText(r.Detail)
 	r.StartedAt = normTime(r.StartedAt)
 	r.FinishedAt = normTime(r.FinishedAt)
 	r.Summary = maps.Clone(r.Summary)

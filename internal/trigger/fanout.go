@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,6 +51,7 @@ type runRecord interface {
 	SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error)
 	StartRun(ctx context.Context, r record.Run) error
 	UpdateRun(ctx context.Context, id string, fn func(*record.Run)) (*record.Run, error)
+	LastRun(ctx context.Context) (*record.Run, error)
 }
 
 // fanoutReport is the ReturnValue of a coordinator invocation.
@@ -64,16 +66,22 @@ type fanoutReport struct {
 // is the coordinator of a distributed sweep. It starts a run in the record,
 // repairs the link once, lists the subscriptions page by page and sends one
 // work item per batch (a tenant's subscriptions, at most
-// maxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
-// run, which stays running until the workers have accounted for every item.
-// It judges nothing itself, so the invocation ends in seconds. It needs
-// Options.Record and Options.SweepQueue (without them every invocation
-// fails 500).
-func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+// maxWorkItemSubscriptions) to the sweep queue, recording the items and
+// subscriptions sent after each batched send; then it marks the run listed
+// (a write retried for 30 s), and the run stays running until the workers
+// have accounted for every item. It judges nothing itself, so the
+// invocation ends in seconds. A previous run whose coordinator stopped
+// before it had listed everything is closed once this one has listed the
+// estate (closeAbandoned). It needs Options.Record and Options.SweepQueue
+// (without them it returns an error).
+func SweepFanout(engine FanoutEngine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec, queue := opts.Record, opts.SweepQueue
 	if rec == nil || queue == nil {
-		return misconfigured(SweepFunction)
+		return nil, errNotDistributable
 	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		now := opts.Now().UTC()
@@ -82,28 +90,36 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
 
+		prev, err := rec.LastRun(workCtx)
+		if err != nil {
+			log.Warn().Str("error", outcome.PublicMessage(err)).Msg("could not read the last run; an abandoned one stays open until the next sweep")
+		}
+		stale := abandoned(prev, now, maxChainAge+opts.InvocationTimeout)
 		if err := rec.StartRun(workCtx, record.Run{ID: runID, StartedAt: now, Outcome: record.OutcomeRunning}); err != nil {
 			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
 		principal, link, listing, err := engine.StartSweep(workCtx, &log)
 		if err != nil {
 			out := outcome.Decide(workCtx, nil, err)
-			failRun(ctx, &log, rec, runID, opts.Now, 0, "the sweep could not start: "+out.Reason)
+			failRun(ctx, &log, rec, runID, opts.Now, 0, 0, "the sweep could not start: "+out.Reason)
 			return sweepFailed(&log, out, runID)
 		}
-		sent, err := sendWorkItems(workCtx, queue, listing, runID, principal, link)
+		sent, subs, err := sendWorkItems(workCtx, &log, rec, queue, listing, runID, principal, link)
 		if err != nil {
 			out := outcome.Decide(workCtx, nil, err)
-			failRun(ctx, &log, rec, runID, opts.Now, sent,
-				fmt.Sprintf("the sweep stopped after sending %d work item(s): %s", sent, out.Reason))
+			failRun(ctx, &log, rec, runID, opts.Now, sent, subs,
+				fmt.Sprintf("the sweep stopped after sending %d work item(s) (%d subscription(s)): %s", sent, subs, out.Reason))
 			return sweepFailed(&log, out, runID)
 		}
-		run, err := updateRun(ctx, rec, runID, func(r *record.Run) {
-			r.ItemsSent = sent
+		run, err := persistRun(ctx, &log, rec, runID, func(r *record.Run) {
+			r.ItemsSent, r.SubscriptionsSent, r.Listed = sent, subs, true
 			finishIfAccounted(r, opts.Now())
 		})
 		if err != nil {
 			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
+		}
+		if stale {
+			closeAbandoned(ctx, &log, rec, prev.ID, runID, subs, opts.Now())
 		}
 		if run.Outcome != record.OutcomeRunning { // no item, or every item counted already
 			maintainRecord(ctx, &log, rec, opts.Now(), opts.RecordRetention)
@@ -112,16 +128,18 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: fanoutReport{
 			RunID: runID, ItemsSent: sent, Link: link, Outcome: run.Outcome}}
-	}
+	}, nil
 }
 
 // sendWorkItems lists the batches and sends a work item for each, sendChunk
-// at a time. It returns how many were sent.
-func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, error) {
+// at a time, recording the progress in the run after each send. It returns
+// how many items, and subscriptions in them, were sent.
+func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec runRecord, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, int, error) {
 	var (
-		pending []QueueMessage
-		sent    int
-		next    int
+		pending     []QueueMessage
+		pendingSubs int
+		sent, subs  int
+		next        int
 	)
 	flush := func() error {
 		if len(pending) == 0 {
@@ -130,8 +148,9 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 		if err := queue.SendMessages(ctx, pending); err != nil {
 			return &pal.Error{Code: pal.CodeTransient, Message: "the sweep queue refused the work items", Err: err}
 		}
-		sent += len(pending)
-		pending = pending[:0]
+		sent, subs = sent+len(pending), subs+pendingSubs
+		pending, pendingSubs = pending[:0], 0
+		recordProgress(ctx, log, rec, runID, sent, subs)
 		return nil
 	}
 	err := listing.Batches(ctx, maxWorkItemSubscriptions, func(b pal.SweepBatch) error {
@@ -143,7 +162,7 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 			return err
 		}
 		next++
-		pending = append(pending, m)
+		pending, pendingSubs = append(pending, m), pendingSubs+len(b.Subscriptions)
 		if len(pending) >= sendChunk {
 			return flush()
 		}
@@ -152,7 +171,7 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 	if err == nil {
 		err = flush()
 	}
-	return sent, err
+	return sent, subs, err
 }
 
 // newRunID names a run after its start time and the invocation: sortable,
@@ -163,14 +182,12 @@ func newRunID(now time.Time, invocationID string) string {
 }
 
 // finishIfAccounted ends a running run whose coordinator has finished
-// sending (ItemsSent set) and whose items are all done or failed: complete,
-// or partial when any failed. A run without items is complete at once.
+// listing (Listed: ItemsSent is final) and whose items are all done or
+// failed: complete, or partial when any failed. A run without items is
+// complete at once.
 func finishIfAccounted(r *record.Run, now time.Time) {
-	if r.Outcome != record.OutcomeRunning || r.ItemsDone+r.ItemsFailed < r.ItemsSent {
+	if r.Outcome != record.OutcomeRunning || !r.Listed || r.ItemsDone+r.ItemsFailed < r.ItemsSent {
 		return
-	}
-	if r.ItemsSent == 0 && (r.ItemsDone > 0 || r.ItemsFailed > 0) {
-		return // items counted before the coordinator wrote ItemsSent
 	}
 	r.Outcome = record.OutcomeComplete
 	if r.ItemsFailed > 0 {
@@ -191,10 +208,11 @@ func updateRun(ctx context.Context, rec runRecord, id string, fn func(*record.Ru
 	return rec.UpdateRun(rctx, id, fn)
 }
 
-// failRun ends a run as failed with a public reason.
-func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, now func() time.Time, sent int, detail string) {
-	if _, err := updateRun(ctx, rec, id, func(r *record.Run) {
-		r.ItemsSent = sent
+// failRun ends a run as failed with a public reason (a write retried like
+// the end of a listing).
+func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, now func() time.Time, sent, subs int, detail string) {
+	if _, err := persistRun(ctx, log, rec, id, func(r *record.Run) {
+		r.ItemsSent, r.SubscriptionsSent = max(r.ItemsSent, sent), max(r.SubscriptionsSent, subs)
 		r.Outcome, r.FinishedAt, r.Detail = record.OutcomeFailed, now(), detail
 	}); err != nil {
 		log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not record the failed run")
@@ -212,12 +230,6 @@ func sweepFailed(log *zerolog.Logger, out outcome.Outcome, runID string) customh
 	return fail(out.Status, out.Reason)
 }
 
-// misconfigured is the handler of a distributed-sweep function wired without
-// its record or sweep queue: a programming error, reported on every
-// invocation rather than hidden.
-func misconfigured(function string) customhandler.HandlerFunc {
-	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
-		inv.Log.Error().Str("function", function).Msg("the distributed sweep needs the compliance record and the sweep queue")
-		return fail(500, outcome.ReasonInternal)
-	}
-}
+// errNotDistributable refuses to wire a distributed-sweep function without
+// the record or the sweep queue.
+var errNotDistributable = errors.New("trigger: the distributed sweep needs Options.Record and Options.SweepQueue")

@@ -38,8 +38,11 @@ type acceptedBody struct {
 // Links handles the HTTP trigger: POST onboards one customer (JSON or an HTML
 // form) and answers with the result; POST ?async=true enqueues the request
 // instead (202); GET reports the same evaluation without writing anything.
-func Links(engine Engine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+func Links(engine Engine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec := opts.recorder(LinksFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
@@ -62,7 +65,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			return answerError(&log, status, why, nil, nil)
 		}
 		if len(hr.Body) > maxHTTPBody {
-			return answerError(&log, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB", nil, nil)
+			return tooLarge(&log)
 		}
 
 		if method == http.MethodPost && len(hr.Body) == 0 && lengthUnknown(hr.Header) {
@@ -100,8 +103,10 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		} else {
 			res, err = engine.Status(workCtx, &log, req)
 		}
-		if err == nil {
+		if err == nil && method == http.MethodPost {
 			err = rec.Save(workCtx, &recLog, res)
+		} else if err == nil {
+			err = rec.saveRead(workCtx, &recLog, res)
 		}
 		out := outcome.Decide(workCtx, res, err)
 		logResult(&log, res, out)
@@ -109,7 +114,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			return answerOutcome(&log, out)
 		}
 		return respond(res, customhandler.JSONResponse(http.StatusOK, res, nil))
-	}
+	}, nil
 }
 
 // msgLengthRequired explains a 411: the Functions host copies a request body

@@ -127,8 +127,8 @@ func recordFailure(log *zerolog.Logger, op string, err error) error {
 	return &pal.Error{Code: pal.CodeTransient, Message: "the compliance record could not be written; try again", Err: err}
 }
 
-// SweepRecording records one sweep: its run row and every verdict it judges.
-type SweepRecording struct {
+// sweepRecording records one sweep: its run row and every verdict it judges.
+type sweepRecording struct {
 	rec *Recorder
 	id  string
 	log *zerolog.Logger
@@ -138,11 +138,11 @@ type SweepRecording struct {
 	counts map[pal.Status]int
 }
 
-// StartSweep writes the run row of sweep id (outcome running) and returns the
-// recording whose Options record every verdict. A failed write is returned:
+// startSweep writes the run row of sweep id (outcome running) and returns the
+// recording whose sweepOptions record every verdict. A failed write is returned:
 // the sweep must not run unrecorded.
-func (r *Recorder) StartSweep(ctx context.Context, log *zerolog.Logger, id string) (*SweepRecording, error) {
-	s := &SweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}}
+func (r *Recorder) startSweep(ctx context.Context, log *zerolog.Logger, id string) (*sweepRecording, error) {
+	s := &sweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}}
 	if r == nil || r.store == nil {
 		return s, nil
 	}
@@ -152,11 +152,11 @@ func (r *Recorder) StartSweep(ctx context.Context, log *zerolog.Logger, id strin
 	return s, nil
 }
 
-// Options returns sweep options that record the verdicts of each batch (one
-// tenant, at most 50 subscriptions) together as soon as the batch is judged
-// (saveVerdicts: one SaveAll, in Table Storage about 0.2 requests per
+// sweepOptions returns sweep options that record the verdicts of each batch
+// (one tenant, at most 50 subscriptions) together as soon as the batch is
+// judged (saveVerdicts: one SaveAll, in Table Storage about 0.2 requests per
 // subscription); ctx bounds those writes.
-func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepOptions {
+func (s *sweepRecording) sweepOptions(ctx context.Context, readOnly bool) *pal.SweepOptions {
 	return &pal.SweepOptions{
 		ReadOnly: readOnly,
 		Linked: func(l pal.LinkResult) {
@@ -182,12 +182,12 @@ func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepO
 	}
 }
 
-// Finish closes the run row: finished now, outcome complete when out is
+// finish closes the run row: finished now, outcome complete when out is
 // done, partial when some subscriptions were judged, failed otherwise; the
 // summary of res (or of the verdicts judged when there is no result) and out's
 // reason as detail. It writes on a fresh context (ctx's values, not its end).
 // A failed write is returned.
-func (s *SweepRecording) Finish(ctx context.Context, res *pal.Result, out outcome.Outcome) error {
+func (s *sweepRecording) finish(ctx context.Context, res *pal.Result, out outcome.Outcome) error {
 	if s.rec == nil || s.rec.store == nil {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 var csvHeader = []string{"tenantId", "subscriptionId", "displayName", "status", "roles", "detail", "checkedAt", "since"}
 
 // csvWriter writes the report's rows as RFC 4180 CSV (encoding/csv, CRLF
-// line ends), roles separated by ";", every cell through defuse.
+// line ends), roles separated by ";", every cell through SafeCSVCell.
 type csvWriter struct {
 	cw  *csv.Writer
 	row []string
@@ -38,7 +38,7 @@ func (c *csvWriter) write(s Subscription) error {
 	c.row[6] = s.CheckedAt.UTC().Format(time.RFC3339)
 	c.row[7] = s.Since.UTC().Format(time.RFC3339)
 	for i := range c.row {
-		c.row[i] = defuse(c.row[i])
+		c.row[i] = SafeCSVCell(c.row[i])
 	}
 	return c.cw.Write(c.row)
 }
@@ -82,7 +82,8 @@ func blank(r rune) bool {
 	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
-// defuse returns cell as it is safe to write. Line breaks are first made
+// SafeCSVCell returns cell as it is safe to write: the one CSV guard of the
+// program (the report and handler link/sweep -o csv). Line breaks are first made
 // "\n" (encoding/csv writes "\n" as "\r\n" and would drop a lone "\r"),
 // so the guard sees the lines as they are written. Then a cell a
 // spreadsheet would evaluate — starting with a formula character, perhaps
@@ -92,7 +93,7 @@ func blank(r rune) bool {
 // and ends an unquoted field's row at a line break) that starts, after
 // blanks, with a formula character gets a single quote before it. The text
 // otherwise stays.
-func defuse(cell string) string {
+func SafeCSVCell(cell string) string {
 	if cell == "" {
 		return cell
 	}

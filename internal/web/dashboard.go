@@ -432,6 +432,13 @@ func sweepViewOf(s *Sweep) *sweepView {
 	if s.ItemsSent > 0 {
 		v.Items = fmt.Sprintf("work items: %d sent, %d done, %d failed", s.ItemsSent, s.ItemsDone, s.ItemsFailed)
 	}
+	if s.NotJudged > 0 {
+		v.Items = strings.TrimPrefix(v.Items+"; ", "; ") + fmt.Sprintf("%d subscription(s) not judged by this sweep", s.NotJudged)
+	}
+	if s.ClosedRunID != "" {
+		v.Items = strings.TrimPrefix(v.Items+"; ", "; ") + fmt.Sprintf("closed the earlier sweep %s, whose coordinator had stopped: %d subscription(s) not judged by it",
+			s.ClosedRunID, s.ClosedNotJudged)
+	}
 	if s.FinishedAt != nil {
 		v.Finished = formatTime(*s.FinishedAt)
 	}

@@ -249,8 +249,8 @@ func TestDefuse(t *testing.T) {
 		{"Contributor;Reader", "Contributor;Reader"}, {"a;=1", "a;'=1"}, {"a; +1;b", "a;' +1;b"}, {"=a;-b", "'=a;'-b"},
 	}
 	for _, tt := range tests {
-		if got := defuse(tt.in); got != tt.want {
-			t.Errorf("defuse(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := SafeCSVCell(tt.in); got != tt.want {
+			t.Errorf("SafeCSVCell(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -12,15 +12,25 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // Needs is what the rest of the repository requires of the root module's app
 // settings (see [LoadNeeds]).
 type Needs struct {
-	// Settings the handler reads (handler/settings.go), except those the host sets.
+	// Settings the handler reads that Terraform sets (handler/settings.json,
+	// "terraform": "yes").
 	Settings []string
+	// Unwired are the handler's settings Terraform must not set: tuning knobs,
+	// emulator-only and platform settings.
+	Unwired []string
+	// EmulatorOnly are the settings that point the handler at an emulator: no
+	// Terraform variable may carry them.
+	EmulatorOnly []string
+	// Defaults are the settings' defaults where the handler has a literal one;
+	// the variable that sets a setting defaults to the same.
+	Defaults map[string]string
+	// Record names the compliance record's setting, role and drift message.
+	Record RecordNames
 	// Connections named by function.json bindings; each must be identity-based
 	// (NAME__fullyQualifiedNamespace, NAME__credential, NAME__clientId).
 	Connections []string
@@ -29,6 +39,17 @@ type Needs struct {
 	// QueueSettings are the placeholders used as a Service Bus trigger's
 	// queueName: their app setting must be the name of the queue infra creates.
 	QueueSettings []string
+}
+
+// RecordNames are the compliance record's names infra must use
+// (internal/record's, via handler/settings.json).
+type RecordNames struct {
+	// TableURLSetting is the app setting of the record's table service URL.
+	TableURLSetting string `json:"tableURLSetting"`
+	// TableRole is the role the identity needs on the storage account.
+	TableRole string `json:"tableRole"`
+	// DriftMessage is the message of the drift warning the alert searches for.
+	DriftMessage string `json:"driftMessage"`
 }
 
 // Resource types of the root module.
@@ -49,11 +70,10 @@ const (
 // on a scope of the given resource type (least privilege: the queue, not the
 // namespace; the account, not the resource group).
 var identityRoles = map[string]string{
-	"Storage Blob Data Owner":         storageType,
-	"Storage Table Data Contributor":  storageType, // host diagnostics and the compliance record
-	"Azure Service Bus Data Receiver": queueType,
-	"Azure Service Bus Data Sender":   queueType,
-	"Monitoring Metrics Publisher":    appiType,
+	"Storage Blob Data Owner":        storageType,
+	"Storage Table Data Contributor": storageType, // host diagnostics and the compliance record
+	"Azure Service Bus Data Owner":   queueType,   // each triggered queue: receive, send, and the scale controller's message count (queueOwners)
+	"Monitoring Metrics Publisher":   appiType,
 }
 
 // forbiddenAppSettings must not be app settings of the Flex Consumption app.
@@ -109,6 +129,24 @@ var rootVariableCases = []variableCase{
 	{"pal_sweep_schedule", `"   "`, false},
 	{"pal_sweep_schedule", `"0 0 3 * *"`, false},
 	{"pal_sweep_schedule", `"00:05:00"`, false},
+	// Field ranges, as internal/ncrontab (robfig/cron) checks them at start.
+	{"pal_sweep_schedule", `"0 30 9 * * MON-FRI"`, true},
+	{"pal_sweep_schedule", `"0 0 0 1 jan-dec/2 sun"`, true},
+	{"pal_sweep_schedule", `"5/10 0 1,2,23 31 12 6"`, true},
+	{"pal_sweep_schedule", `"60 0 3 * * *"`, false},
+	{"pal_sweep_schedule", `"0 60 3 * * *"`, false},
+	{"pal_sweep_schedule", `"0 0 24 * * *"`, false},
+	{"pal_sweep_schedule", `"0 0 1,2,25 * * *"`, false},
+	{"pal_sweep_schedule", `"0 0 3 0 * *"`, false},
+	{"pal_sweep_schedule", `"0 0 3 32 * *"`, false},
+	{"pal_sweep_schedule", `"0 0 3 * 13 *"`, false},
+	{"pal_sweep_schedule", `"0 0 3 * * 7"`, false},
+	{"pal_sweep_schedule", `"0 0 5-3 * * *"`, false},
+	{"pal_sweep_schedule", `"0 0 3 * DEC-JAN *"`, false},
+	{"pal_sweep_schedule", `"0 */0 * * * *"`, false},
+	{"pal_sweep_schedule", `"0 0 JAN * * *"`, false},
+	{"pal_sweep_schedule", `"0 0 3 * * FOO"`, false},
+	{"pal_sweep_schedule", `"0 0 3 ? * *"`, false},
 	{"pal_max_attempts", `8`, true},
 	{"pal_max_attempts", `0`, false},
 	{"pal_max_attempts", `2.5`, false},
@@ -121,10 +159,19 @@ var rootVariableCases = []variableCase{
 	{"pal_invocation_timeout", `"2m"`, true},
 	{"pal_invocation_timeout", `"90s"`, true},
 	{"pal_invocation_timeout", `"00:02:00"`, false},
+	// HTTP functions answer within 230 s; the handler refuses more than nine tenths (issue 15 item 7).
+	{"pal_invocation_timeout", `"3m27s"`, true},
+	{"pal_invocation_timeout", `"1s"`, true},
+	{"pal_invocation_timeout", `"3m28s"`, false},
+	{"pal_invocation_timeout", `"4m"`, false},
+	{"pal_invocation_timeout", `"9m"`, false},
+	{"pal_invocation_timeout", `"0s"`, false},
+	{"pal_invocation_timeout", `""`, false},
 	{"pal_http_role", `""`, true},
 	{"pal_http_role", `"PalKeeper.Operator"`, true},
 	{"pal_http_role", `"Pal Keeper"`, false},
-	{"maximum_instance_count", `4`, true},
+	{"maximum_instance_count", `40`, true},
+	{"maximum_instance_count", `4`, true}, // the preview regions; the precondition refuses it elsewhere (flexScale)
 	{"maximum_instance_count", `0`, false},
 	{"maximum_instance_count", `1.5`, false},
 	{"maximum_instance_count", `1001`, false},
@@ -507,6 +554,8 @@ func (c *rootChecker) functionApp() {
 		c.wantRef(sc[0], "application_insights_connection_string", appiType, "telemetry to the Application Insights infra creates")
 	}
 	c.appSettings(app)
+	c.flexScale(app)
+	c.appSettingsPut(app)
 }
 
 // appSettings checks the function app's app_settings against the design and needs.
@@ -555,11 +604,12 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 		}
 	}
 
-	// Host storage: identity-based.
+	// Host storage: identity-based, and no AzureWebJobsStorage at all: an empty
+	// value breaks the host's start (azure-functions-host#11796), a key-based
+	// one needs the shared keys that are off, and azurerm never converges on
+	// either (it strips the setting on read): appSettingsPut.
 	if e := items["AzureWebJobsStorage"]; e != nil {
-		if s, ok := constString(e); !ok || s != "" {
-			c.p.addf(where(e.Range()), "app setting AzureWebJobsStorage = %s: must be absent or \"\" (identity-based AzureWebJobsStorage__* instead)", c.m.text(e.Range()))
-		}
+		c.p.addf(where(e.Range()), "app setting AzureWebJobsStorage = %s: must be absent, neither empty nor key-based (identity-based AzureWebJobsStorage__* instead)", c.m.text(e.Range()))
 	}
 	wantConst("AzureWebJobsStorage__credential", "managedidentity")
 	wantRef("AzureWebJobsStorage__clientId", clientID, "the user-assigned identity's client ID")
@@ -610,17 +660,31 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 			if q := c.queues[deliveryCountOf(s)]; q != nil {
 				wantRef(s, address(q)+".max_delivery_count", "the queue's own max_delivery_count")
 			}
-		case s == record.SettingTableURL: // recordStorage: the host account's table endpoint
+		case s == c.needs.Record.TableURLSetting: // recordStorage: the host account's table endpoint
 		case s == appClientIDSetting:
 			wantRef(s, appResource, "the app registration infra creates (identity.tf)")
 		case strings.HasPrefix(s, "PAL_"):
 			v := "var." + strings.ToLower(s)
 			wantRef(s, v, "every PAL_* setting is wired from its variable")
-			if c.m.variable(strings.ToLower(s)) == nil {
+			if v := c.m.variable(strings.ToLower(s)); v == nil {
 				c.p.addf(c.m.Dir, "variable %s (for app setting %s) is missing", strings.ToLower(s), s)
+			} else {
+				c.defaultIsTheHandlers(v, s)
 			}
 		default:
 			need(s)
+		}
+	}
+	// Tuning knobs, emulator-only and platform settings stay out of the app
+	// settings; an emulator-only one is no Terraform variable either.
+	for _, s := range c.needs.Unwired {
+		if e := items[s]; e != nil {
+			c.p.addf(where(e.Range()), "app setting %s: handler/settings.json says Terraform does not set it", s)
+		}
+	}
+	for _, s := range c.needs.EmulatorOnly {
+		if v := c.m.variable(strings.ToLower(s)); v != nil {
+			c.p.addf(where(v.DefRange()), "variable %s: %s is emulator-only (handler/settings.json): not a Terraform variable", strings.ToLower(s), s)
 		}
 	}
 }
@@ -684,6 +748,33 @@ func (c *rootChecker) roles() {
 	for _, role := range sortedKeys(identityRoles) {
 		if !seen[role] {
 			c.p.addf(c.m.Dir, "the function's identity lacks %q on its %s", role, identityRoles[role])
+		}
+	}
+	c.queueOwners(principal)
+}
+
+// queueOwners requires Azure Service Bus Data Owner on every queue a function
+// is triggered by (the queues of needs' queue settings): the Flex scale
+// controller reads the queue's message count with the app's identity, which
+// needs the Manage right; with Data Receiver alone it falls back to the first
+// message's age and does not scale to the backlog (docs/reference.md, "Flex
+// Consumption scale").
+func (c *rootChecker) queueOwners(principal string) {
+	for _, s := range c.needs.QueueSettings {
+		q := c.queues[s]
+		if q == nil {
+			continue
+		}
+		found := false
+		for _, b := range c.m.resources(roleType) {
+			role, _ := attrString(b.Body, "role_definition_name")
+			if role != "Azure Service Bus Data Owner" || !refersTo(attrExpr(b.Body, "principal_id"), principal) {
+				continue
+			}
+			found = found || refersTo(attrExpr(b.Body, "scope"), address(q)+".id")
+		}
+		if !found {
+			c.p.addf(c.m.Dir, "the function's identity lacks \"Azure Service Bus Data Owner\" on %s (%s): the scale controller cannot count its messages", address(q), s)
 		}
 	}
 }
@@ -768,4 +859,22 @@ func azurermMinor(constraint string) int {
 		return -1
 	}
 	return n
+}
+
+// defaultIsTheHandlers checks that variable v, which sets app setting name,
+// defaults to the handler's default for it (handler/settings.json), when both
+// are plain values.
+func (c *rootChecker) defaultIsTheHandlers(v *hclsyntax.Block, name string) {
+	want, ok := c.needs.Defaults[name]
+	d := attr(v.Body, "default")
+	if !ok || d == nil {
+		return
+	}
+	val, ok := constant(d.Expr)
+	if !ok || val.IsNull() || !(val.Type().Equals(cty.String) || val.Type().Equals(cty.Bool) || val.Type().Equals(cty.Number)) {
+		return
+	}
+	if got := strings.Trim(show(val), `"`); got != want {
+		c.p.addf(where(d.SrcRange), "var.%s defaults to %s, but the handler's default for %s is %q (handler/settings.json)", strings.ToLower(name), show(val), name, want)
+	}
 }

@@ -71,13 +71,28 @@ var mutations = []mutation{
 	// infra/identity.tf: the app registration trusting the function's identity.
 	{"FIC subject the client ID", "infra/identity.tf", `subject        = azurerm_user_assigned_identity.func.principal_id`, `subject        = azurerm_user_assigned_identity.func.client_id`, "subject must be azurerm_user_assigned_identity.func.principal_id"},
 	{"FIC audience literal", "infra/identity.tf", `audiences      = [local.exchange_audience]`, `audiences      = ["api://AzureADTokenExchange"]`, "audiences must be [local.exchange_audience]"},
-	{"FIC issuer without tenant", "infra/identity.tf", `issuer         = "${local.entra_authority}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "${local.entra_authority}/common/v2.0"`, "issuer must be"},
+	{"FIC issuer without tenant", "infra/identity.tf", `issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "${local.federated_issuer_host}/common/v2.0"`, "issuer must be"},
+	// Issue 15 item 3: Azure China's issuer is login.partner.microsoftonline.cn, not the authority host.
+	{"China issuer is the authority host", "infra/identity.tf", `AzureChina        = "https://login.partner.microsoftonline.cn"`, `AzureChina        = "https://login.chinacloudapi.cn"`, "local.federated_issuer_host: AzureChina"},
+	{"FIC issuer not from the issuer map", "infra/identity.tf", `issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "https://login.microsoftonline.com/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, "issuer must be ${local.federated_issuer_host}"},
 	{"direct app single-tenant", "infra/identity.tf", `sign_in_audience = var.pal_identity == "direct" ? "AzureADMultipleOrgs" : "AzureADMyOrg"`, `sign_in_audience = "AzureADMyOrg"`, "sign_in_audience must be AzureADMultipleOrgs"},
 	{"app client ID literal", "infra/main.tf", `PAL_APP_CLIENT_ID       = local.use_app ? azuread_application.pal[0].client_id : ""`, `PAL_APP_CLIENT_ID       = ""`, "want a reference to azuread_application.pal"},
 	// infra/main.tf: the function app.
 	{"runtime not custom", "infra/main.tf", `runtime_name    = "custom"`, `runtime_name    = "node"`, `runtime_name = "node", want "custom"`},
-	{"FUNCTIONS_WORKER_RUNTIME on Flex", "infra/main.tf", `    AzureWebJobsStorage                  = ""`, "    FUNCTIONS_WORKER_RUNTIME = \"custom\"\n    AzureWebJobsStorage                  = \"\"", "app setting FUNCTIONS_WORKER_RUNTIME"},
-	{"key-based AzureWebJobsStorage", "infra/main.tf", `    AzureWebJobsStorage                  = ""`, `    AzureWebJobsStorage                  = "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc"`, "AccountKey="},
+	{"FUNCTIONS_WORKER_RUNTIME on Flex", "infra/main.tf", "    AzureWebJobsStorage__blobServiceUri", "    FUNCTIONS_WORKER_RUNTIME = \"custom\"\n    AzureWebJobsStorage__blobServiceUri", "app setting FUNCTIONS_WORKER_RUNTIME"},
+	{"key-based AzureWebJobsStorage", "infra/main.tf", "    AzureWebJobsStorage__blobServiceUri", "    AzureWebJobsStorage = \"DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc\"\n    AzureWebJobsStorage__blobServiceUri", "AccountKey="},
+	// Issue 15 item 2: no AzureWebJobsStorage at all, and the app settings put back without azurerm's key-based one.
+	{"empty AzureWebJobsStorage", "infra/main.tf", "    AzureWebJobsStorage__blobServiceUri", "    AzureWebJobsStorage = \"\"\n    AzureWebJobsStorage__blobServiceUri", "app setting AzureWebJobsStorage = \"\": must be absent"},
+	{"app settings not put back", "infra/main.tf", `resource "azapi_resource_action" "app_settings" {`, `resource "azapi_resource_action" "other" {`, "azapi_resource_action.app_settings is missing"},
+	{"app settings PATCHed", "infra/main.tf", `  method      = "PUT"`, `  method      = "PATCH"`, "want PUT"},
+	{"app settings put back once only", "infra/main.tf", "    replace_triggered_by = [azurerm_function_app_flex_consumption.main]", "    replace_triggered_by = []", "replace_triggered_by must name"},
+	{"app settings put back with AzureWebJobsStorage", "infra/main.tf", "      APPLICATIONINSIGHTS_CONNECTION_STRING = azurerm_application_insights.main.connection_string\n", "      APPLICATIONINSIGHTS_CONNECTION_STRING = azurerm_application_insights.main.connection_string\n      AzureWebJobsStorage = \"\"\n", "body must not set AzureWebJobsStorage"},
+	{"azapi not required", "infra/versions.tf", "    azapi = {\n      source  = \"azure/azapi\"\n      version = \"~> 2.0\"\n    }\n", "", "azapi is missing"},
+	// Issue 15 item 1: Flex's lowest maximum is 40, lower only in the preview regions.
+	{"maximum below 40 by default", "infra/variables.tf", "  default     = 40\n", "  default     = 4\n", "default must be at least 40"},
+	{"no scale precondition", "infra/main.tf", "      condition     = var.maximum_instance_count >= 40 || contains(local.flex_low_maximum_regions, var.location)", "      condition     = true", "want a lifecycle precondition"},
+	{"scale precondition too lax", "infra/main.tf", "var.maximum_instance_count >= 40 ||", "var.maximum_instance_count >= 4 ||", "39 in eastus accepted = true, want false"},
+	{"undocumented preview region", "infra/main.tf", `flex_low_maximum_regions = ["westeurope", "australiaeast", "westus2"]`, `flex_low_maximum_regions = ["westeurope", "australiaeast", "westus2", "eastus"]`, "want the documented preview regions"},
 	{"storage key reference", "infra/main.tf", `storage_authentication_type       = "UserAssignedIdentity"`, "storage_authentication_type       = \"StorageAccountConnectionString\"\n  storage_access_key = azurerm_storage_account.host.primary_access_key", "key-based access"},
 	{"schedule setting missing", "infra/main.tf", "    PAL_SWEEP_SCHEDULE      = var.pal_sweep_schedule\n", "", "app setting PAL_SWEEP_SCHEDULE is missing"},
 	{"queue setting not the queue", "infra/main.tf", `PAL_ONBOARDING_QUEUE    = azurerm_servicebus_queue.onboarding.name`, `PAL_ONBOARDING_QUEUE    = "pal-onboarding"`, "want a reference to azurerm_servicebus_queue.onboarding.name"},
@@ -133,15 +148,16 @@ var mutations = []mutation{
 	{"azurerm not pessimistic", "infra/versions.tf", `version = "~> 4.58"`, `version = ">= 4.58"`, `want a pessimistic constraint`},
 	{"HCL syntax error", "infra/main.tf", "resource \"azurerm_service_plan\" \"main\" {", "resource \"azurerm_service_plan\" \"main\" {{", "main.tf"},
 	{"syntax error in another module", "infra/lighthouse/example/main.tf", `output "lighthouse_assignment_id" {`, `output "lighthouse_assignment_id" {{`, "example/main.tf"},
+	// Issue 15 item 10: the shipped handler is built by PACKAGE_GOTOOLCHAIN, scanned as built.
+	{"package built by go.mod's Go", "Makefile", "\tGOTOOLCHAIN=$(PACKAGE_GOTOOLCHAIN) $(GO) run ./internal/tools/mkzip", "\t$(GO) run ./internal/tools/mkzip", "target package must build with GOTOOLCHAIN"},
+	{"package toolchain not newer", "Makefile", "PACKAGE_GOTOOLCHAIN := go1.27.3", "PACKAGE_GOTOOLCHAIN := go1.26.8", "is not newer than go.mod's"},
+	{"toolchain directive in go.mod", "go.mod", "go 1.26.8\n", "go 1.26.8\n\ntoolchain go1.27.3\n", "no toolchain directive"},
+	{"govulncheck scans the runner's Go", ".ci/run", `GOTOOLCHAIN="$package_toolchain" CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \`, `CGO_ENABLED=0 \`, "govulncheck must scan the package build"},
 	// infra/roles.tf: least privilege.
-	{"receiver on the namespace", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", "scope                = azurerm_servicebus_namespace.main.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", `"Azure Service Bus Data Receiver" is scoped to "azurerm_servicebus_namespace"`},
-	{"data owner", "infra/roles.tf", `role_definition_name = "Azure Service Bus Data Sender"
-  principal_id         = azurerm_user_assigned_identity.func.principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: delayed retry copies of onboarding messages"`, `role_definition_name = "Azure Service Bus Data Owner"
-  principal_id         = azurerm_user_assigned_identity.func.principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: delayed retry copies of onboarding messages"`, `must not hold "Azure Service Bus Data Owner"`},
+	{"owner on the namespace", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", "scope                = azurerm_servicebus_namespace.main.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", `"Azure Service Bus Data Owner" is scoped to "azurerm_servicebus_namespace"`},
+	// Issue 15 item 6: Data Receiver alone does not let the Flex scale controller count the queue.
+	{"receiver only on the onboarding queue", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", `must not hold "Azure Service Bus Data Receiver"`},
+	{"no owner on the sweep queue", "infra/roles.tf", "scope                = azurerm_servicebus_queue.sweep.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", `lacks "Azure Service Bus Data Owner" on azurerm_servicebus_queue.sweep`},
 	{"no metrics publisher", "infra/roles.tf", `role_definition_name = "Monitoring Metrics Publisher"`, `role_definition_name = "Reader"`, `lacks "Monitoring Metrics Publisher"`},
 	{"role for client ID", "infra/roles.tf", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.principal_id", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.client_id", "not its client ID"},
 	// The compliance record and its drift alert (infra/main.tf, roles.tf, alerts.tf).
@@ -165,6 +181,7 @@ var mutations = []mutation{
 	{"principal output is the client ID", "infra/outputs.tf", "value       = azurerm_user_assigned_identity.func.principal_id", "value       = azurerm_user_assigned_identity.func.client_id", "want a reference to azurerm_user_assigned_identity.func.principal_id"},
 	{"partner ID not validated", "infra/variables.tf", `can(regex("^[0-9]{1,10}$", var.pal_partner_id))`, `can(regex(".*", var.pal_partner_id))`, `variable pal_partner_id accepts "12a4567"`},
 	{"five-field schedule accepted", "infra/variables.tf", `condition     = length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 &&`, `condition     = true || length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 &&`, `variable pal_sweep_schedule accepts "0 0 3 * *"`},
+	{"schedule ranges unchecked", "infra/variables.tf", `max   = [59, 59, 23, 31, 12, 6][i]`, `max   = [59, 59, 99, 31, 12, 6][i]`, `variable pal_sweep_schedule accepts "0 0 24 * * *"`},
 	{"untyped variable", "infra/variables.tf", "  type        = bool\n", "", "variable pal_relink_foreign has no type"},
 	{"bad example partner ID", "infra/example.tfvars", `pal_partner_id          = "1234567"`, `pal_partner_id          = "PLA-1234567"`, "pal_partner_id = \"PLA-1234567\" is rejected"},
 	// infra/lighthouse: Terraform module and ARM template.
@@ -192,6 +209,13 @@ var mutations = []mutation{
 	{"direct template assigns to the client ID", "infra/direct/direct.json", `"principalId": "[parameters('palKeeperServicePrincipalId')]"`, `"principalId": "[parameters('palKeeperClientId')]"`, "principalId must be [parameters('palKeeperServicePrincipalId')]"},
 	{"direct template a group", "infra/direct/direct.json", `"principalType": "ServicePrincipal"`, `"principalType": "Group"`, `principalType "Group"`},
 	{"direct template no consent step", "infra/direct/direct.json", "/adminconsent?client_id=<the app's client ID>", "", "must give the admin-consent URL"},
+	// handler/settings.json ↔ infra: emulator-only settings and tuning knobs stay out (failed before: the
+	// checker read the env* constants of handler/settings.go, and PAL_AUTHORITY_HOST was a variable).
+	{"emulator-only setting wired", "infra/main.tf", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n    PAL_AUTHORITY_HOST      = \"\"\n", "app setting PAL_AUTHORITY_HOST: handler/settings.json says Terraform does not set it"},
+	{"emulator-only variable", "infra/identity.tf", "locals {\n  use_app", "variable \"pal_authority_host\" {\n  type    = string\n  default = \"\"\n}\n\nlocals {\n  use_app", "variable pal_authority_host: PAL_AUTHORITY_HOST is emulator-only"},
+	{"tuning knob wired", "infra/main.tf", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n    PAL_ARM_CONCURRENCY     = \"64\"\n", "app setting PAL_ARM_CONCURRENCY: handler/settings.json says Terraform does not set it"},
+	{"variable default is not the handler's", "handler/settings.json", `"default": "30m",`, `"default": "31m",`, `var.pal_delegation_wait defaults to "30m", but the handler's default for PAL_DELEGATION_WAIT is "31m"`},
+	{"setting the table drops", "handler/settings.json", `"name": "PAL_RELINK_FOREIGN",`, `"name": "PAL_RELINK_OTHER",`, "PAL_RELINK_OTHER (read by the handler, set by infra) has no row in the settings table"},
 	// function.json ↔ infra ↔ docs.
 	{"placeholder infra does not set", "functions/onboarding/function.json", `"%PAL_ONBOARDING_QUEUE%"`, `"%ONBOARDING_QUEUE_NAME%"`, "app setting ONBOARDING_QUEUE_NAME is missing"},
 	{"connection infra does not set", "functions/onboarding/function.json", `"connection": "ServiceBusConnection"`, `"connection": "OnboardingBus"`, "app setting OnboardingBus__fullyQualifiedNamespace is missing"},
@@ -349,7 +373,7 @@ func copyRepo(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.go")} {
+	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.json"), "Makefile", "go.mod", filepath.Join(".ci", "run")} {
 		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755); err != nil {
 			t.Fatal(err)
 		}
