@@ -96,6 +96,7 @@ func functions(s settings, engine trigger.Engine, rec record.Store, onboarding, 
 		SweepTimeout:               s.SweepTimeout,
 		HTTPRole:                   s.HTTPRole,
 		Record:                     rec,
+		RecordRetention:            s.RecordRetention,
 	}
 	if onboarding != nil {
 		opts.Queue = serviceBusQueue{sender: onboarding}
