@@ -42,7 +42,7 @@ sandbox:
 app:
 	rm -rf dist/app
 	mkdir -p dist/app
-	GOTOOLCHAIN=$(PACKAGE_GOTOOLCHAIN) CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o dist/app/handler ./handler
+	GOTOOLCHAIN=$(PACKAGE_GOTOOLCHAIN) CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags="-s -w" -o dist/app/handler ./handler
 	chmod 0755 dist/app/handler
 	cp host.json dist/app/
 	for f in $(FUNCTIONS); do mkdir -p dist/app/$$f && cp functions/$$f/function.json dist/app/$$f/; done

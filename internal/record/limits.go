@@ -7,6 +7,7 @@ package record
 import (
 	"fmt"
 	"regexp"
+	"sync"
 	"unicode/utf16"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -27,15 +28,16 @@ const (
 	transactionOpOverhead = 1 << 10
 )
 
-// comparisonRE finds the comparison operators of an OData filter outside
-// string literals (literals are removed first).
-var (
-	comparisonRE = regexp.MustCompile(`\s(eq|ne|gt|ge|lt|le)\s`)
-	literalRE    = regexp.MustCompile(`'(?:[^']|'')*'`)
-)
+// filterREs are the regexps that find the comparison operators of an OData
+// filter outside string literals (literals are removed first), compiled on
+// first use: no regexp is compiled at package init.
+var filterREs = sync.OnceValues(func() (comparison, literal *regexp.Regexp) {
+	return regexp.MustCompile(`\s(eq|ne|gt|ge|lt|le)\s`), regexp.MustCompile(`'(?:[^']|'')*'`)
+})
 
 // comparisons counts the comparisons of filter.
 func comparisons(filter string) int {
+	comparisonRE, literalRE := filterREs()
 	return len(comparisonRE.FindAllStringIndex(literalRE.ReplaceAllString(filter, "''"), -1))
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -106,8 +107,9 @@ func (m markedCredential) GetToken(ctx context.Context, opts policy.TokenRequest
 	return tk, nil
 }
 
-// batchStatusRE finds the status lines of an entity group transaction's parts.
-var batchStatusRE = regexp.MustCompile(`HTTP/1\.1 (\d{3})`)
+// batchStatusRE finds the status lines of an entity group transaction's parts
+// (compiled on first use: no regexp is compiled at package init).
+var batchStatusRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`HTTP/1\.1 (\d{3})`) })
 
 // batchStatus returns the first failing (>= 400) status inside a failed
 // entity group transaction's answer, or 202 when none can be read.
@@ -119,7 +121,7 @@ func batchStatus(re *azcore.ResponseError) int {
 	if err != nil {
 		return re.StatusCode
 	}
-	for _, m := range batchStatusRE.FindAllSubmatch(body, -1) {
+	for _, m := range batchStatusRE().FindAllSubmatch(body, -1) {
 		if n, _ := strconv.Atoi(string(m[1])); n >= 400 {
 			return n
 		}
