@@ -221,6 +221,10 @@ func (s *sweepRecording) finish(ctx context.Context, res *pal.Result, out outcom
 	if err != nil {
 		return recordFailure(s.log, "finish the run "+s.id, err)
 	}
-	maintainRecord(fctx, s.log, s.rec.store, finished, s.rec.retention)
+	if runOutcome != record.OutcomeFailed {
+		// A sweep that judged nothing changed no summary; the next one
+		// maintains the record.
+		maintainRecord(fctx, s.log, s.rec.store, finished, s.rec.retention)
+	}
 	return nil
 }
