@@ -46,7 +46,7 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", envAppClientID, err)
 		}
-		return lighthouseEngine(s, cred, cfg, opts)
+		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, cred, cfg, opts) }), nil
 	case identityDirect:
 		app, err := appIdentity(s, base, cfg)
 		if err != nil {
@@ -63,7 +63,7 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 			KnownTenants:  known,
 		})
 	default:
-		return lighthouseEngine(s, base, cfg, opts)
+		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, base, cfg, opts) }), nil
 	}
 }
 

@@ -38,12 +38,18 @@ func CloudName(name string) (string, bool) {
 // own Graph hosts).
 const ServiceGraph cloud.ServiceName = "microsoftGraph"
 
-// graphEndpoints are Microsoft Graph's root endpoints (also the token
-// audience) per cloud, from Microsoft's national cloud deployments page.
-var graphEndpoints = map[string]string{
-	CloudAzurePublic:       "https://graph.microsoft.com",
-	CloudAzureUSGovernment: "https://graph.microsoft.us",
-	CloudAzureChina:        "https://microsoftgraph.chinacloudapi.cn",
+// graphEndpoint is Microsoft Graph's root endpoint (also the token
+// audience) in cloud (canonical name), from Microsoft's national cloud
+// deployments page (docs/reference.md).
+func graphEndpoint(cloud string) string {
+	switch cloud {
+	case CloudAzureUSGovernment:
+		return "https://graph.microsoft.us"
+	case CloudAzureChina:
+		return "https://microsoftgraph.chinacloudapi.cn"
+	default:
+		return "https://graph.microsoft.com"
+	}
 }
 
 // CloudConfig returns the azcore cloud configuration named name: one of
@@ -83,7 +89,7 @@ func CloudConfig(name, armEndpoint string) (cloud.Configuration, error) {
 	for k, v := range base.Services {
 		cfg.Services[k] = v
 	}
-	g := graphEndpoints[canonical]
+	g := graphEndpoint(canonical)
 	cfg.Services[ServiceGraph] = cloud.ServiceConfiguration{Endpoint: g, Audience: g}
 	if armEndpoint != "" {
 		ep, err := parseEndpoint("ARM", armEndpoint)

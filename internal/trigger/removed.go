@@ -20,7 +20,9 @@ type goneConfirmer interface {
 // confirmedStatuses are the recorded statuses a subscription missing from a
 // complete listing is confirmed from: not-delegated is already as lost as it
 // gets (and error verdicts are never recorded).
-var confirmedStatuses = []pal.Status{pal.StatusAttributed, pal.StatusIneligibleRole, pal.StatusUnlinked, pal.StatusUnverifiable}
+func confirmedStatuses() []pal.Status {
+	return []pal.Status{pal.StatusAttributed, pal.StatusIneligibleRole, pal.StatusUnlinked, pal.StatusUnverifiable}
+}
 
 // verdictLister reads the record's verdicts (record.Store does).
 type verdictLister interface {
@@ -30,7 +32,7 @@ type verdictLister interface {
 // goneSubscriptions returns the subscriptions of the record (outside the
 // managing tenant, not already not-delegated) that are not in listed.
 func goneSubscriptions(ctx context.Context, store verdictLister, managing string, listed func(id string) bool) ([]pal.Subscription, error) {
-	vs, err := store.Verdicts(ctx, record.Filter{Statuses: confirmedStatuses})
+	vs, err := store.Verdicts(ctx, record.Filter{Statuses: confirmedStatuses()})
 	if err != nil {
 		return nil, err
 	}
@@ -69,18 +71,31 @@ func (s *sweepRecording) confirmGone(ctx context.Context, engine Engine, res *pa
 		return nil
 	}
 	results := c.ConfirmGone(ctx, s.log, res.Link, gone)
+	// Saved as the sweep saves its verdicts: one SaveAll per tenant, under
+	// that tenant's link (direct mode has one each).
+	byTenant := map[string][]pal.SubscriptionResult{}
+	var tenants []string
 	lost := 0
 	for _, v := range results {
 		if v.Status == pal.StatusNotDelegated {
 			lost++
 		}
-		if err := s.rec.verdict(ctx, s.log, linkOf(res, v.TenantID), v); err != nil {
+		t := strings.ToLower(v.TenantID)
+		if _, ok := byTenant[t]; !ok {
+			tenants = append(tenants, t)
+		}
+		byTenant[t] = append(byTenant[t], v)
+	}
+	for _, t := range tenants {
+		if err := saveVerdicts(ctx, s.log, s.rec.store, s.rec.by, s.rec.now(), linkOf(res, t), byTenant[t]); err != nil {
 			return err
 		}
-		s.mu.Lock()
-		s.counts[v.Status]++
-		s.mu.Unlock()
 	}
+	s.mu.Lock()
+	for _, v := range results {
+		s.counts[v.Status]++
+	}
+	s.mu.Unlock()
 	res.AddSwept(results)
 	s.log.Info().Int("not_listed", len(gone)).Int("no_longer_visible", lost).Msg("subscriptions no longer listed were confirmed")
 	return nil
