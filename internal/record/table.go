@@ -193,14 +193,8 @@ func list[E any](ctx context.Context, c *aztables.Client, filter string, top int
 		if err != nil {
 			return err
 		}
-		for _, raw := range page.Entities {
-			var e E
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("decode row: %w", err)
-			}
-			if err := decode(e); err != nil {
-				return err
-			}
+		if err := decodeRows(page.Entities, decode); err != nil {
+			return err
 		}
 		if top > 0 && len(page.Entities) > 0 {
 			return nil // one page of at most top rows is all that was asked
