@@ -121,7 +121,7 @@ func (t *Table) SummariesOf(ctx context.Context, tenants []string) ([]Summary, e
 			or[i] = "RowKey eq " + odataQuote(tenantPrefix+id)
 		}
 		filter := "PartitionKey eq " + odataQuote(dirPartition) + " and (" + strings.Join(or, " or ") + ")"
-		err := list(ctx, t.client, filter, 0, func(e summaryEntity) error {
+		err := listRows(ctx, t.client, filter, 0, 0, func(e summaryEntity) error {
 			s, err := e.summary()
 			if err == nil {
 				out = append(out, s)
