@@ -105,11 +105,11 @@ func (e *Emulator) authenticate(r *http.Request) (claims, *armError) {
 	if h == "" {
 		return claims{}, newARMError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed. The 'Authorization' header is missing.")
 	}
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+	tok, ok := bearerToken(h)
+	if !ok {
 		return claims{}, newARMError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed. The 'Authorization' header is provided in an invalid format.")
 	}
-	c, err := e.parseToken(strings.TrimSpace(tok))
+	c, err := e.parseToken(tok)
 	if err != nil {
 		return claims{}, newARMError(http.StatusUnauthorized, "InvalidAuthenticationToken", "%s", err.Error())
 	}

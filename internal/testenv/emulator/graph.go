@@ -161,11 +161,11 @@ func (e *Emulator) authenticateGraph(r *http.Request) (claims, *graphError) {
 	invalid := func(msg string) *graphError {
 		return &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", msg}
 	}
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+	tok, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return claims{}, invalid("Access token is empty.")
 	}
-	c, err := e.parseToken(strings.TrimSpace(tok))
+	c, err := e.parseToken(tok)
 	if err != nil {
 		return claims{}, invalid("IDX14100: JWT is not well formed.")
 	}
