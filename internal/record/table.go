@@ -178,6 +178,15 @@ func (t *Table) Save(ctx context.Context, v Verdict) (*Change, error) {
 	return out[0], nil
 }
 
+// rowsTop is the rows per request that reading limit rows asks for (0: the
+// service's own).
+func rowsTop(limit int) int32 {
+	if limit > 0 {
+		return int32(min(limit, MaxPageSize))
+	}
+	return 0
+}
+
 // listRows reads the rows of filter, top per request, until limit rows
 // were decoded (limit < 1: all of them).
 func listRows[E any](ctx context.Context, c *aztables.Client, filter string, top int32, limit int, decode func(E) error) error {
@@ -366,7 +375,7 @@ func (t *Table) Runs(ctx context.Context, n int) ([]Run, error) {
 	var out []Run
 	filter := "PartitionKey eq " + odataQuote(runPartition) + " and " + prefixRange("RowKey", startPrefix)
 	limit := runLimit(n)
-	err := listRows(ctx, t.client, filter, int32(limit), limit, func(e runEntity) error {
+	err := listRows(ctx, t.client, filter, rowsTop(limit), limit, func(e runEntity) error {
 		if len(out) >= limit {
 			return nil
 		}

@@ -80,15 +80,6 @@ func (all keyedChanges) newest(limit int) []Change {
 	return out
 }
 
-// changesTop is the rows per request that reading limit changes asks for
-// (0: the service's own).
-func changesTop(limit int) int32 {
-	if limit > 0 {
-		return int32(min(limit, MaxPageSize))
-	}
-	return 0
-}
-
 // Changes implements [Store]: the index partitions of this month and the
 // one before (a change checked before a month's turn may be written after
 // it), then earlier months until limit changes are found, up to indexMonths
@@ -103,7 +94,7 @@ func (t *Table) Changes(ctx context.Context, limit int) ([]Change, error) {
 	for i := 0; i <= indexMonths; i++ {
 		m := month.AddDate(0, -i, 0)
 		filter := "PartitionKey eq " + odataQuote(indexPartition(m))
-		err := listRows(ctx, t.client, filter, changesTop(limit), limit, func(e indexEntity) error { return all.add(e.changeEntity) })
+		err := listRows(ctx, t.client, filter, rowsTop(limit), limit, func(e indexEntity) error { return all.add(e.changeEntity) })
 		if err != nil {
 			return nil, translate("list changes", err)
 		}
@@ -125,7 +116,7 @@ func (t *Table) TenantChanges(ctx context.Context, tenant string, limit int) ([]
 	}
 	var all keyedChanges
 	filter := "PartitionKey eq " + odataQuote(tenantPrefix+tenant) + " and " + prefixRange("RowKey", changePrefix)
-	err := listRows(ctx, t.client, filter, changesTop(limit), limit, all.add)
+	err := listRows(ctx, t.client, filter, rowsTop(limit), limit, all.add)
 	if err != nil {
 		return nil, translate("list the changes of tenant "+tenant, err)
 	}
