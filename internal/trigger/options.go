@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/pal-keeper/pal-keeper/internal/web"
 )
 
 // QueueMessage is a message the triggers put on the onboarding queue: a
@@ -54,6 +55,9 @@ type Options struct {
 	// and every sweep's run, is written to it (see [Recorder]). nil records
 	// nothing.
 	Record record.Store
+	// Directory names the dashboard's tenants and says which identity acts
+	// and how it is linked; nil shows IDs only.
+	Directory web.Directory
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller
 	// must hold (X-MS-CLIENT-PRINCIPAL).
 	HTTPRole string

@@ -67,15 +67,16 @@ func view(record web.Reader, options *Options, html bool) customhandler.HandlerF
 		if status, why := authorize(hr.Header, opts.HTTPRole); status != 0 {
 			return fail(status, why, nil, key)
 		}
-		serve := web.ServeReport
-		if html {
-			serve = web.ServeDashboard
-		}
 		query := hr.Query
 		if query == nil {
 			query = url.Values{}
 		}
-		out, err := serve(ctx, record, query, opts.Now())
+		var out customhandler.HTTPResponse
+		if html {
+			out, err = web.ServeDashboard(ctx, record, opts.Directory, query, opts.Now())
+		} else {
+			out, err = web.ServeReport(ctx, record, query, opts.Now())
+		}
 		if err != nil {
 			ev := log.Warn()
 			if out.StatusCode >= 500 {
@@ -114,7 +115,7 @@ func LinksForBrowsers(next customhandler.HandlerFunc) customhandler.HandlerFunc 
 		for k, v := range out.Outputs {
 			outputs[k] = v
 		}
-		outputs[httpOutput] = web.LinksHTML(answer, res, hr.Query.Get("code"))
+		outputs[httpOutput] = web.LinksHTML(answer, res, hr.Query.Get("code"), hr.Method)
 		out.Outputs = outputs
 		return out
 	}

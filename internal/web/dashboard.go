@@ -56,7 +56,30 @@ type dashboardData struct {
 
 	Changes []changeRow
 
+	// Who and what now: the identity and its link, the remedies of the
+	// statuses present, the chart of the latest runs.
+	Who      *whoView
+	Remedies []remedyView
+	Chart    *chartView
+
 	FormAction string
+}
+
+// whoView is the header: the partner ID, the link's state and the identity.
+type whoView struct {
+	PartnerID  string
+	Link       string
+	LinkClass  string
+	Kind       string
+	Identity   string
+	LinkRemedy string
+}
+
+type remedyView struct {
+	Status pal.Status
+	Count  int
+	Text   string
+	Href   string
 }
 
 type sweepView struct {
@@ -80,8 +103,15 @@ type countCell struct {
 	Href  string
 }
 
+// tenantView is a tenant as the page names it: its name and default domain
+// when the directory knows them, and always its ID.
+type tenantView struct {
+	ID, Name, Domain string
+}
+
 type tenantRow struct {
 	TenantID string
+	Tenant   tenantView
 	Href     string
 	Total    int
 	Counts   []countCell
@@ -91,11 +121,15 @@ type subscriptionRow struct {
 	TenantID, SubscriptionID, DisplayName, Detail, Since, Roles string
 	Status                                                      pal.Status
 	TenantHref                                                  string
+	Tenant                                                      tenantView
 }
 
 type changeRow struct {
 	At, TenantID, SubscriptionID, Detail string
 	From, To                             pal.Status
+	Tenant                               tenantView
+	// DisplayName is the subscription's name when a verdict on the page has it.
+	DisplayName string
 }
 
 type pager struct {
@@ -104,10 +138,14 @@ type pager struct {
 	FirstShown, LastShown int
 }
 
-// ServeDashboard answers GET /api/dashboard for query q with the HTML page.
+// directoryTimeout bounds what one dashboard load waits for the Directory.
+const directoryTimeout = 3 * time.Second
+
+// ServeDashboard answers GET /api/dashboard for query q with the HTML page;
+// dir names the tenants and the identity (nil: IDs only, see [Directory]).
 // A bad query is a 400 page naming the field; no record (r nil) or a record
 // that cannot be read is a 503 page. The error, when not nil, is for the log.
-func ServeDashboard(ctx context.Context, r Reader, q url.Values, now time.Time) (customhandler.HTTPResponse, error) {
+func ServeDashboard(ctx context.Context, r Reader, dir Directory, q url.Values, now time.Time) (customhandler.HTTPResponse, error) {
 	v, err := parseView(q, paramPage, paramTenantPage)
 	if err != nil {
 		var fe *FieldError
@@ -121,9 +159,17 @@ func ServeDashboard(ctx context.Context, r Reader, q url.Values, now time.Time) 
 	if err != nil {
 		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), err
 	}
+	runs, err := recentRuns(ctx, r, ChartRuns)
+	if err != nil {
+		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), fmt.Errorf("read the runs: %w", err)
+	}
+	names, who := lookUp(ctx, dir)
+	d := dashboardModel(rep, v, names)
+	d.Who = whoOf(who)
+	d.Chart = chartOf(runs)
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)
-	if err := dashboardTemplate.Execute(&buf, dashboardModel(rep, v)); err != nil {
+	if err := dashboardTemplate.Execute(&buf, d); err != nil {
 		return ErrorPage(http.StatusInternalServerError, "the dashboard could not be rendered", nil, v.key),
 			fmt.Errorf("render the dashboard: %w", err)
 	}
@@ -172,7 +218,7 @@ func filterQuery(tenants []string, statuses []pal.Status) url.Values {
 // dashboardModel turns the report into the page: totals, a tenant page, a
 // page of the listed subscriptions (those not attributed, or those of the
 // status filter) and the recent changes.
-func dashboardModel(rep *Report, v view) *dashboardData {
+func dashboardModel(rep *Report, v view, names map[string]TenantName) *dashboardData {
 	l := linker{v}
 	d := &dashboardData{
 		Generated:  formatTime(rep.GeneratedAt),
@@ -196,6 +242,13 @@ func dashboardModel(rep *Report, v view) *dashboardData {
 		d.Total += n
 		d.Totals = append(d.Totals, totalView{Status: s, Count: n, Href: l.dashboard(nil, []pal.Status{s}, 1, 1),
 			Active: len(v.filter.Statuses) == 1 && v.filter.Statuses[0] == s})
+		if n > 0 && s != pal.StatusAttributed {
+			d.Remedies = append(d.Remedies, remedyView{Status: s, Count: n, Text: Remedy(s), Href: l.dashboard(nil, []pal.Status{s}, 1, 1)})
+		}
+	}
+	tenant := func(id string) tenantView {
+		n := names[id]
+		return tenantView{ID: id, Name: n.DisplayName, Domain: n.DefaultDomain}
 	}
 
 	// Tenants, with their counts, one page of them.
@@ -218,7 +271,7 @@ func dashboardModel(rep *Report, v view) *dashboardData {
 		return l.dashboard(nil, nil, v.page, p)
 	})
 	for _, t := range tenants[lo:hi] {
-		row := tenantRow{TenantID: t, Href: l.dashboard([]string{t}, nil, 1, 1)}
+		row := tenantRow{TenantID: t, Tenant: tenant(t), Href: l.dashboard([]string{t}, nil, 1, 1)}
 		for i, n := range counts[t] {
 			cell := countCell{Count: n}
 			if n > 0 {
@@ -250,12 +303,16 @@ func dashboardModel(rep *Report, v view) *dashboardData {
 		d.List = append(d.List, subscriptionRow{
 			TenantID: s.TenantID, SubscriptionID: s.SubscriptionID, DisplayName: s.DisplayName, Status: s.Status,
 			Detail: s.Detail, Since: formatTime(s.Since), Roles: joinRoles(s.Roles),
-			TenantHref: l.dashboard([]string{s.TenantID}, nil, 1, 1),
+			TenantHref: l.dashboard([]string{s.TenantID}, nil, 1, 1), Tenant: tenant(s.TenantID),
 		})
+	}
+	subNames := make(map[string]string, len(rep.Subscriptions))
+	for _, s := range rep.Subscriptions {
+		subNames[s.SubscriptionID] = s.DisplayName
 	}
 	for _, c := range rep.Changes {
 		d.Changes = append(d.Changes, changeRow{At: formatTime(c.At), TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
-			From: c.From, To: c.To, Detail: c.Detail})
+			From: c.From, To: c.To, Detail: c.Detail, Tenant: tenant(c.TenantID), DisplayName: subNames[c.SubscriptionID]})
 	}
 	return d
 }
