@@ -250,6 +250,7 @@ func (e *Emulator) routes() []armRoute {
 	partner := append(slices.Clone(partners), "*")
 	return []armRoute{
 		{http.MethodGet, []string{"subscriptions"}, e.listSubscriptions},
+		{http.MethodGet, []string{"tenants"}, e.listTenants},
 		{http.MethodGet, sub, e.getSubscription},
 		{http.MethodGet, ra, e.listAssignments},
 		{http.MethodGet, append(slices.Clone(ra), "*"), e.getAssignment},

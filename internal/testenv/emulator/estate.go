@@ -49,6 +49,9 @@ type Estate struct {
 type Tenant struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Domain is the tenant's default domain; empty means the initial one
+	// derived from Name (Fabrikam: fabrikam.onmicrosoft.com).
+	Domain string `json:"domain,omitempty"`
 }
 
 // Identity is a managed identity.
