@@ -34,7 +34,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return 1
 	}
 	cred := az.cred
+	dir, err := newAzureDirectory(s, az)
+	if err != nil {
+		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
+		return 1
+	}
 	opts := &trigger.Options{
+		Directory:         dir,
 		MaxAttempts:       s.MaxAttempts,
 		DelegationWait:    s.DelegationWait,
 		InvocationTimeout: s.InvocationTimeout,
