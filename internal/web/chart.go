@@ -37,7 +37,7 @@ func recentRuns(ctx context.Context, r Reader, n int) ([]record.Run, error) {
 const (
 	chartWidth  = 720
 	chartHeight = 200
-	chartLeft   = 44 // room for the y labels
+	chartLeft   = 60 // room for the y labels
 	chartRight  = 8
 	chartTop    = 10
 	chartBottom = 26 // room for the x labels

@@ -63,6 +63,7 @@ table.stack td{border:0;padding:2px 10px;text-align:left}
 table.stack td.num{display:inline-block;width:auto;padding-right:6px}
 table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:13px}
 td.when{white-space:normal}
+.chart text{font-size:20px}
 }
 .st{display:inline-block;padding:0 8px;border-radius:10px;font-size:13px;white-space:nowrap;background:#eef1f4}
 .st.attributed{background:#dafbe1;color:var(--ok)}
@@ -85,4 +86,4 @@ footer{margin-top:40px;color:var(--muted);font-size:13px}
 `
 
 // styleHash is the CSP source of css: 'sha256-' and the base64 of its SHA-256.
-const styleHash = "sha256-argxXrv40qNqQ256v6q0u0Wg7SlOAKItAwYv9tNHjaA="
+const styleHash = "sha256-6Qyi79CIT32x9Jgr3s+W8c8CbA+Ul+4rmFvoAQ7JGtM="
