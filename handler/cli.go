@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/message"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
+
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/rs/zerolog"
@@ -57,16 +59,16 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 	partner := fs.String("partner-id", "", "partner ID to link (default PAL_PARTNER_ID)")
 	asJSON := fs.Bool("json", false, "print the result object as JSON")
 	if err := fs.Parse(args); err != nil {
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	if len(subs) > 0 && *tenant == "" {
 		fmt.Fprintln(stderr, "handler link: --subscription needs --tenant")
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: invalid setting %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	req := pal.Request{RequestedBy: "handler link"}
 	if *tenant != "" {
@@ -77,20 +79,20 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 		req, err = message.DecodeQuery(values)
 		if err != nil {
 			fmt.Fprintf(stderr, "handler link: %s\n", describe(err))
-			return trigger.ExitUsage
+			return outcome.ExitUsage
 		}
 	}
 	engine, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	log := cliLogger(stderr)
 	res, err := engine.Onboard(ctx, &log, req)
 	if err == nil {
 		err = trigger.NewRecorder(store, "handler link", nil).Save(ctx, &log, res)
 	}
-	return finish(stdout, stderr, "handler link", "pal-keeper link", res, trigger.Decide(ctx, res, err), err, *asJSON)
+	return finish(stdout, stderr, "handler link", "pal-keeper link", res, outcome.Decide(ctx, res, err), err, *asJSON)
 }
 
 // sweepCommand reports every reachable customer subscription, read-only unless --repair.
@@ -101,20 +103,20 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 	repair := fs.Bool("repair", false, "also create or fix the signed-in identity's link (as the timer does)")
 	partner := fs.String("partner-id", "", "partner ID (default PAL_PARTNER_ID)")
 	if err := fs.Parse(args); err != nil {
-		return trigger.ExitUsage
+		return outcome.ExitUsage
 	}
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: invalid setting %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	engine, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
-		return trigger.ExitFailed
+		return outcome.ExitFailed
 	}
 	log := cliLogger(stderr)
-	ctx, cancel := trigger.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
+	ctx, cancel := outcome.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
 	defer cancel()
 	rec := trigger.NewRecorder(store, "handler sweep", nil)
 	res, out, err := trigger.RecordedSweep(ctx, &log, engine, rec, cliRunID(time.Now()), !*repair)
@@ -127,22 +129,22 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 }
 
 // finish prints the result, when there is one, and returns the exit code of
-// out, the outcome policy's (trigger.Decide) judgement of res and err: 0
+// out, the outcome policy's (outcome.Decide) judgement of res and err: 0
 // done, 2 bad input, 75 transient trouble (try again later), 130
 // interrupted, 1 otherwise — e.g. when something could not be judged or
 // recorded.
-func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out trigger.Outcome, err error, asJSON bool) int {
+func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out outcome.Outcome, err error, asJSON bool) int {
 	if res != nil {
 		if asJSON {
 			if perr := printJSON(stdout, res); perr != nil {
 				fmt.Fprintln(stderr, perr)
-				return trigger.ExitFailed
+				return outcome.ExitFailed
 			}
 		} else {
 			printReport(stdout, title, res)
 		}
 	}
-	if out.Kind == trigger.KindDone {
+	if out.Kind == outcome.KindDone {
 		return out.ExitCode()
 	}
 	switch {
@@ -151,7 +153,7 @@ func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out tr
 	case err != nil:
 		// The operator at the terminal sees the whole error.
 		fmt.Fprintf(stderr, "%s: %s\n", cmd, describe(err))
-	case out.Kind == trigger.KindRetry:
+	case out.Kind == outcome.KindRetry:
 		fmt.Fprintf(stderr, "%s: %s; try again later\n", cmd, out.Reason)
 	default:
 		fmt.Fprintf(stderr, "%s: %s\n", cmd, out.Reason)

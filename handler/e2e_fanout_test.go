@@ -10,7 +10,6 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
-	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
 // TestE2EFanoutSweep runs the distributed sweep end to end: the timer
@@ -102,7 +101,9 @@ func TestE2EFanoutSweep(t *testing.T) {
 		t.Errorf("%d work items dead-lettered, want the %d failed", len(dead), run.ItemsFailed)
 	}
 	for _, m := range dead {
-		var item trigger.WorkItem
+		var item struct {
+			TenantID string `json:"tenantId"`
+		}
 		if err := json.Unmarshal(m.Body, &item); err != nil || item.TenantID != tenantC {
 			t.Errorf("dead-lettered %s (tenant %q, %v), want only tenant C's", m.MessageID, item.TenantID, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -153,6 +154,13 @@ func startApp(t *testing.T, opts appOptions) *app {
 		// Retry-After from the emulator is still honoured up to 60 s.
 		"PAL_AZURE_RETRY_DELAY": "10ms",
 	}
+	if opts.maxDeliveryCount == 0 {
+		opts.maxDeliveryCount = 3
+	}
+	// The handler knows the simulated queues' max delivery count, as
+	// Terraform tells it the real queues'.
+	settings[envOnboardingMaxDelivery] = strconv.Itoa(opts.maxDeliveryCount)
+	settings[envSweepMaxDelivery] = strconv.Itoa(opts.maxDeliveryCount)
 	for k, v := range opts.settings {
 		settings[k] = v
 	}
@@ -168,9 +176,6 @@ func startApp(t *testing.T, opts appOptions) *app {
 		}
 	}
 	a := &app{t: t, emu: emu, stdout: &syncBuffer{}, stderr: &syncBuffer{}, answers: &syncBuffer{}}
-	if opts.maxDeliveryCount == 0 {
-		opts.maxDeliveryCount = 3
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	host, err := hostsim.Start(ctx, hostsim.Options{

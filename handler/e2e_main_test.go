@@ -1,23 +1,30 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // handlerBinary is the real handler, built once by TestMain: with -race when
 // the tests run with -race, so that a data race in the server fails the test
-// whose handler printed it (see checkNoRace). handlerRESTBinary is its
-// palkeeper_sbrest test build (Service Bus sends through the host simulator).
+// whose handler printed it (see checkNoRace). handlerRESTBinary is the
+// handler of the tests that need it to send to the simulated queues: this
+// test binary, run as the handler (envRunAsHandler).
 var handlerBinary, handlerRESTBinary string
+
+// envRunAsHandler makes this test binary the handler, its queue messages
+// sent through the host simulator's Service Bus REST endpoint
+// (queue_rest_test.go); everything else is the product's wiring (run).
+const envRunAsHandler = "PAL_TEST_RUN_AS_HANDLER"
 
 // e2eParallel is how many tests marked parallel run at once when -parallel
 // is not given. The end-to-end tests spend most of their time waiting
@@ -27,20 +34,30 @@ var handlerBinary, handlerRESTBinary string
 const e2eParallel = 4
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envRunAsHandler) == "1" {
+		os.Exit(runAsHandler())
+	}
 	flag.Parse()
 	setDefaultParallel(e2eParallel)
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "pal-keeper-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	handlerBinary = filepath.Join(dir, "handler")
-	// The test build that sends queue messages through the host simulator's
-	// Service Bus REST endpoint (queue_rest.go); the production build has no
-	// such path.
+	// Under its own name, so that its processes are told apart from the
+	// test process (the fan-out benchmark's cpu-handler-sbrest-s).
 	handlerRESTBinary = filepath.Join(dir, "handler-sbrest")
-	if err := buildHandlers(handlerBinary, handlerRESTBinary); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	if err := os.Symlink(self, handlerRESTBinary); err != nil {
+		handlerRESTBinary = self
+	}
+	handlerBinary = filepath.Join(dir, "handler")
+	if out, err := exec.Command("go", append(append([]string{"build"}, buildFlags()...), "-o", handlerBinary, ".")...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build handler: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -49,27 +66,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildHandlers builds the handler (buildFlags) and its palkeeper_sbrest
-// test build at once: each is a link at least, and a long compile on a cold
-// cache, that the other need not wait for.
-func buildHandlers(handler, rest string) error {
-	var g errgroup.Group
-	for _, b := range []struct {
-		what string
-		args []string
-	}{
-		{"build handler", append(append([]string{"build"}, buildFlags()...), "-o", handler, ".")},
-		{"build handler (palkeeper_sbrest)", append(append([]string{"build", "-tags", "palkeeper_sbrest"}, buildFlags()...), "-o", rest, ".")},
-	} {
-		g.Go(func() error {
-			out, err := exec.Command("go", b.args...).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("%s: %w\n%s", b.what, err, out)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+// runAsHandler is main with the tests' queue sender: the same run, the same
+// wiring (functions), only openQueues differs.
+func runAsHandler() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, restQueues(os.Getenv))
 }
 
 // setDefaultParallel sets -test.parallel to n (at least GOMAXPROCS) unless

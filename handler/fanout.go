@@ -9,8 +9,18 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// distributable is an engine whose sweep can be distributed over the sweep
+// queue: one that starts a sweep once and judges its batches anywhere (the
+// Lighthouse engine, *pal.Engine).
+type distributable interface {
+	StartSweep(ctx context.Context, log *zerolog.Logger, options *pal.SweepOptions) (*pal.SweepRun, error)
+	JudgeBatch(ctx context.Context, log *zerolog.Logger, p pal.Principal, l pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error
+}
+
+var _ distributable = (*pal.Engine)(nil)
+
 // fanoutEngine adapts the engine's sweep API to the distributed sweep.
-type fanoutEngine struct{ engine *pal.Engine }
+type fanoutEngine struct{ engine distributable }
 
 var _ trigger.FanoutEngine = fanoutEngine{}
 

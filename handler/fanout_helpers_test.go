@@ -6,14 +6,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/azurite"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
-	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/pal-keeper/pal-keeper/internal/web"
 )
 
@@ -22,7 +23,7 @@ import (
 const fanoutKey = "fanout-test-key"
 
 // fanout is the distributed sweep under a simulated scale-out: the handler's
-// palkeeper_sbrest build in N processes consuming one sweep queue, sending
+// tests' handler (handlerRESTBinary) in N processes consuming one sweep queue, sending
 // through the simulator's Service Bus REST endpoint, with the compliance
 // record in Azurite's Table service (shared by the processes, as Table
 // Storage is in Azure).
@@ -68,6 +69,13 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 		"PAL_RECORD_TABLE_URL":                          tables.URL,
 		"ServiceBusConnection__fullyQualifiedNamespace": "pal-test.servicebus.windows.net",
 	}
+	if o.maxDeliveryCount == 0 {
+		o.maxDeliveryCount = 3
+	}
+	// The handler knows the simulated queues' max delivery count, as
+	// Terraform tells it the real queues'.
+	settings[envOnboardingMaxDelivery] = strconv.Itoa(o.maxDeliveryCount)
+	settings[envSweepMaxDelivery] = strconv.Itoa(o.maxDeliveryCount)
 	for k, v := range o.settings {
 		settings[k] = v
 	}
@@ -77,12 +85,9 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 			env = append(env, kv)
 		}
 	}
-	env = append(env, "SSL_CERT_FILE="+certs)
+	env = append(env, "SSL_CERT_FILE="+certs, envRunAsHandler+"=1")
 	for k, v := range settings {
 		env = append(env, k+"="+v)
-	}
-	if o.maxDeliveryCount == 0 {
-		o.maxDeliveryCount = 3
 	}
 	f := &fanout{tb: tb, emu: emu, stdout: &syncBuffer{}, tables: tables}
 	stderr := &syncBuffer{}
@@ -91,7 +96,7 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 	c, err := hostsim.StartCluster(ctx, hostsim.Options{
 		AppRoot: "..", Executable: handlerRESTBinary, Args: []string{}, Env: env,
 		Stdout: f.stdout, Stderr: stderr, MaxDeliveryCount: o.maxDeliveryCount, MaxConcurrentCalls: o.maxConcurrentCalls, InitTimeout: 20 * time.Second,
-		AutoDeliver: true, FunctionKey: fanoutKey, ServiceBusREST: envServiceBusRESTName,
+		AutoDeliver: true, FunctionKey: fanoutKey, ServiceBusREST: envServiceBusREST,
 		DuplicateDetectionWindow: 10 * time.Minute, // the Terraform queue's
 	}, o.processes)
 	if err != nil {
@@ -110,12 +115,17 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 	return f
 }
 
-// envServiceBusRESTName is the palkeeper_sbrest build's setting (queue_rest.go,
-// not compiled into this test binary).
-const envServiceBusRESTName = "PAL_TEST_SERVICEBUS_REST"
-
 // sweep fires the timer (the coordinator) and returns its report.
-func (f *fanout) sweep(ctx context.Context) (trigger.FanoutReport, time.Duration) {
+// fanoutReport is the coordinator's ReturnValue, as a client reads it
+// (docs/contracts.md, "Sweep work items").
+type fanoutReport struct {
+	RunID     string         `json:"runId"`
+	ItemsSent int            `json:"itemsSent"`
+	Link      pal.LinkResult `json:"link"`
+	Outcome   string         `json:"outcome"`
+}
+
+func (f *fanout) sweep(ctx context.Context) (fanoutReport, time.Duration) {
 	f.tb.Helper()
 	start := time.Now()
 	inv, err := f.cluster.Timer(ctx, "sweep", false)
@@ -123,7 +133,7 @@ func (f *fanout) sweep(ctx context.Context) (trigger.FanoutReport, time.Duration
 	if err != nil || inv.Failed {
 		f.tb.Fatalf("coordinator: %v %v\n%s", err, inv.Err, f.stdout.String())
 	}
-	var rep trigger.FanoutReport
+	var rep fanoutReport
 	if err := json.Unmarshal(inv.ReturnValue, &rep); err != nil || rep.RunID == "" {
 		f.tb.Fatalf("coordinator ReturnValue %s: %v", inv.ReturnValue, err)
 	}

@@ -132,8 +132,8 @@ func newInProcess(t *testing.T, maxAttempts int, viaIdentityEndpoint bool) *inPr
 	return p
 }
 
-// outcome is how one message ended.
-type outcome struct {
+// messageEnd is how one message ended.
+type messageEnd struct {
 	completed *pal.Result
 	failed    *customhandler.Failure
 	attempts  int
@@ -142,9 +142,9 @@ type outcome struct {
 
 // run delivers a message as the host would, then every scheduled copy when
 // its time comes, until no copy is left.
-func (p *inProcess) run(t *testing.T, body string, between func(attempt int)) outcome {
+func (p *inProcess) run(t *testing.T, body string, between func(attempt int)) messageEnd {
 	t.Helper()
-	var out outcome
+	var out messageEnd
 	deliver := func(props map[string]any, id string) customhandler.Result {
 		out.attempts++
 		raw, _ := json.Marshal(body)

@@ -21,7 +21,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, openAMQPQueues))
 }
 
 const usage = `usage: handler [command]
@@ -38,15 +38,16 @@ settings come from the environment (see docs/operations.md, "Settings").
 the sandbox (no Azure account needed) is a separate command: go run ./cmd/sandbox
 `
 
-// run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// run is main without the process: it returns the exit code. openQueues
+// reaches Service Bus when serving (openAMQPQueues in the product).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, openQueues queueOpener) int {
 	cmd := ""
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "", "serve":
-		return serve(ctx, getenv, stdout, stderr)
+		return serve(ctx, getenv, stdout, stderr, openQueues)
 	case "link":
 		return linkCommand(ctx, args, getenv, stdout, stderr)
 	case "sweep":

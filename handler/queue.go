@@ -9,7 +9,7 @@ import (
 )
 
 // queueSender sends to one Service Bus queue: a *servicebus.Sender (AMQP, the
-// production path), or the REST sender of the palkeeper_sbrest test build.
+// product's), or the end-to-end tests' REST sender (queue_rest_test.go).
 type queueSender interface {
 	SendMessage(ctx context.Context, m servicebus.OutgoingMessage) error
 	ScheduleMessage(ctx context.Context, m servicebus.OutgoingMessage, enqueueAt time.Time) error

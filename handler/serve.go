@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -14,14 +13,16 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
-	"github.com/pal-keeper/pal-keeper/internal/servicebus"
+	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
+	"github.com/pal-keeper/pal-keeper/internal/web"
 	"github.com/rs/zerolog"
 )
 
 // serve runs the custom handler until ctx ends (SIGTERM), letting in-flight
-// invocations finish.
-func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
+// invocations finish. openQueues reaches Service Bus (openAMQPQueues in the
+// product); it is the only part the end-to-end tests' handler replaces.
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, openQueues queueOpener) int {
 	s, err := settingsFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: invalid setting %v\n", err)
@@ -33,53 +34,24 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
 	}
-	cred := az.cred
 	dir, err := newAzureDirectory(s, az)
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
 	}
-	opts := &trigger.Options{
-		Directory:         dir,
-		MaxAttempts:       s.MaxAttempts,
-		DelegationWait:    s.DelegationWait,
-		InvocationTimeout: s.InvocationTimeout,
-		SweepTimeout:      s.SweepTimeout,
-		HTTPRole:          s.HTTPRole,
-		Record:            rec,
-	}
-	var sweep, sweepCheck customhandler.HandlerFunc
+	var onboarding, work queueSender
 	if s.ServiceBusNamespace != "" {
-		onboarding, work, closeQueues, err := openQueues(getenv, s, cred)
+		var closeQueues func(*zerolog.Logger)
+		onboarding, work, closeQueues, err = openQueues(s, az.cred)
 		if err != nil {
 			fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 			return 1
 		}
 		defer closeQueues(&log)
-		opts.Queue = serviceBusQueue{sender: onboarding}
-		// The distributed sweep: the timer coordinates, sweep-check judges.
-		// Lighthouse modes only: a direct-mode sweep walks per-tenant
-		// credentials and stays in this process.
-		if le, ok := engine.(*pal.Engine); ok {
-			queue := sweepQueue{serviceBusQueue{sender: work}}
-			sweep = trigger.SweepFanout(fanoutEngine{le}, rec, queue, opts)
-			checkOpts := *opts
-			checkOpts.Queue = queue
-			sweepCheck = trigger.SweepCheck(fanoutEngine{le}, rec, queue, &checkOpts)
-		}
 	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
-	srv.Handle(trigger.OnboardingFunction, trigger.Onboarding(engine, opts))
-	srv.Handle(trigger.LinksFunction, trigger.LinksForBrowsers(trigger.Links(engine, opts)))
-	srv.Handle(trigger.ReportFunction, trigger.Report(rec, opts))
-	srv.Handle(trigger.DashboardFunction, trigger.Dashboard(rec, opts))
-	if sweep == nil {
-		// Without Service Bus the timer sweeps in this process.
-		sweep = trigger.Sweep(engine, opts)
-	}
-	srv.Handle(trigger.SweepFunction, sweep)
-	if sweepCheck != nil {
-		srv.Handle(trigger.SweepCheckFunction, sweepCheck)
+	for name, h := range functions(s, engine, rec, dir, onboarding, work) {
+		srv.Handle(name, h)
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))
@@ -88,7 +60,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return 1
 	}
 	log.Info().Int("port", s.Port).Str("partner_id", s.PartnerID).Str("credential", s.Credential).
-		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", opts.Queue != nil).
+		Str("cloud", s.Cloud).Bool("relink_foreign", s.RelinkForeign).Bool("service_bus", onboarding != nil).
 		Dur("invocation_timeout", s.InvocationTimeout).Dur("function_timeout", s.FunctionTimeout).
 		Str("http_role", s.HTTPRole).Str("identity", s.Identity).Str("app_client_id", s.AppClientID).
 		Str("record", recordKind(s)).
@@ -107,40 +79,47 @@ type azureAccess struct {
 	cloud cloud.Configuration
 }
 
-// openQueues returns the senders of the onboarding and sweep queues and what
-// closes them. Production: one AMQP client per process, with the same identity
-// as the trigger connection, and a sender per queue; it connects on first use
-// and is closed on shutdown. Only the palkeeper_sbrest test build can send
-// through the host simulator's REST endpoint instead (restQueues).
-func openQueues(getenv func(string) string, s settings, cred azcore.TokenCredential) (onboarding, work queueSender, closeAll func(*zerolog.Logger), err error) {
-	if onboarding, work, ok, err := restQueues(getenv, s, cred); ok || err != nil {
-		return onboarding, work, func(*zerolog.Logger) {}, err
+// functions wires the handler of every function from the settings, the
+// engine, the record, the dashboard's directory (nil: IDs only) and the
+// queues' senders (nil without Service Bus): the one wiring of the product
+// and of the end-to-end tests' handler.
+func functions(s settings, engine trigger.Engine, rec record.Store, dir web.Directory, onboarding, work queueSender) map[string]customhandler.HandlerFunc {
+	opts := &trigger.Options{
+		Directory:                  dir,
+		MaxAttempts:                s.MaxAttempts,
+		OnboardingMaxDeliveryCount: s.OnboardingMaxDeliveryCount,
+		SweepMaxDeliveryCount:      s.SweepMaxDeliveryCount,
+		DelegationWait:             s.DelegationWait,
+		InvocationTimeout:          s.InvocationTimeout,
+		SweepTimeout:               s.SweepTimeout,
+		HTTPRole:                   s.HTTPRole,
+		Record:                     rec,
 	}
-	client, err := servicebus.NewClient(s.ServiceBusNamespace, cred, nil)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("invalid setting %s: %w", envServiceBus, err)
+	if onboarding != nil {
+		opts.Queue = serviceBusQueue{sender: onboarding}
 	}
-	onb, err := client.NewSender(s.OnboardingQueue)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("invalid setting %s: %w", envOnboardingQueue, err)
+	// The distributed sweep, with Service Bus: the timer coordinates,
+	// sweep-check judges. Only an engine whose sweep can be distributed (the
+	// Lighthouse modes); a direct-mode sweep walks per-tenant credentials and
+	// stays in this process.
+	fe, distributed := engine.(distributable)
+	distributed = distributed && work != nil
+	if distributed {
+		opts.SweepQueue = sweepQueue{serviceBusQueue{sender: work}}
 	}
-	wrk, err := client.NewSender(s.SweepQueue)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("invalid setting %s: %w", envSweepQueue, err)
+	fns := map[string]customhandler.HandlerFunc{
+		trigger.OnboardingFunction: trigger.Onboarding(engine, opts),
+		trigger.LinksFunction:      trigger.LinksForBrowsers(trigger.Links(engine, opts)),
+		trigger.ReportFunction:     trigger.Report(rec, opts),
+		trigger.DashboardFunction:  trigger.Dashboard(rec, opts),
 	}
-	closeAll = func(log *zerolog.Logger) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, snd := range []*servicebus.Sender{onb, wrk} {
-			if err := snd.Close(ctx); err != nil {
-				log.Warn().Str("error", err.Error()).Msg("closing a Service Bus sender")
-			}
-		}
-		if err := client.Close(ctx); err != nil {
-			log.Warn().Str("error", err.Error()).Msg("closing the Service Bus client")
-		}
+	if distributed {
+		fns[trigger.SweepFunction] = trigger.SweepFanout(fanoutEngine{fe}, opts)
+		fns[trigger.SweepCheckFunction] = trigger.SweepCheck(fanoutEngine{fe}, opts)
+	} else {
+		fns[trigger.SweepFunction] = trigger.Sweep(engine, opts)
 	}
-	return onb, wrk, closeAll, nil
+	return fns
 }
 
 // buildEngine wires the credential, the Azure clients and the engine of

@@ -13,6 +13,8 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/azure"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
+	"github.com/pal-keeper/pal-keeper/internal/servicebus"
+	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
 // settings are the app settings (docs/operations.md, "Settings"), read from the environment.
@@ -32,6 +34,11 @@ type settings struct {
 	Port                int
 	// MaxAttempts bounds the scheduled retries of one onboarding message.
 	MaxAttempts int
+	// OnboardingMaxDeliveryCount and SweepMaxDeliveryCount are the queues'
+	// max_delivery_count (PAL_ONBOARDING_MAX_DELIVERY_COUNT,
+	// PAL_SWEEP_MAX_DELIVERY_COUNT), which Terraform sets from each queue.
+	OnboardingMaxDeliveryCount int
+	SweepMaxDeliveryCount      int
 	// DelegationWait is how long a message's unreachable subscriptions are
 	// treated as a delegation still on its way.
 	DelegationWait time.Duration
@@ -102,6 +109,13 @@ const (
 	envWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
 )
 
+// envOnboardingMaxDelivery and envSweepMaxDelivery are the queues' max
+// delivery counts (default trigger.DefaultMaxDeliveryCount, Service Bus's).
+const (
+	envOnboardingMaxDelivery = "PAL_ONBOARDING_MAX_DELIVERY_COUNT"
+	envSweepMaxDelivery      = "PAL_SWEEP_MAX_DELIVERY_COUNT"
+)
+
 // PAL_IDENTITY values: who acts.
 const (
 	// identityManaged: the managed identity itself (Lighthouse).
@@ -132,8 +146,6 @@ const (
 )
 
 var (
-	queuePattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,259}$`)
-	fqdnPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$`)
 	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
 )
 
@@ -219,6 +231,19 @@ func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (
 			return s, fmt.Errorf("%s: %q is not a whole number from 1 to 100", envMaxAttempts, v)
 		}
 		s.MaxAttempts = n
+	}
+	s.OnboardingMaxDeliveryCount, s.SweepMaxDeliveryCount = trigger.DefaultMaxDeliveryCount, trigger.DefaultMaxDeliveryCount
+	for _, d := range []struct {
+		name string
+		to   *int
+	}{{envOnboardingMaxDelivery, &s.OnboardingMaxDeliveryCount}, {envSweepMaxDelivery, &s.SweepMaxDeliveryCount}} {
+		if v := strings.TrimSpace(getenv(d.name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return s, fmt.Errorf("%s: %q is not a whole number of at least 1 (the queue's max_delivery_count)", d.name, v)
+			}
+			*d.to = n
+		}
 	}
 	var err error
 	if s.DelegationWait, err = durationSetting(getenv, envDelegationWait, s.DelegationWait, 0, 24*time.Hour); err != nil {
@@ -355,16 +380,16 @@ func (s settings) validate() error {
 			return fmt.Errorf("%s: %q is not an https URL", envARMEndpoint, s.ARMEndpoint)
 		}
 	}
-	if !queuePattern.MatchString(s.SweepQueue) || strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
+	if servicebus.CheckQueue(s.SweepQueue) != nil || strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
 		return fmt.Errorf("%s: %q is not a Service Bus queue name other than %s", envSweepQueue, s.SweepQueue, envOnboardingQueue)
 	}
-	if !queuePattern.MatchString(s.OnboardingQueue) {
+	if servicebus.CheckQueue(s.OnboardingQueue) != nil {
 		return fmt.Errorf("%s: %q is not a Service Bus queue name", envOnboardingQueue, s.OnboardingQueue)
 	}
 	if err := checkSchedule(s.SweepSchedule); err != nil {
 		return fmt.Errorf("%s: %q %v", envSweepSchedule, s.SweepSchedule, err)
 	}
-	if s.ServiceBusNamespace != "" && !fqdnPattern.MatchString(s.ServiceBusNamespace) {
+	if s.ServiceBusNamespace != "" && servicebus.CheckNamespace(s.ServiceBusNamespace) != nil {
 		return fmt.Errorf("%s: %q is not a namespace host name such as contoso.servicebus.windows.net", envServiceBus, s.ServiceBusNamespace)
 	}
 	if s.RecordTableURL != "" {

@@ -118,6 +118,8 @@ func TestSettingsErrors(t *testing.T) {
 		{"namespace_bad", map[string]string{envServiceBus: "not a host"}, envServiceBus},
 		{"port_bad", map[string]string{envPort: "http"}, envPort},
 		{"attempts_zero", map[string]string{envMaxAttempts: "0"}, envMaxAttempts},
+		{"onboarding_deliveries_zero", map[string]string{envOnboardingMaxDelivery: "0"}, envOnboardingMaxDelivery},
+		{"sweep_deliveries_not_number", map[string]string{envSweepMaxDelivery: "ten"}, envSweepMaxDelivery},
 		{"wait_not_duration", map[string]string{envDelegationWait: "30"}, envDelegationWait},
 		{"timeout_too_small", map[string]string{envInvocationTimeout: "10ms"}, envInvocationTimeout},
 		{"role_without_auth", map[string]string{envHTTPRole: "PAL.Operator"}, envHTTPRole},
@@ -335,7 +337,7 @@ func TestServeRefusesBadSettingsInOneLine(t *testing.T) {
 				env[k] = v
 			}
 			var stdout, stderr strings.Builder
-			code := run(t.Context(), nil, envFrom(env), &stdout, &stderr)
+			code := run(t.Context(), nil, envFrom(env), &stdout, &stderr, openAMQPQueues)
 			if code != 1 || !strings.HasPrefix(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
 				t.Errorf("run = %d, stderr %q; want 1 and one line starting %q", code, stderr.String(), tt.want)
 			}

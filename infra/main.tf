@@ -118,7 +118,8 @@ resource "azurerm_servicebus_queue" "onboarding" {
   # write-free attempts; the last attempt after PAL_MAX_ATTEMPTS; an instance that
   # died mid-invocation; a failed schedule. Five covers a crash and a hiccup
   # without keeping a poison message around. Onboarding is idempotent (the link
-  # is read before any write), so a redelivery never double-writes.
+  # is read before any write), so a redelivery never double-writes. The handler
+  # reads it as PAL_ONBOARDING_MAX_DELIVERY_COUNT (the app settings below).
   max_delivery_count = 5
 
   # 1 minute. The host renews the lock for up to host.json's
@@ -157,9 +158,10 @@ resource "azurerm_servicebus_queue" "sweep" {
   name         = var.pal_sweep_queue
   namespace_id = azurerm_servicebus_namespace.main.id
 
-  # 10 deliveries, matching the handler's default (trigger.Options.MaxDeliveryCount):
-  # on the last one a failing work item is counted as failed in its run, with its
-  # reason, before it dead-letters. Transient trouble schedules copies instead.
+  # 10 deliveries (Service Bus's default), passed to the handler as
+  # PAL_SWEEP_MAX_DELIVERY_COUNT: on the last one a failing work item is counted
+  # as failed in its run, with its reason, before it dead-letters. Transient
+  # trouble schedules copies instead.
   max_delivery_count = 10
 
   # 1 minute, as for onboarding: the host renews the lock while an item is judged.
@@ -266,6 +268,10 @@ resource "azurerm_function_app_flex_consumption" "main" {
     PAL_APP_CLIENT_ID       = local.use_app ? azuread_application.pal[0].client_id : ""
     PAL_AUTHORITY_HOST      = var.pal_authority_host
     PAL_DIRECT_TENANTS      = join(",", var.pal_direct_tenants)
+
+    # Each queue's max_delivery_count, so the handler knows its last delivery.
+    PAL_ONBOARDING_MAX_DELIVERY_COUNT = tostring(azurerm_servicebus_queue.onboarding.max_delivery_count)
+    PAL_SWEEP_MAX_DELIVERY_COUNT      = tostring(azurerm_servicebus_queue.sweep.max_delivery_count)
 
     # The compliance record (internal/record): tables in the host storage
     # account, where the identity holds Storage Table Data Contributor

@@ -31,6 +31,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -41,6 +42,10 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 	"github.com/pal-keeper/pal-keeper/internal/web"
 )
+
+// sandboxMaxDeliveries is the simulated queues' max delivery count: a bad
+// message dead-letters after 3 deliveries, quickly.
+const sandboxMaxDeliveries = 3
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -125,6 +130,10 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose, ser
 		"PAL_ONBOARDING_QUEUE=pal-onboarding",
 		"PAL_SWEEP_QUEUE=pal-sweep",
 		"PAL_SWEEP_SCHEDULE=0 0 3 * * *",
+		// The simulated queues' max delivery count (MaxDeliveryCount below),
+		// as Terraform passes the real queues'.
+		"PAL_ONBOARDING_MAX_DELIVERY_COUNT=" + strconv.Itoa(sandboxMaxDeliveries),
+		"PAL_SWEEP_MAX_DELIVERY_COUNT=" + strconv.Itoa(sandboxMaxDeliveries),
 	}, emu.Environ()...)
 	if identity != identityManaged {
 		env = append(env, "PAL_IDENTITY="+identity, "PAL_APP_CLIENT_ID="+emulator.DemoAppClientID,
@@ -137,7 +146,7 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose, ser
 	started := time.Now()
 	host, err := hostsim.Start(ctx, hostsim.Options{
 		AppRoot: appRoot, Executable: exe, Args: []string{}, Env: env,
-		Stdout: logSink, Stderr: logSink, MaxDeliveryCount: 3,
+		Stdout: logSink, Stderr: logSink, MaxDeliveryCount: sandboxMaxDeliveries,
 	})
 	if err != nil {
 		return fmt.Errorf("start the handler under the host simulator: %w\n%s", err, handlerLog.String())

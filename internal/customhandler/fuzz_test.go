@@ -53,7 +53,7 @@ func FuzzEnvelope(f *testing.F) {
 
 		r := httptest.NewRequest(http.MethodPost, "/echo", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json; charset=utf-8")
-		r.Header.Set(InvocationIDHeader, invocationID)
+		r.Header.Set(invocationIDHeader, invocationID)
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, r)
 

@@ -54,7 +54,7 @@ type Failure struct {
 // it also carries inv.Log (see zerolog.Ctx).
 type HandlerFunc func(ctx context.Context, inv *Invocation) Result
 
-// Fail returns a Result that fails the invocation with status and message.
-func Fail(status int, message string) Result {
+// fail returns a Result that fails the invocation with status and message.
+func fail(status int, message string) Result {
 	return Result{Failure: &Failure{Status: status, Message: message}}
 }

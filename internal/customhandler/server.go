@@ -26,8 +26,8 @@ const (
 )
 
 const (
-	// InvocationIDHeader carries the host's invocation ID.
-	InvocationIDHeader = "X-Azure-Functions-InvocationId"
+	// invocationIDHeader carries the host's invocation ID.
+	invocationIDHeader = "X-Azure-Functions-InvocationId"
 
 	defaultMaxBodyBytes      = 4 << 20
 	defaultReadHeaderTimeout = 10 * time.Second
@@ -197,7 +197,7 @@ type errorBody struct {
 // invoke runs one invocation and answers the host.
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request, reg registered) {
 	start := time.Now()
-	id := r.Header.Get(InvocationIDHeader)
+	id := r.Header.Get(invocationIDHeader)
 	generated := !validInvocationID(id)
 	if generated {
 		id = newInvocationID()
@@ -246,15 +246,15 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reg registered, id 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	if err != nil {
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			return Fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("invocation request larger than %d bytes", s.opts.MaxBodyBytes))
+			return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("invocation request larger than %d bytes", s.opts.MaxBodyBytes))
 		}
 		log.Warn().Err(err).Msg("cannot read the invocation request")
-		return Fail(http.StatusBadRequest, "cannot read the invocation request")
+		return fail(http.StatusBadRequest, "cannot read the invocation request")
 	}
 	var req invocationRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		log.Warn().Err(err).Int("bytes", len(body)).Msg("invocation request is not the host's JSON envelope")
-		return Fail(http.StatusBadRequest, "invocation request is not a JSON object with Data and Metadata")
+		return fail(http.StatusBadRequest, "invocation request is not a JSON object with Data and Metadata")
 	}
 	if req.Data == nil {
 		req.Data = map[string]json.RawMessage{}
@@ -273,7 +273,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reg registered, id 
 	defer func() {
 		if v := recover(); v != nil {
 			log.Error().Str("panic", truncate(fmt.Sprint(v), 1000)).Bytes("stack", debug.Stack()).Msg("handler panicked")
-			res = Fail(http.StatusInternalServerError, "internal error")
+			res = fail(http.StatusInternalServerError, "internal error")
 		}
 	}()
 	return reg.h(log.WithContext(r.Context()), inv)

@@ -95,7 +95,7 @@ func post(t *testing.T, url, id, body string) (int, string, []byte) {
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	if id != "" {
-		req.Header.Set(InvocationIDHeader, id)
+		req.Header.Set(invocationIDHeader, id)
 	}
 	req.Header.Set("X-Azure-Functions-HostVersion", "4.1037.0")
 	req.Header.Set("User-Agent", "Azure-Functions-Host/4.1037.0")
@@ -296,9 +296,9 @@ func TestFailureShape(t *testing.T) {
 }
 
 func TestFailHelper(t *testing.T) {
-	r := Fail(403, "partner ID not allowed")
+	r := fail(403, "partner ID not allowed")
 	if r.Failure == nil || r.Failure.Status != 403 || r.Failure.Message != "partner ID not allowed" {
-		t.Errorf("Fail = %+v", r)
+		t.Errorf("fail = %+v", r)
 	}
 }
 
@@ -478,7 +478,7 @@ func TestLogsPerInvocationUnderConcurrency(t *testing.T) {
 	s.Handle("f", func(ctx context.Context, inv *Invocation) Result {
 		var marker string
 		if err := json.Unmarshal(inv.Data["marker"], &marker); err != nil {
-			return Fail(400, err.Error())
+			return fail(400, err.Error())
 		}
 		// Log from several goroutines too: stdout must stay line-atomic.
 		var wg sync.WaitGroup
@@ -605,7 +605,7 @@ func TestGracefulShutdown(t *testing.T) {
 		select {
 		case <-release:
 		case <-ctx.Done():
-			return Fail(500, "cancelled")
+			return fail(500, "cancelled")
 		}
 		return Result{ReturnValue: "finished"}
 	})

@@ -125,6 +125,7 @@ var mutations = []mutation{
   # A work item`, `azurerm_servicebus_queue.sweep: lock_duration = "PT10M"`},
 	{"sweep queue without a setting", "infra/main.tf", `name         = var.pal_sweep_queue`, `name         = "pal-sweep"`, "no azurerm_servicebus_queue is named from var.pal_sweep_queue"},
 	{"sweep queue dead-letters nothing", "infra/main.tf", `max_delivery_count = 10`, `max_delivery_count = 1000`, "azurerm_servicebus_queue.sweep: max_delivery_count"},
+	{"delivery count not the queue's", "infra/main.tf", `tostring(azurerm_servicebus_queue.sweep.max_delivery_count)`, `"10"`, "want a reference to azurerm_servicebus_queue.sweep.max_delivery_count"},
 	{"sweep setting not its queue", "infra/main.tf", `PAL_SWEEP_QUEUE         = azurerm_servicebus_queue.sweep.name`, `PAL_SWEEP_QUEUE         = azurerm_servicebus_queue.onboarding.name`, "want a reference to azurerm_servicebus_queue.sweep.name"},
 	{"Basic namespace", "infra/main.tf", `sku                 = "Standard"`, `sku                 = "Basic"`, `sku "Basic"`},
 	{"consumption plan", "infra/main.tf", `sku_name            = "FC1"`, `sku_name            = "Y1"`, `sku_name = "Y1", want "FC1"`},

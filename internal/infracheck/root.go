@@ -606,6 +606,10 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 		case s == "AZURE_CLIENT_ID":
 			wantRef(s, clientID, "the user-assigned identity's client ID")
 		case isQueue[s]:
+		case deliveryCountOf(s) != "":
+			if q := c.queues[deliveryCountOf(s)]; q != nil {
+				wantRef(s, address(q)+".max_delivery_count", "the queue's own max_delivery_count")
+			}
 		case s == record.SettingTableURL: // recordStorage: the host account's table endpoint
 		case s == appClientIDSetting:
 			wantRef(s, appResource, "the app registration infra creates (identity.tf)")
@@ -619,6 +623,18 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 			need(s)
 		}
 	}
+}
+
+// deliveryCountOf returns the queue setting whose queue's
+// max_delivery_count Terraform passes as setting s ("" for other settings).
+func deliveryCountOf(s string) string {
+	switch s {
+	case "PAL_ONBOARDING_MAX_DELIVERY_COUNT":
+		return "PAL_ONBOARDING_QUEUE"
+	case "PAL_SWEEP_MAX_DELIVERY_COUNT":
+		return "PAL_SWEEP_QUEUE"
+	}
+	return ""
 }
 
 func (c *rootChecker) roles() {

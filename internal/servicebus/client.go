@@ -19,7 +19,7 @@ type Client struct {
 // NewClient returns a client for the namespace (a fully qualified host name)
 // authenticating with cred. It checks its arguments and opens no connection.
 func NewClient(namespace string, cred azcore.TokenCredential, options *Options) (*Client, error) {
-	if err := checkNamespace(namespace); err != nil {
+	if err := CheckNamespace(namespace); err != nil {
 		return nil, fmt.Errorf("servicebus: %w", err)
 	}
 	if cred == nil {
@@ -39,7 +39,7 @@ func NewClient(namespace string, cred azcore.TokenCredential, options *Options) 
 // NewSender returns a sender for queue over the client's connection. Closing
 // it leaves the client open.
 func (c *Client) NewSender(queue string) (*Sender, error) {
-	if err := checkQueue(queue); err != nil {
+	if err := CheckQueue(queue); err != nil {
 		return nil, fmt.Errorf("servicebus: %w", err)
 	}
 	factory := func(queue string) (messageSender, error) {

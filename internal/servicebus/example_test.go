@@ -12,7 +12,7 @@ import (
 )
 
 // Send an onboarding message with the function's user-assigned managed
-// identity, and on transient trouble schedule a delayed copy instead.
+// identity, then schedule a delayed copy (the retry chain's next attempt).
 // Not run: it needs a Service Bus namespace.
 func Example() {
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{
@@ -21,7 +21,12 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sender, err := servicebus.NewSender(os.Getenv("ServiceBusConnection__fullyQualifiedNamespace"), "pal-onboarding", cred, nil)
+	client, err := servicebus.NewClient(os.Getenv("ServiceBusConnection__fullyQualifiedNamespace"), cred, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = client.Close(context.Background()) }()
+	sender, err := client.NewSender("pal-onboarding")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -45,12 +50,8 @@ func Example() {
 		CorrelationID:         msg.MessageID,
 		ApplicationProperties: map[string]any{"palAttempt": int64(2)},
 	}
-	err = sender.ScheduleMessage(ctx, retry, time.Now().Add(30*time.Second))
-	switch {
-	case err == nil:
-	case servicebus.IsTransient(err):
-		log.Print("Service Bus unavailable; fail the invocation so the host redelivers: ", err)
-	default:
-		log.Fatal(err)
+	if err := sender.ScheduleMessage(ctx, retry, time.Now().Add(30*time.Second)); err != nil {
+		// Whatever the cause, fail the invocation so the host redelivers.
+		log.Print("could not schedule the retry: ", err)
 	}
 }

@@ -158,9 +158,6 @@ func TestInvalidMessage(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
 			}
-			if IsTransient(err) {
-				t.Errorf("IsTransient(%v) = true, want false", err)
-			}
 			if got := c.news.Load(); got != 0 {
 				t.Errorf("sender factory calls = %d, want 0 (nothing to send)", got)
 			}
@@ -193,9 +190,6 @@ func TestSendErrorIsWrapped(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("err = %q, want it to name %s", err, want)
 				}
-			}
-			if !IsTransient(err) {
-				t.Errorf("IsTransient(%v) = false, want true", err)
 			}
 		})
 	}

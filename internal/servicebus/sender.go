@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 )
 
@@ -25,7 +24,7 @@ var _ messageSender = (*azservicebus.Sender)(nil)
 // (*azservicebus.Client).NewSender, which opens no connection.
 type senderFactory func(queue string) (messageSender, error)
 
-// Options adjusts [NewSender]. nil means the SDK's defaults.
+// Options adjusts [NewClient]. nil means the SDK's defaults.
 type Options struct {
 	// ClientOptions are passed to azservicebus.NewClient: retry policy, TLS
 	// configuration, a custom endpoint or a WebSocket dialer. The zero value
@@ -33,12 +32,12 @@ type Options struct {
 	ClientOptions azservicebus.ClientOptions
 }
 
-// Sender sends messages to one Service Bus queue. It owns its
-// azservicebus.Client: build one Sender per process and queue, share it
-// between goroutines, and Close it at shutdown.
+// Sender sends messages to one Service Bus queue over its [Client]'s
+// connection ([Client.NewSender]): one per process and queue, shared between
+// goroutines, closed at shutdown before the client.
 //
 // The SDK sender is made on the first send and reused after; the AMQP
-// connection is opened by the first send, not by [NewSender].
+// connection is opened by the first send, not by [Client.NewSender].
 type Sender struct {
 	queue       string
 	newSender   senderFactory
@@ -49,37 +48,6 @@ type Sender struct {
 	closed bool
 }
 
-// NewSender returns a Sender for queue in the Service Bus namespace, a fully
-// qualified host name such as contoso.servicebus.windows.net, authenticating
-// with cred. It checks its arguments and opens no connection.
-func NewSender(namespace, queue string, cred azcore.TokenCredential, options *Options) (*Sender, error) {
-	if err := checkNamespace(namespace); err != nil {
-		return nil, fmt.Errorf("servicebus: %w", err)
-	}
-	if err := checkQueue(queue); err != nil {
-		return nil, fmt.Errorf("servicebus: %w", err)
-	}
-	if cred == nil {
-		return nil, errors.New("servicebus: credential is nil")
-	}
-	if options == nil {
-		options = &Options{}
-	}
-	clientOptions := options.ClientOptions
-	client, err := azservicebus.NewClient(namespace, cred, &clientOptions)
-	if err != nil {
-		return nil, fmt.Errorf("servicebus: client for namespace %s: %w", namespace, err)
-	}
-	factory := func(queue string) (messageSender, error) {
-		s, err := client.NewSender(queue, nil)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
-	return newSender(queue, factory, client.Close), nil
-}
-
 // newSender builds a Sender over a factory and a client closer; NewSender and
 // the tests use it.
 func newSender(queue string, factory senderFactory, closeClient func(context.Context) error) *Sender {
@@ -87,7 +55,7 @@ func newSender(queue string, factory senderFactory, closeClient func(context.Con
 }
 
 // SendMessage sends m to the queue now. The error wraps the SDK's, so
-// errors.As finds an *azservicebus.Error; see [IsTransient].
+// errors.As finds an *azservicebus.Error.
 func (s *Sender) SendMessage(ctx context.Context, m OutgoingMessage) error {
 	msg, err := m.toSDK()
 	if err != nil {
@@ -124,12 +92,12 @@ func (s *Sender) ScheduleMessage(ctx context.Context, m OutgoingMessage, enqueue
 	return nil
 }
 
-// get returns the SDK sender, making it on first use, or ErrClosed.
+// get returns the SDK sender, making it on first use, or errClosed.
 func (s *Sender) get() (messageSender, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, ErrClosed
+		return nil, errClosed
 	}
 	if s.sender == nil {
 		snd, err := s.newSender(s.queue)
@@ -142,7 +110,7 @@ func (s *Sender) get() (messageSender, error) {
 }
 
 // Close closes the SDK sender, if one was made, and the client with its
-// connection. Sends in flight fail; later sends fail with [ErrClosed]. Only
+// connection. Sends in flight fail; later sends fail with [errClosed]. Only
 // the first call does anything; later calls return nil at once, and a
 // concurrent call waits for the first to finish.
 func (s *Sender) Close(ctx context.Context) error {

@@ -99,14 +99,11 @@ func TestClose(t *testing.T) {
 			errSend := s.SendMessage(ctx, OutgoingMessage{MessageID: "late"})
 			errSchedule := s.ScheduleMessage(ctx, OutgoingMessage{MessageID: "late"}, time.Now())
 			for _, err := range []error{errSend, errSchedule} {
-				if !errors.Is(err, ErrClosed) {
-					t.Errorf("send after Close: err = %v, want ErrClosed", err)
+				if !errors.Is(err, errClosed) {
+					t.Errorf("send after Close: err = %v, want errClosed", err)
 				}
 				if err != nil && !strings.Contains(err.Error(), "closed") {
 					t.Errorf("send after Close: err = %q, want it to say closed", err)
-				}
-				if IsTransient(err) {
-					t.Errorf("IsTransient(%v) = true, want false", err)
 				}
 			}
 			if got := c.news.Load(); got != newsBefore {
@@ -157,7 +154,7 @@ func TestCloseReportsBothErrors(t *testing.T) {
 	}
 }
 
-func TestNewSenderValidation(t *testing.T) {
+func TestNewClientAndSenderValidation(t *testing.T) {
 	const secret = "c2VjcmV0LWtleS12YWx1ZQ"
 	tests := []struct {
 		name      string
@@ -194,10 +191,15 @@ func TestNewSenderValidation(t *testing.T) {
 			if tt.nilCred {
 				cred = nil
 			}
-			s, err := NewSender(tt.namespace, tt.queue, cred, nil)
+			var s *Sender
+			c, err := NewClient(tt.namespace, cred, nil)
+			if err == nil {
+				t.Cleanup(func() { _ = c.Close(context.Background()) })
+				s, err = c.NewSender(tt.queue)
+			}
 			if tt.wantErr == "" {
 				if err != nil || s == nil {
-					t.Fatalf("NewSender = %v, %v; want a Sender", s, err)
+					t.Fatalf("NewClient, NewSender = %v, %v; want a Sender", s, err)
 				}
 				if err := s.Close(context.Background()); err != nil {
 					t.Errorf("Close: %v", err)

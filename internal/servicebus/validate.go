@@ -13,10 +13,10 @@ const (
 	maxQueueNameLen = 260
 )
 
-// checkNamespace reports whether ns is a fully qualified namespace host name
+// CheckNamespace reports whether ns is a fully qualified namespace host name
 // such as contoso.servicebus.windows.net: no scheme, port, path or connection
 // string. A value that may hold a secret is not repeated in the error.
-func checkNamespace(ns string) error {
+func CheckNamespace(ns string) error {
 	const want = "want a host name such as contoso.servicebus.windows.net"
 	switch {
 	case ns == "":
@@ -55,10 +55,10 @@ func isHostLabel(l string) bool {
 	return true
 }
 
-// checkQueue reports whether q is a valid Service Bus queue name: 1 to 260
+// CheckQueue reports whether q is a valid Service Bus queue name: 1 to 260
 // letters, digits, periods, hyphens, underscores and slashes, starting and
 // ending with a letter or digit.
-func checkQueue(q string) error {
+func CheckQueue(q string) error {
 	if q == "" {
 		return errors.New("queue name is empty")
 	}

@@ -150,3 +150,21 @@ func TestCopyIDs(t *testing.T) {
 		t.Errorf("tenth copy = %q (without properties), %q (with); want the same hashed ID within %d chars", hashed, viaProps, maxMessageIDLen)
 	}
 }
+
+func TestRetryDelay(t *testing.T) {
+	for _, tt := range []struct {
+		after   time.Duration
+		attempt int
+		want    time.Duration
+	}{
+		{90 * time.Second, 1, 90 * time.Second},
+		{1500 * time.Millisecond, 3, 1500 * time.Millisecond},
+		{2 * time.Hour, 1, backoffCap},
+		{0, 1, backoff(1, 0.5)},
+		{0, 4, backoff(4, 0.5)},
+	} {
+		if got := retryDelay(tt.attempt, tt.after, 0.5); got != tt.want {
+			t.Errorf("retryDelay(%d, Retry-After %v) = %v, want %v", tt.attempt, tt.after, got, tt.want)
+		}
+	}
+}

@@ -1,6 +1,12 @@
-// Package trigger adapts the three functions of pal-keeper — onboarding
-// (Service Bus), links (HTTP) and sweep (timer) — between the custom-handler
-// protocol and the engine. It knows no ARM; the engine knows no trigger.
+// Package trigger adapts the six functions of pal-keeper between the
+// custom-handler protocol and the engine: onboarding (Service Bus), links
+// (HTTP), sweep (timer; with Service Bus the coordinator of a distributed
+// sweep, SweepFanout), sweep-check (Service Bus, its worker), report and
+// dashboard (HTTP, reading the compliance record). It holds the retry chain
+// of scheduled copies (retry.go), the sweep's work items (workitem.go) and
+// the recorder that writes the compliance record (record.go); what becomes
+// of each invocation is internal/outcome's Decide. It knows no ARM; the
+// engine knows no trigger.
 package trigger
 
 import (

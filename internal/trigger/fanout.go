@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -44,15 +45,15 @@ type FanoutEngine interface {
 	JudgeBatch(ctx context.Context, log *zerolog.Logger, principal pal.Principal, link pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error
 }
 
-// RunRecord is what the distributed sweep needs of the compliance record.
-type RunRecord interface {
+// runRecord is what the distributed sweep needs of the compliance record.
+type runRecord interface {
 	SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error)
 	StartRun(ctx context.Context, r record.Run) error
 	UpdateRun(ctx context.Context, id string, fn func(*record.Run)) (*record.Run, error)
 }
 
-// FanoutReport is the ReturnValue of a coordinator invocation.
-type FanoutReport struct {
+// fanoutReport is the ReturnValue of a coordinator invocation.
+type fanoutReport struct {
 	RunID     string         `json:"runId"`
 	ItemsSent int            `json:"itemsSent"`
 	Link      pal.LinkResult `json:"link"`
@@ -63,11 +64,17 @@ type FanoutReport struct {
 // is the coordinator of a distributed sweep. It starts a run in the record,
 // repairs the link once, lists the subscriptions page by page and sends one
 // work item per batch (a tenant's subscriptions, at most
-// MaxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
+// maxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
 // run, which stays running until the workers have accounted for every item.
-// It judges nothing itself, so the invocation ends in seconds.
-func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *Options) customhandler.HandlerFunc {
+// It judges nothing itself, so the invocation ends in seconds. It needs
+// Options.Record and Options.SweepQueue (without them every invocation
+// fails 500).
+func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec, queue := opts.Record, opts.SweepQueue
+	if rec == nil || queue == nil {
+		return misconfigured(SweepFunction)
+	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		now := opts.Now().UTC()
 		runID := newRunID(now, inv.ID)
@@ -76,17 +83,17 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 		defer cancel()
 
 		if err := rec.StartRun(workCtx, record.Run{ID: runID, StartedAt: now, Outcome: record.OutcomeRunning}); err != nil {
-			return sweepFailed(&log, Decide(workCtx, nil, err), runID)
+			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
 		principal, link, listing, err := engine.StartSweep(workCtx, &log)
 		if err != nil {
-			out := Decide(workCtx, nil, err)
+			out := outcome.Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, 0, "the sweep could not start: "+out.Reason)
 			return sweepFailed(&log, out, runID)
 		}
 		sent, err := sendWorkItems(workCtx, queue, listing, runID, principal, link)
 		if err != nil {
-			out := Decide(workCtx, nil, err)
+			out := outcome.Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, sent,
 				fmt.Sprintf("the sweep stopped after sending %d work item(s): %s", sent, out.Reason))
 			return sweepFailed(&log, out, runID)
@@ -96,11 +103,11 @@ func SweepFanout(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *
 			finishIfAccounted(r, opts.Now())
 		})
 		if err != nil {
-			return sweepFailed(&log, Decide(workCtx, nil, err), runID)
+			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
-		log.Info().Str("outcome", string(KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
+		log.Info().Str("outcome", string(outcome.KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
-		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: FanoutReport{
+		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: fanoutReport{
 			RunID: runID, ItemsSent: sent, Link: link, Outcome: run.Outcome}}
 	}
 }
@@ -124,7 +131,7 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 		pending = pending[:0]
 		return nil
 	}
-	err := listing.Batches(ctx, MaxWorkItemSubscriptions, func(b pal.SweepBatch) error {
+	err := listing.Batches(ctx, maxWorkItemSubscriptions, func(b pal.SweepBatch) error {
 		if next >= record.MaxItems {
 			return &pal.Error{Code: pal.CodeInternal, Message: fmt.Sprintf("more than %d work items in one run", record.MaxItems)}
 		}
@@ -175,29 +182,39 @@ const recordTimeout = 30 * time.Second
 
 // updateRun updates the run on a context that outlives the invocation's work
 // context: the progress of work already done must not be lost.
-func updateRun(ctx context.Context, rec RunRecord, id string, fn func(*record.Run)) (*record.Run, error) {
+func updateRun(ctx context.Context, rec runRecord, id string, fn func(*record.Run)) (*record.Run, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	return rec.UpdateRun(rctx, id, fn)
 }
 
 // failRun ends a run as failed with a public reason.
-func failRun(ctx context.Context, log *zerolog.Logger, rec RunRecord, id string, now func() time.Time, sent int, detail string) {
+func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, now func() time.Time, sent int, detail string) {
 	if _, err := updateRun(ctx, rec, id, func(r *record.Run) {
 		r.ItemsSent = sent
 		r.Outcome, r.FinishedAt, r.Detail = record.OutcomeFailed, now(), detail
 	}); err != nil {
-		log.Error().Str("error", publicMessage(err)).Msg("could not record the failed run")
+		log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not record the failed run")
 	}
 }
 
 // sweepFailed logs the one result line of a failed coordinator and fails the invocation.
-func sweepFailed(log *zerolog.Logger, out Outcome, runID string) customhandler.Result {
+func sweepFailed(log *zerolog.Logger, out outcome.Outcome, runID string) customhandler.Result {
 	ev := log.Error()
-	if out.Kind == KindRetry || out.Cancelled() {
+	if out.Kind == outcome.KindRetry || out.Cancelled() {
 		ev = log.Warn()
 	}
 	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
 		Str("reason", out.Reason).Msg("result")
 	return fail(out.Status, out.Reason)
+}
+
+// misconfigured is the handler of a distributed-sweep function wired without
+// its record or sweep queue: a programming error, reported on every
+// invocation rather than hidden.
+func misconfigured(function string) customhandler.HandlerFunc {
+	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
+		inv.Log.Error().Str("function", function).Msg("the distributed sweep needs the compliance record and the sweep queue")
+		return fail(500, outcome.ReasonInternal)
+	}
 }

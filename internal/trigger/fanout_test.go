@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -113,11 +114,11 @@ func itemInvocation(m QueueMessage, delivery int) *customhandler.Invocation {
 	return &customhandler.Invocation{ID: "w", Data: map[string]json.RawMessage{sweepCheckBinding: body}, Metadata: md, Log: zerolog.Nop()}
 }
 
-func coordinate(t *testing.T, e *fanEngine, rec RunRecord, q *fanQueue) (FanoutReport, customhandler.Result) {
+func coordinate(t *testing.T, e *fanEngine, rec record.Store, q *fanQueue) (fanoutReport, customhandler.Result) {
 	t.Helper()
-	res := SweepFanout(e, rec, q, &Options{Now: func() time.Time { return now }})(context.Background(),
+	res := SweepFanout(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(context.Background(),
 		&customhandler.Invocation{ID: "timer-1", Log: zerolog.Nop()})
-	rep, _ := res.ReturnValue.(FanoutReport)
+	rep, _ := res.ReturnValue.(fanoutReport)
 	return rep, res
 }
 
@@ -134,7 +135,7 @@ func TestFanoutEveryItemCountedOnceAndTheRunCompletes(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for i, m := range q.sent {
-		if want := WorkItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, i/3), i); m.MessageID != want || ids[m.MessageID] {
+		if want := workItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, i/3), i); m.MessageID != want || ids[m.MessageID] {
 			t.Errorf("item %d: MessageId %q, want %q, unique", i, m.MessageID, want)
 		}
 		ids[m.MessageID] = true
@@ -146,7 +147,7 @@ func TestFanoutEveryItemCountedOnceAndTheRunCompletes(t *testing.T) {
 	if run.Outcome != record.OutcomeRunning || run.ItemsSent != 15 {
 		t.Fatalf("after the coordinator: got %s with %d sent, want running with 15", run.Outcome, run.ItemsSent)
 	}
-	worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }})
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 	for i, m := range q.sent {
 		for delivery := 1; delivery <= 1+i%2; delivery++ { // every other item delivered twice
 			if r := worker(context.Background(), itemInvocation(m, delivery)); r.Failure != nil {
@@ -172,13 +173,13 @@ func TestFanoutTransientItemIsRetriedThenCounted(t *testing.T) {
 	rec := record.NewMemory()
 	q := &fanQueue{}
 	rep, _ := coordinate(t, e, rec, q)
-	worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }, Jitter: func() float64 { return 0 }})
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }, Jitter: func() float64 { return 0 }})
 	for _, m := range q.sent {
 		if r := worker(context.Background(), itemInvocation(m, 1)); r.Failure != nil {
 			t.Fatalf("%s: %+v", m.MessageID, r.Failure)
 		}
 	}
-	if len(q.scheduled) != 1 || q.scheduled[0].MessageID != WorkItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, 1), 1)+"/attempt-2" {
+	if len(q.scheduled) != 1 || q.scheduled[0].MessageID != workItemMessageID(rep.RunID, fmt.Sprintf(fanTenant, 1), 1)+"/attempt-2" {
 		t.Fatalf("scheduled: got %+v, want the copy of item 1, attempt 2", q.scheduled)
 	}
 	run, _ := rec.LastRun(context.Background())
@@ -212,7 +213,7 @@ func TestFanoutFailedItemShowsInTheRun(t *testing.T) {
 			rec := record.NewMemory()
 			q := &fanQueue{}
 			coordinate(t, e, rec, q)
-			worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }})
+			worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 			m := q.sent[0]
 			m.Properties = map[string]any{propAttempt: tt.attempt}
 			r := worker(context.Background(), itemInvocation(m, tt.delivery))
@@ -264,22 +265,22 @@ func TestWorkItemRejectsBadInput(t *testing.T) {
 		pal.SweepBatch{TenantID: fmt.Sprintf(fanTenant, 1), Subscriptions: []pal.Subscription{{ID: fmt.Sprintf(fanSub, 1)}}})
 	for _, tt := range []struct {
 		name, field string
-		edit        func(*WorkItem)
+		edit        func(*workItem)
 	}{
-		{"kind", "kind", func(w *WorkItem) { w.Kind = "sweep" }},
-		{"run", "runId", func(w *WorkItem) { w.RunID = "" }},
-		{"tenant", "tenantId", func(w *WorkItem) { w.TenantID = "x" }},
-		{"empty", "subscriptions", func(w *WorkItem) { w.Subscriptions = nil }},
-		{"sub", "subscriptions", func(w *WorkItem) { w.Subscriptions[0].ID = "nope" }},
-		{"principal", "principal", func(w *WorkItem) { w.Principal.ObjectID = "" }},
+		{"kind", "kind", func(w *workItem) { w.Kind = "sweep" }},
+		{"run", "runId", func(w *workItem) { w.RunID = "" }},
+		{"tenant", "tenantId", func(w *workItem) { w.TenantID = "x" }},
+		{"empty", "subscriptions", func(w *workItem) { w.Subscriptions = nil }},
+		{"sub", "subscriptions", func(w *workItem) { w.Subscriptions[0].ID = "nope" }},
+		{"principal", "principal", func(w *workItem) { w.Principal.ObjectID = "" }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := good
-			w.Subscriptions = append([]WorkItemSubscription(nil), good.Subscriptions...)
+			w.Subscriptions = append([]workItemSubscription(nil), good.Subscriptions...)
 			tt.edit(&w)
 			b, _ := json.Marshal(w)
 			_, err := decodeWorkItem(b)
-			if pal.ErrorCodeOf(err) != pal.CodeInvalidInput || fieldsOf(err)[tt.field] == "" {
+			if pal.ErrorCodeOf(err) != pal.CodeInvalidInput || outcome.FieldsOf(err)[tt.field] == "" {
 				t.Errorf("got %v, want invalid input naming %s", err, tt.field)
 			}
 		})
@@ -338,7 +339,7 @@ func TestWorkerSavesAnItemInOneWriteAndLogsDriftOnce(t *testing.T) {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
 	}
 	var buf strings.Builder
-	worker := SweepCheck(e, rec, q, &Options{Now: func() time.Time { return now }})
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 	for _, m := range append(q.sent, q.sent[0]) { // item 0 twice
 		inv := itemInvocation(m, 1)
 		inv.Log = zerolog.New(&buf)
@@ -369,7 +370,7 @@ func TestWorkerSavesWhatItJudgedBeforeItsTimeRanOut(t *testing.T) {
 	if _, res := coordinate(t, e, rec, q); res.Failure != nil {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
 	}
-	worker := SweepCheck(cutEngine{e}, rec, q, &Options{Now: func() time.Time { return now }})
+	worker := SweepCheck(cutEngine{e}, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
 	if r := worker(ctx, itemInvocation(q.sent[0], 1)); r.Failure != nil {
 		t.Fatalf("worker: %+v", r.Failure)
 	}
@@ -421,7 +422,7 @@ func TestWorkerDoesNotRecordErrorVerdicts(t *testing.T) {
 	var buf strings.Builder
 	inv := itemInvocation(q.sent[0], 1)
 	inv.Log = zerolog.New(&buf)
-	SweepCheck(errEngine{e}, rec, q, &Options{Now: func() time.Time { return now }})(ctx, inv)
+	SweepCheck(errEngine{e}, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(ctx, inv)
 	vs, _ := rec.Verdicts(ctx, record.Filter{})
 	for _, v := range vs {
 		if v.SubscriptionID == first.SubscriptionID && (v.Status != pal.StatusAttributed || !v.Since.Equal(first.CheckedAt)) {
@@ -430,5 +431,62 @@ func TestWorkerDoesNotRecordErrorVerdicts(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), record.DriftMessage) {
 		t.Errorf("a false drift line was logged:\n%s", buf.String())
+	}
+}
+
+// TestSweepCheckLastDeliveryFollowsTheQueuesCount: a work item whose retry
+// cannot be scheduled is counted as failed on its queue's last delivery —
+// the delivery SweepMaxDeliveryCount names, 5 or 10 — and only then; before
+// it, the invocation fails uncounted so the host redelivers it.
+func TestSweepCheckLastDeliveryFollowsTheQueuesCount(t *testing.T) {
+	for _, count := range []int{5, 10} {
+		t.Run(fmt.Sprint(count), func(t *testing.T) {
+			bad := fmt.Sprintf(fanTenant, 0)
+			e := &fanEngine{tenants: 1, subs: 2, judgeErr: map[string]error{bad: &pal.Error{Code: pal.CodeTransient, Message: "ARM throttled"}}}
+			rec := record.NewMemory()
+			q := &fanQueue{}
+			coordinate(t, e, rec, q)
+			q.err = errors.New("amqp: connection refused") // no retry copy can be scheduled
+			worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: count, Now: func() time.Time { return now }})
+			for delivery := 1; delivery < count; delivery++ {
+				if r := worker(context.Background(), itemInvocation(q.sent[0], delivery)); r.Failure == nil {
+					t.Fatalf("delivery %d: got success, want a failure for redelivery", delivery)
+				}
+				if run, _ := rec.LastRun(context.Background()); run.ItemsFailed != 0 || run.Outcome != record.OutcomeRunning {
+					t.Fatalf("delivery %d of %d: got %+v, want the item not counted yet", delivery, count, run)
+				}
+			}
+			r := worker(context.Background(), itemInvocation(q.sent[0], count))
+			run, _ := rec.LastRun(context.Background())
+			if r.Failure == nil || run.ItemsFailed != 1 || run.Outcome != record.OutcomePartial ||
+				!strings.Contains(run.Detail, "the retry could not be scheduled on the last delivery") {
+				t.Errorf("delivery %d of %d: got %+v and run %+v, want a failure counted in a partial run", count, count, r.Failure, run)
+			}
+		})
+	}
+}
+
+// TestSweepCheckCancelledSchedulesNothing: a cancelled worker invocation is
+// treated as a cancelled onboarding is (one rule, giveUp): nothing is
+// scheduled, the invocation fails 499 so the host redelivers, and only on the
+// queue's last delivery is the item counted as failed.
+func TestSweepCheckCancelledSchedulesNothing(t *testing.T) {
+	bad := fmt.Sprintf(fanTenant, 0)
+	e := &fanEngine{tenants: 1, subs: 2, judgeErr: map[string]error{bad: &pal.Error{Code: pal.CodeTransient, Message: "ARM throttled"}}}
+	rec := record.NewMemory()
+	q := &fanQueue{}
+	coordinate(t, e, rec, q)
+	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: 5, Now: func() time.Time { return now }})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := worker(ctx, itemInvocation(q.sent[0], 1))
+	run, _ := rec.LastRun(context.Background())
+	if r.Failure == nil || r.Failure.Status != outcome.StatusClientClosedRequest || len(q.scheduled) != 0 || run.ItemsFailed != 0 {
+		t.Fatalf("delivery 1: got %+v, %d scheduled, run %+v; want 499, nothing scheduled, not counted", r.Failure, len(q.scheduled), run)
+	}
+	r = worker(ctx, itemInvocation(q.sent[0], 5))
+	run, _ = rec.LastRun(context.Background())
+	if r.Failure == nil || len(q.scheduled) != 0 || run.ItemsFailed != 1 || !strings.Contains(run.Detail, "cancelled on the queue's last delivery") {
+		t.Errorf("last delivery: got %+v, %d scheduled, run %+v; want a failure counted, nothing scheduled", r.Failure, len(q.scheduled), run)
 	}
 }

@@ -260,7 +260,7 @@ func TestHTTPHardening(t *testing.T) {
 		{name: "role_required_wrong_role", opts: Options{HTTPRole: "PAL.Operator"}, req: withHeader(httpRequest("POST", "", "application/json", body), principalHeader, principal([2]string{"roles", "PAL.Reader"})), wantStatus: 403},
 		{name: "role_required_garbage_principal", opts: Options{HTTPRole: "PAL.Operator"}, req: withHeader(httpRequest("GET", "tenantId="+tenant, "", ""), principalHeader, "%%%"), wantStatus: 401},
 		{name: "role_present", opts: Options{HTTPRole: "PAL.Operator"}, req: withHeader(httpRequest("POST", "", "application/json", body), principalHeader, principal([2]string{"name", "x"}, [2]string{"roles", "PAL.Operator"})), wantStatus: 200, wantCall: "onboard"},
-		{name: "body_too_large", req: httpRequest("POST", "", "application/json", `{"tenantId":"`+tenant+`","requestedBy":"`+strings.Repeat("x", MaxHTTPBody)+`"}`), wantStatus: 413},
+		{name: "body_too_large", req: httpRequest("POST", "", "application/json", `{"tenantId":"`+tenant+`","requestedBy":"`+strings.Repeat("x", maxHTTPBody)+`"}`), wantStatus: 413},
 		{name: "async_without_queue", req: httpRequest("POST", "async=true", "application/json", body), wantStatus: 400},
 		{name: "async_queued", opts: Options{Queue: &fakeQueue{}}, req: httpRequest("POST", "async=true", "application/json", body), wantStatus: 202, wantSent: 1, wantHeader: [2]string{"Location", "/api/links?tenantId=" + tenant}},
 		{name: "async_not_allowed_partner", opts: Options{Queue: &fakeQueue{}}, req: httpRequest("POST", "async=true", "application/json", `{"tenantId":"`+tenant+`","partnerId":"42"}`), wantStatus: 403},

@@ -12,12 +12,13 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/message"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
 
-// MaxHTTPBody is the largest request body the links function accepts.
-const MaxHTTPBody = 64 << 10
+// maxHTTPBody is the largest request body the links function accepts.
+const maxHTTPBody = 64 << 10
 
 // errorBody is the JSON body of every HTTP error answer.
 type errorBody struct {
@@ -60,7 +61,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		if status, why := authorize(hr.Header, opts.HTTPRole); status != 0 {
 			return answerError(&log, status, why, nil, nil)
 		}
-		if len(hr.Body) > MaxHTTPBody {
+		if len(hr.Body) > maxHTTPBody {
 			return answerError(&log, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB", nil, nil)
 		}
 
@@ -76,7 +77,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			req, err = decodePost(hr)
 		}
 		if err != nil {
-			return answerOutcome(&log, Decide(ctx, nil, err))
+			return answerOutcome(&log, outcome.Decide(ctx, nil, err))
 		}
 		async := method == http.MethodPost && isTrue(hr.Query.Get("async"))
 		if async && req.CorrelationID == "" {
@@ -102,9 +103,9 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err == nil {
 			err = rec.Save(workCtx, &recLog, res)
 		}
-		out := Decide(workCtx, res, err)
+		out := outcome.Decide(workCtx, res, err)
 		logResult(&log, res, out)
-		if out.Kind != KindDone {
+		if out.Kind != outcome.KindDone {
 			return answerOutcome(&log, out)
 		}
 		return respond(res, customhandler.JSONResponse(http.StatusOK, res, nil))
@@ -135,7 +136,7 @@ func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine
 			map[string]string{"async": "Service Bus is not configured"}, nil)
 	}
 	if req.PartnerID != "" && !engine.Allowed(req.PartnerID) {
-		return answerOutcome(log, Decide(ctx, nil, pal.PartnerNotAllowed(req.PartnerID)))
+		return answerOutcome(log, outcome.Decide(ctx, nil, pal.PartnerNotAllowed(req.PartnerID)))
 	}
 	// The message ID is a hash of the request without its correlation ID, so a
 	// form submitted twice within the duplicate-detection window runs once.
@@ -146,12 +147,12 @@ func (o Options) enqueue(ctx context.Context, log *zerolog.Logger, engine Engine
 	messageID := "portal-" + hex.EncodeToString(sum[:16])
 	body, err := json.Marshal(req)
 	if err != nil {
-		return answerOutcome(log, Decide(ctx, nil, err))
+		return answerOutcome(log, outcome.Decide(ctx, nil, err))
 	}
 	err = o.Queue.SendMessage(ctx, QueueMessage{Body: body, MessageID: messageID, CorrelationID: req.CorrelationID, ContentType: "application/json"})
 	if err != nil {
 		log.Error().Str("error", err.Error()).Msg("could not enqueue the request")
-		return answerOutcome(log, Decide(ctx, nil, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err}))
+		return answerOutcome(log, outcome.Decide(ctx, nil, &pal.Error{Code: pal.CodeTransient, Message: "the request could not be queued; try again", Err: err}))
 	}
 	status := statusURL(req)
 	log.Info().Str("message_id", messageID).Msg("request queued")
@@ -224,9 +225,9 @@ func isTrue(s string) bool {
 // 499 when the caller cancelled, 5xx for ours or Azure's. The body is
 // {"error", "fields"}: an answer that is not 200 never carries a result, so
 // a partial one cannot be mistaken for the verdict (the log has it).
-func answerOutcome(log *zerolog.Logger, out Outcome) customhandler.Result {
+func answerOutcome(log *zerolog.Logger, out outcome.Outcome) customhandler.Result {
 	headers := map[string]string{}
-	if out.Kind == KindRetry {
+	if out.Kind == outcome.KindRetry {
 		headers["Retry-After"] = out.RetryAfterHeader()
 	}
 	return answerError(log, out.Status, out.Reason, out.Fields, headers)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/message"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
@@ -33,12 +34,13 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
 		log := inv.Log.With().Str("message_id", st.messageID).Int("attempt", st.attempt).Logger()
-		if n, ok := customhandler.MetadataString(inv.Metadata, "DeliveryCount"); ok {
+		deliveries, n, ok := deliveryCount(inv.Metadata)
+		if ok {
 			log = log.With().Str("delivery_count", n).Logger()
 		}
 		body, req, err := decodeDelivery(inv.Data)
 		if err != nil {
-			return failWith(&log, whatOnboarding, Decide(ctx, nil, err))
+			return failWith(&log, whatOnboarding, outcome.Decide(ctx, nil, err))
 		}
 		// The record's lines (the drift line) carry each subscription's own
 		// tenant_id, so their logger has the request's context but its tenant.
@@ -55,18 +57,18 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		if err == nil {
 			err = rec.Save(workCtx, &recLog, res)
 		}
-		out := Decide(workCtx, res, err)
-		if out.Kind == KindDone {
+		out := outcome.Decide(workCtx, res, err)
+		if out.Kind == outcome.KindDone {
 			if pending := opts.delegationPending(req, res, st); pending != nil {
-				out = Decide(workCtx, res, pending)
+				out = outcome.Decide(workCtx, res, pending)
 			}
 		}
 		logResult(&log, res, out)
 		switch {
-		case out.Kind == KindDone:
+		case out.Kind == outcome.KindDone:
 			return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
-		case out.Kind == KindRetry && opts.Queue != nil:
-			return opts.retryOrFail(ctx, &log, body, st, out)
+		case out.Kind == outcome.KindRetry && opts.Queue != nil:
+			return opts.retryOrFail(ctx, &log, body, st, deliveries, out)
 		default:
 			return failWith(&log, whatOnboarding, out)
 		}
@@ -119,30 +121,27 @@ func (o Options) delegationPending(req pal.Request, res *pal.Result, st messageS
 }
 
 // retryOrFail schedules the next attempt of a message and completes this
-// delivery. When the attempts are used up, the chain is older than
-// MaxChainAge or the queue fails, the invocation fails instead, so the host
+// delivery. When the chain gives up (giveUp: attempts used up, older than
+// MaxChainAge) or the queue fails, the invocation fails instead, so the host
 // redelivers the message and finally dead-letters it.
-func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, out Outcome) customhandler.Result {
+func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, deliveries int, out outcome.Outcome) customhandler.Result {
 	now := o.Now()
-	if st.attempt >= o.MaxAttempts {
-		log.Error().Int("max_attempts", o.MaxAttempts).Str("reason", out.Reason).
-			Msg("attempts used up; failing the invocation so Service Bus dead-letters the message")
-		out.Reason = fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d): %s", st.attempt, o.MaxAttempts, out.Reason)
+	if final, why := o.giveUp(st, deliveries, o.OnboardingMaxDeliveryCount, out); final {
+		log.Error().Str("why", why).Int("max_attempts", o.MaxAttempts).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
+			Msg("retries given up; failing the invocation so Service Bus dead-letters the message")
+		out.Reason = why + ": " + out.Reason
 		return failWith(log, whatOnboarding, out)
 	}
-	if age := now.Sub(st.firstEnqueued); !st.firstEnqueued.IsZero() && age > o.MaxChainAge {
-		log.Error().Dur("age", age).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
-			Msg("retry chain too old; failing the invocation so Service Bus dead-letters the message")
-		out.Reason = fmt.Sprintf("retries given up: the message was first enqueued %v ago, more than %v: %s",
-			age.Round(time.Second), o.MaxChainAge, out.Reason)
-		return failWith(log, whatOnboarding, out)
-	}
-	delay := out.Delay(st.attempt, o.Jitter())
+	delay := retryDelay(st.attempt, out.RetryAfter, o.Jitter())
 	next := st.nextCopy(body, now)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
 	defer cancel()
 	if err := o.Queue.ScheduleMessage(sctx, next, now.Add(delay)); err != nil {
-		log.Error().Str("error", err.Error()).Msg("could not schedule a retry; failing the invocation so the host redelivers")
+		msg := "could not schedule a retry; failing the invocation so the host redelivers"
+		if lastDelivery(deliveries, o.OnboardingMaxDeliveryCount) {
+			msg = "could not schedule a retry on the queue's last delivery; Service Bus dead-letters the message"
+		}
+		log.Error().Str("error", err.Error()).Msg(msg)
 		return failWith(log, whatOnboarding, out)
 	}
 	log.Warn().Str("reason", out.Reason).Int("next_attempt", st.attempt+1).Dur("delay", delay).Str("delay_from", out.Why()).
@@ -162,9 +161,9 @@ const (
 
 // failWith logs an outcome that is not done and fails the invocation with
 // its status and reason; what names the message (whatOnboarding, whatWorkItem).
-func failWith(log *zerolog.Logger, what string, out Outcome) customhandler.Result {
+func failWith(log *zerolog.Logger, what string, out outcome.Outcome) customhandler.Result {
 	ev := log.Error()
-	if out.Kind == KindRetry || out.Cancelled() {
+	if out.Kind == outcome.KindRetry || out.Cancelled() {
 		ev = log.Warn()
 	}
 	ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).

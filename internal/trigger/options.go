@@ -26,6 +26,11 @@ type Queue interface {
 	ScheduleMessage(ctx context.Context, m QueueMessage, enqueueAt time.Time) error
 }
 
+// DefaultMaxDeliveryCount is Service Bus's default max delivery count of a
+// queue (docs/reference.md): the default of PAL_ONBOARDING_MAX_DELIVERY_COUNT
+// and PAL_SWEEP_MAX_DELIVERY_COUNT.
+const DefaultMaxDeliveryCount = 10
+
 // Options holds the optional settings of the triggers.
 type Options struct {
 	// Queue is the onboarding queue; nil without Service Bus. With it, transient
@@ -42,10 +47,17 @@ type Options struct {
 	// unreachable subscriptions count as a delegation still on its way; zero
 	// means not at all.
 	DelegationWait time.Duration
-	// MaxDeliveryCount is the sweep queue's max_delivery_count (default 10):
-	// a work item failing on that delivery is counted as failed in its run
-	// before Service Bus dead-letters it.
-	MaxDeliveryCount int
+	// SweepQueue is the sweep queue (PAL_SWEEP_QUEUE); nil without Service
+	// Bus. The distributed sweep (SweepFanout, SweepCheck) needs it.
+	SweepQueue SweepQueue
+	// OnboardingMaxDeliveryCount and SweepMaxDeliveryCount are the queues'
+	// max delivery counts (PAL_ONBOARDING_MAX_DELIVERY_COUNT,
+	// PAL_SWEEP_MAX_DELIVERY_COUNT; default DefaultMaxDeliveryCount): the
+	// delivery that Service Bus dead-letters after if it fails. A work item
+	// failing on its queue's last delivery is counted as failed in its run
+	// first (see [SweepCheck]).
+	OnboardingMaxDeliveryCount int
+	SweepMaxDeliveryCount      int
 	// InvocationTimeout bounds each invocation's work (default 2m), except the sweep's.
 	InvocationTimeout time.Duration
 	// SweepTimeout bounds the in-process sweep (default 9m30s, 30 s under
@@ -76,8 +88,11 @@ func (o *Options) withDefaults() Options {
 	if out.MaxAttempts <= 0 {
 		out.MaxAttempts = 8
 	}
-	if out.MaxDeliveryCount <= 0 {
-		out.MaxDeliveryCount = 10
+	if out.OnboardingMaxDeliveryCount <= 0 {
+		out.OnboardingMaxDeliveryCount = DefaultMaxDeliveryCount
+	}
+	if out.SweepMaxDeliveryCount <= 0 {
+		out.SweepMaxDeliveryCount = DefaultMaxDeliveryCount
 	}
 	if out.MaxChainAge <= 0 {
 		out.MaxChainAge = DefaultMaxChainAge

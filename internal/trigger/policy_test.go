@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
@@ -134,18 +135,18 @@ func TestContextErrorsAlike(t *testing.T) {
 			}
 			q := &fakeQueue{}
 			got := run(Onboarding, invocation(t, onboardingBinding, body), q)
-			if got.Failure == nil || got.Failure.Status != StatusClientClosedRequest || strings.Contains(got.Failure.Message, "PAL_INVOCATION_TIMEOUT") {
+			if got.Failure == nil || got.Failure.Status != outcome.StatusClientClosedRequest || strings.Contains(got.Failure.Message, "PAL_INVOCATION_TIMEOUT") {
 				t.Errorf("onboarding Failure = %+v, want 499 cancelled, not a timeout", got.Failure)
 			}
 			if len(q.scheduled) != 0 {
 				t.Errorf("onboarding scheduled %d retries of a cancelled invocation, want none", len(q.scheduled))
 			}
 			status, out := response(t, run(Links, invocation(t, httpBinding, httpRequest("POST", "", "application/json", body)), nil))
-			if status != StatusClientClosedRequest || strings.Contains(out.Body, "PAL_INVOCATION_TIMEOUT") || out.Headers["Retry-After"] != "" {
+			if status != outcome.StatusClientClosedRequest || strings.Contains(out.Body, "PAL_INVOCATION_TIMEOUT") || out.Headers["Retry-After"] != "" {
 				t.Errorf("links = %d %v %s, want 499 cancelled without Retry-After", status, out.Headers, out.Body)
 			}
 			got = run(Sweep, invocation(t, "timer", map[string]any{}), nil)
-			if got.Failure == nil || got.Failure.Status != StatusClientClosedRequest {
+			if got.Failure == nil || got.Failure.Status != outcome.StatusClientClosedRequest {
 				t.Errorf("sweep Failure = %+v, want 499", got.Failure)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -23,7 +24,7 @@ const finishTimeout = 30 * time.Second
 // verdicts (an `error` says nothing about attribution: the last real verdict
 // stays). A change out of attributed logs the drift line once
 // ([record.LogDrift]). A write that fails returns its error, a
-// [*pal.Error] that [Decide] turns into a retry (transient) or a failure,
+// [*pal.Error] that [outcome.Decide] turns into a retry (transient) or a failure,
 // never into success. A nil Recorder, or one without a store, records nothing.
 type Recorder struct {
 	store record.Store
@@ -185,7 +186,7 @@ func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepO
 // summary of res (or of the verdicts judged when there is no result) and out's
 // reason as detail. It writes on a fresh context (ctx's values, not its end).
 // A failed write is returned.
-func (s *SweepRecording) Finish(ctx context.Context, res *pal.Result, out Outcome) error {
+func (s *SweepRecording) Finish(ctx context.Context, res *pal.Result, out outcome.Outcome) error {
 	if s.rec == nil || s.rec.store == nil {
 		return nil
 	}
@@ -200,19 +201,19 @@ func (s *SweepRecording) Finish(ctx context.Context, res *pal.Result, out Outcom
 	if res != nil {
 		summary = res.Summary
 	}
-	outcome := record.OutcomeFailed
+	runOutcome := record.OutcomeFailed
 	switch {
-	case out.Kind == KindDone:
-		outcome = record.OutcomeComplete
+	case out.Kind == outcome.KindDone:
+		runOutcome = record.OutcomeComplete
 	case res != nil || judged > 0:
-		outcome = record.OutcomePartial
+		runOutcome = record.OutcomePartial
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	finished := s.rec.now()
 	_, err := s.rec.store.UpdateRun(fctx, s.id, func(r *record.Run) {
 		r.FinishedAt = finished
-		r.Outcome = outcome
+		r.Outcome = runOutcome
 		r.Summary = summary
 		r.Detail = out.Reason
 	})

@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
@@ -12,7 +13,7 @@ import (
 // a result log it too. The keys never repeat the logger's context keys
 // (tenant_id, correlation_id, …): a subscription's tenant is
 // subscription_tenant_id.
-func logResult(log *zerolog.Logger, res *pal.Result, out Outcome) {
+func logResult(log *zerolog.Logger, res *pal.Result, out outcome.Outcome) {
 	if res == nil {
 		return
 	}
@@ -27,13 +28,13 @@ func logResult(log *zerolog.Logger, res *pal.Result, out Outcome) {
 			Str("detail", r.Detail).Msg("subscription not attributed")
 	}
 	ev := log.Info()
-	if out.Kind != KindDone {
+	if out.Kind != outcome.KindDone {
 		ev = log.Warn()
 	}
 	ev = ev.Str("outcome", string(out.Kind)).Interface("summary", res.Summary).
 		Str("link_action", string(res.Link.Action)).Str("link_partner_id", res.Link.PartnerID).
 		Int("not_attributed", notAttributed)
-	if out.Kind != KindDone {
+	if out.Kind != outcome.KindDone {
 		ev = ev.Str("reason", out.Reason)
 	}
 	ev.Msg("result")

@@ -1,15 +1,18 @@
 package trigger
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 )
 
 // Application properties of scheduled copies.
@@ -185,4 +188,64 @@ func (st messageState) nextCopy(body []byte, now time.Time) QueueMessage {
 			propOriginalID:    original,
 		},
 	}
+}
+
+// giveUp is the one rule of when a message's retry chain ends with this
+// delivery, for the onboarding message and the work item alike; it says why.
+// deliveries is the delivery's DeliveryCount (0 when unknown) and
+// maxDeliveries its queue's max delivery count. In order:
+//
+//  1. A cancelled invocation (499) is the caller giving up, not the work:
+//     nothing is scheduled and the host redelivers the message, so the
+//     chain goes on — unless this is the queue's last delivery.
+//  2. Any other outcome that is not a retry ends it: retrying unchanged
+//     cannot mend it.
+//  3. The attempts are used up (PAL_MAX_ATTEMPTS).
+//  4. The chain is older than MaxChainAge.
+func (o Options) giveUp(st messageState, deliveries, maxDeliveries int, out outcome.Outcome) (bool, string) {
+	switch {
+	case out.Cancelled():
+		if !lastDelivery(deliveries, maxDeliveries) {
+			return false, ""
+		}
+		return true, fmt.Sprintf("cancelled on the queue's last delivery (%d of %d)", deliveries, maxDeliveries)
+	case out.Kind != outcome.KindRetry:
+		return true, "not retried"
+	case st.attempt >= o.MaxAttempts:
+		return true, fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d)", st.attempt, o.MaxAttempts)
+	case !st.firstEnqueued.IsZero() && o.Now().Sub(st.firstEnqueued) > o.MaxChainAge:
+		return true, fmt.Sprintf("retries given up: the message was first enqueued %v ago, more than %v",
+			o.Now().Sub(st.firstEnqueued).Round(time.Second), o.MaxChainAge)
+	}
+	return false, ""
+}
+
+// lastDelivery reports whether a failed delivery is the queue's last: Service
+// Bus dead-letters the message after it. An unknown DeliveryCount (0) is
+// never the last.
+func lastDelivery(deliveries, maxDeliveries int) bool {
+	return deliveries > 0 && deliveries >= maxDeliveries
+}
+
+// deliveryCount reads the DeliveryCount of a Service Bus delivery (0 when
+// absent or unreadable).
+func deliveryCount(md map[string]json.RawMessage) (int, string, bool) {
+	raw, ok := customhandler.MetadataString(md, "DeliveryCount")
+	if !ok {
+		return 0, "", false
+	}
+	n, _ := strconv.Atoi(raw)
+	return n, raw, true
+}
+
+// Setting names of the work budgets.
+const (
+	budgetInvocation = "PAL_INVOCATION_TIMEOUT"
+	budgetSweep      = "PAL_SWEEP_TIMEOUT"
+)
+
+// workContext bounds an invocation's work by PAL_INVOCATION_TIMEOUT; see
+// [outcome.WorkContext].
+func workContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return outcome.WorkContext(ctx, timeout, budgetInvocation)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
@@ -20,13 +21,13 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
 		// The sweep has its own budget (PAL_SWEEP_TIMEOUT), not PAL_INVOCATION_TIMEOUT.
-		workCtx, cancel := WorkContext(ctx, opts.SweepTimeout, budgetSweep)
+		workCtx, cancel := outcome.WorkContext(ctx, opts.SweepTimeout, budgetSweep)
 		defer cancel()
 		res, out, _ := RecordedSweep(workCtx, &log, engine, rec, inv.ID, false)
 		logResult(&log, res, out)
-		if out.Kind != KindDone {
+		if out.Kind != outcome.KindDone {
 			ev := log.Error()
-			if out.Kind == KindRetry || out.Cancelled() {
+			if out.Kind == outcome.KindRetry || out.Cancelled() {
 				ev = log.Warn()
 			}
 			ev.Str("outcome", string(out.Kind)).Int("status", out.Status).Str("error_code", string(out.Code)).
@@ -42,10 +43,10 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 // behind it (nil when done). A record write that fails makes the outcome a
 // retry (transient) or a failure, never done. The timer trigger and
 // `handler sweep` share it.
-func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec *Recorder, runID string, readOnly bool) (*pal.Result, Outcome, error) {
+func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec *Recorder, runID string, readOnly bool) (*pal.Result, outcome.Outcome, error) {
 	run, err := rec.StartSweep(ctx, log, runID)
 	if err != nil {
-		return nil, Decide(ctx, nil, err), err
+		return nil, outcome.Decide(ctx, nil, err), err
 	}
 	res, err := engine.Sweep(ctx, log, run.Options(ctx, readOnly))
 	if inc := pal.IncompleteSweepOf(err); inc != nil {
@@ -57,9 +58,9 @@ func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec 
 		log.Warn().Int("unjudged", inc.Unjudged).Bool("listing_complete", inc.ListingComplete).
 			Msg("sweep budget spent")
 	}
-	out := Decide(ctx, res, err)
-	if ferr := run.Finish(ctx, res, out); ferr != nil && out.Kind == KindDone {
-		return res, Decide(ctx, nil, ferr), ferr
+	out := outcome.Decide(ctx, res, err)
+	if ferr := run.Finish(ctx, res, out); ferr != nil && out.Kind == outcome.KindDone {
+		return res, outcome.Decide(ctx, nil, ferr), ferr
 	}
 	return res, out, err
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -16,8 +16,8 @@ import (
 // maxRunDetail bounds the failure reasons a run's Detail collects.
 const maxRunDetail = 2000
 
-// ItemReport is the ReturnValue of a worker invocation.
-type ItemReport struct {
+// itemReport is the ReturnValue of a worker invocation.
+type itemReport struct {
 	RunID   string             `json:"runId"`
 	Item    int                `json:"item"`
 	Summary map[pal.Status]int `json:"summary"`
@@ -29,10 +29,13 @@ type ItemReport struct {
 // of one work item with the coordinator's principal and link, saves every
 // verdict to the record (logging drift), and counts the item in its run.
 //
+// It needs Options.Record and Options.SweepQueue (without them every
+// invocation fails 500).
+//
 // Transient trouble is retried the way onboarding retries: a scheduled copy
-// on the sweep queue, this delivery completed. When the chain gives up (its
-// attempts used up or too old) or this delivery is the queue's last
-// (DeliveryCount at MaxDeliveryCount), the item is first counted as failed in
+// on the sweep queue, this delivery completed. When the chain gives up (giveUp:
+// its attempts used up or too old) or this delivery is the queue's last
+// (DeliveryCount at SweepMaxDeliveryCount, PAL_SWEEP_MAX_DELIVERY_COUNT), the item is first counted as failed in
 // the run, with its reason in the run's Detail, and the invocation then fails
 // so Service Bus dead-letters it.
 //
@@ -42,59 +45,67 @@ type ItemReport struct {
 // yet, in the same optimistic-concurrency update, so no duplicate changes
 // ItemsDone, ItemsFailed or the summary twice. An item of a run that has
 // already ended is still judged and saved.
-func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *Options) customhandler.HandlerFunc {
+func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
+	rec, queue := opts.Record, opts.SweepQueue
+	if rec == nil || queue == nil {
+		return misconfigured(SweepCheckFunction)
+	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
 		log := inv.Log.With().Str("message_id", st.messageID).Int("attempt", st.attempt).Logger()
-		deliveries := 0
-		if n, ok := customhandler.MetadataString(inv.Metadata, "DeliveryCount"); ok {
+		deliveries, n, ok := deliveryCount(inv.Metadata)
+		if ok {
 			log = log.With().Str("delivery_count", n).Logger()
-			deliveries, _ = strconv.Atoi(n)
 		}
 		raw, ok := inv.Data[sweepCheckBinding]
 		if !ok {
-			return failWith(&log, whatWorkItem, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+			return failWith(&log, whatWorkItem, outcome.Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
 				Message: "the invocation carries no Data." + sweepCheckBinding + " (the message body)"}))
 		}
 		body, err := customhandler.DecodeString(raw)
 		if err != nil {
-			return failWith(&log, whatWorkItem, Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
+			return failWith(&log, whatWorkItem, outcome.Decide(ctx, nil, &pal.Error{Code: pal.CodeInvalidInput,
 				Message: "the message body could not be read: " + err.Error(), Err: err}))
 		}
 		item, err := decodeWorkItem(body)
 		if err != nil {
-			return failWith(&log, whatWorkItem, Decide(ctx, nil, err))
+			return failWith(&log, whatWorkItem, outcome.Decide(ctx, nil, err))
 		}
 		log = log.With().Str("run_id", item.RunID).Int("item", item.Item).Str("item_tenant_id", item.TenantID).Logger()
 
 		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
 		res, err := judgeItem(workCtx, &log, engine, rec, item, opts.Now)
-		out := Decide(workCtx, res, err)
-		if out.Kind == KindDone {
+		out := outcome.Decide(workCtx, res, err)
+		if out.Kind == outcome.KindDone {
 			counted, err := countItem(ctx, rec, item, res.Summary, "", opts.Now)
 			if err != nil {
-				out = Decide(workCtx, nil, err)
+				out = outcome.Decide(workCtx, nil, err)
 			} else {
 				logItemResult(&log, res, out, counted)
-				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: ItemReport{
+				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: itemReport{
 					RunID: item.RunID, Item: item.Item, Summary: res.Summary, Counted: counted}}
 			}
 		}
 		logItemResult(&log, res, out, false)
-		final, why := opts.finalDelivery(st, deliveries, out)
+		final, why := opts.giveUp(st, deliveries, opts.SweepMaxDeliveryCount, out)
+		if !final && out.Kind != outcome.KindRetry {
+			// Cancelled before the queue's last delivery: nothing is
+			// scheduled, the host redelivers (giveUp, rule 1).
+			return failWith(&log, whatWorkItem, out)
+		}
 		if !final {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scheduleTimeout)
 			defer cancel()
-			delay := out.Delay(st.attempt, opts.Jitter())
+			delay := retryDelay(st.attempt, out.RetryAfter, opts.Jitter())
 			next := st.nextCopy(body, opts.Now())
 			if err := queue.ScheduleMessage(sctx, next, opts.Now().Add(delay)); err == nil {
 				log.Warn().Str("reason", out.Reason).Int("next_attempt", st.attempt+1).Dur("delay", delay).
 					Str("retry_message_id", next.MessageID).Msg("transient trouble; retry scheduled, this delivery completes")
 				return customhandler.Result{Outputs: map[string]any{}, ReturnValue: map[string]any{
 					"retry": map[string]any{"attempt": st.attempt + 1, "messageId": next.MessageID, "reason": out.Reason}}}
-			} else if deliveries < opts.MaxDeliveryCount || deliveries == 0 {
+			} else if !lastDelivery(deliveries, opts.SweepMaxDeliveryCount) {
 				log.Error().Str("error", err.Error()).Msg("could not schedule a retry; failing the invocation so the host redelivers")
 				return failWith(&log, whatWorkItem, out)
 			}
@@ -103,29 +114,11 @@ func SweepCheck(engine FanoutEngine, rec RunRecord, queue SweepQueue, options *O
 		reason := fmt.Sprintf("work item %d (tenant %s) failed: %s: %s", item.Item, item.TenantID, why, out.Reason)
 		if _, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
 			// Not counted: fail without settling, so a redelivery tries again.
-			log.Error().Str("error", publicMessage(err)).Msg("could not count the failed work item in its run")
+			log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not count the failed work item in its run")
 		}
 		out.Reason = reason
 		return failWith(&log, whatWorkItem, out)
 	}
-}
-
-// finalDelivery reports whether this delivery is the item's last chance: bad
-// input or another failure that retrying cannot mend, attempts used up, a
-// chain older than MaxChainAge, or the queue's last delivery.
-func (o Options) finalDelivery(st messageState, deliveries int, out Outcome) (bool, string) {
-	switch {
-	case out.Kind != KindRetry:
-		if out.Cancelled() && deliveries < o.MaxDeliveryCount {
-			return false, ""
-		}
-		return true, "not retried"
-	case st.attempt >= o.MaxAttempts:
-		return true, fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d)", st.attempt, o.MaxAttempts)
-	case !st.firstEnqueued.IsZero() && o.Now().Sub(st.firstEnqueued) > o.MaxChainAge:
-		return true, fmt.Sprintf("retries given up after %v", o.MaxChainAge)
-	}
-	return false, ""
 }
 
 // judgeItem judges the item's subscriptions and saves their verdicts
@@ -133,7 +126,7 @@ func (o Options) finalDelivery(st messageState, deliveries int, out Outcome) (bo
 // SaveAll instead of a read and a write per subscription). The verdicts judged before ctx ended are saved too, on a
 // context of their own. The result holds the summary and the error verdicts
 // (for Decide).
-func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec RunRecord, item WorkItem, now func() time.Time) (*pal.Result, error) {
+func judgeItem(ctx context.Context, log *zerolog.Logger, engine FanoutEngine, rec runRecord, item workItem, now func() time.Time) (*pal.Result, error) {
 	res := &pal.Result{Principal: item.Principal, Link: item.Link, Results: []pal.SubscriptionResult{}, Summary: pal.NewSummary()}
 	var judged []pal.SubscriptionResult
 	jerr := engine.JudgeBatch(ctx, log, item.Principal, item.Link, item.Batch(), func(r pal.SubscriptionResult) error {
@@ -170,7 +163,7 @@ func transientRecord(err error) error {
 // countItem counts the item in its run once: done with its summary, or
 // failed (reason set) with the reason added to the run's Detail. It reports
 // whether this call counted it.
-func countItem(ctx context.Context, rec RunRecord, item WorkItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
+func countItem(ctx context.Context, rec runRecord, item workItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
 	counted := false
 	_, err := updateRun(ctx, rec, item.RunID, func(r *record.Run) {
 		counted = r.CountItem(item.Item)
@@ -215,9 +208,9 @@ func appendDetail(detail, reason string) string {
 
 // logItemResult writes the one result line of a worker invocation (after
 // one line per subscription not attributed).
-func logItemResult(log *zerolog.Logger, res *pal.Result, out Outcome, counted bool) {
+func logItemResult(log *zerolog.Logger, res *pal.Result, out outcome.Outcome, counted bool) {
 	logResult(log, res, out)
-	if out.Kind == KindDone && !counted {
+	if out.Kind == outcome.KindDone && !counted {
 		log.Info().Msg("work item already counted in its run (a duplicate delivery)")
 	}
 }

@@ -169,7 +169,7 @@ func ServeDashboard(ctx context.Context, r Reader, dir Directory, q url.Values, 
 	d.Chart = chartOf(runs)
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)
-	if err := dashboardTemplate.Execute(&buf, d); err != nil {
+	if err := page("dashboard").Execute(&buf, d); err != nil {
 		return ErrorPage(http.StatusInternalServerError, "the dashboard could not be rendered", nil, v.key),
 			fmt.Errorf("render the dashboard: %w", err)
 	}

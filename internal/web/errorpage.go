@@ -47,7 +47,7 @@ func errorPage(status int, msg string, fields map[string]string, key, retry stri
 		headers["Retry-After"] = retry
 	}
 	var buf bytes.Buffer
-	if err := errorTemplate.Execute(&buf, d); err != nil {
+	if err := page("error").Execute(&buf, d); err != nil {
 		return customhandler.HTTPResponse{StatusCode: status, Headers: headers, Body: "<!doctype html><title>Error</title><p>" +
 			http.StatusText(status)}
 	}

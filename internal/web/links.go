@@ -74,7 +74,7 @@ func LinksHTML(answer customhandler.HTTPResponse, res *pal.Result, key, method s
 	out := customhandler.HTTPResponse{StatusCode: status, Headers: htmlHeaders()}
 	copyHeaders(out, answer, "Location")
 	var buf bytes.Buffer
-	if err := linksTemplate.Execute(&buf, d); err != nil {
+	if err := page("links").Execute(&buf, d); err != nil {
 		return errorPage(http.StatusInternalServerError, "the answer could not be rendered", nil, key, retryAfter)
 	}
 	out.Body = buf.String()

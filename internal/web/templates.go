@@ -1,18 +1,21 @@
 package web
 
-import "html/template"
-
-// pageTemplates parses the pages once; they are only read afterwards.
-var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
-	"css": func() template.CSS { return template.CSS(css) },
-}).Parse(layoutHTML + dashboardHTML + errorHTML + linksHTML))
-
-// The page templates.
-var (
-	dashboardTemplate = pageTemplates.Lookup("dashboard")
-	errorTemplate     = pageTemplates.Lookup("error")
-	linksTemplate     = pageTemplates.Lookup("links")
+import (
+	"html/template"
+	"sync"
 )
+
+// pageTemplates parses the pages on first use (not at start-up: the
+// handler's readiness must not wait for a page nobody asked for); they are
+// only read afterwards.
+var pageTemplates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("pages").Funcs(template.FuncMap{
+		"css": func() template.CSS { return template.CSS(css) },
+	}).Parse(layoutHTML + dashboardHTML + errorHTML + linksHTML))
+})
+
+// page returns the page template of that name.
+func page(name string) *template.Template { return pageTemplates().Lookup(name) }
 
 const layoutHTML = `
 {{define "head"}}<!doctype html>

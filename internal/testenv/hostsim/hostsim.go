@@ -112,8 +112,13 @@ type Options struct {
 	// StopGracePeriod is how long Stop waits after SIGTERM before killing (default 10 s).
 	StopGracePeriod time.Duration
 
-	// MaxDeliveryCount is the queues' maximum delivery count (default 10).
+	// MaxDeliveryCount is the queues' maximum delivery count (default 10,
+	// Service Bus's default; docs/reference.md).
 	MaxDeliveryCount int
+	// QueueMaxDeliveryCount sets the maximum delivery count of single queues
+	// by name (case-insensitive), as each Service Bus queue has its own
+	// max_delivery_count; the others have MaxDeliveryCount.
+	QueueMaxDeliveryCount map[string]int
 	// MaxConcurrentCalls overrides host.json extensions.serviceBus.maxConcurrentCalls
 	// (default 16): concurrent deliveries per queue.
 	MaxConcurrentCalls int
@@ -142,26 +147,27 @@ type Options struct {
 
 // Host is a running simulated Functions host with its handler process.
 type Host struct {
-	appRoot         string
-	exe             string
-	args            []string
-	workDir         string
-	env             []string
-	settings        settings
-	routePrefix     string
-	forwarding      bool
-	functionTimeout time.Duration
-	initTimeout     time.Duration
-	grace           time.Duration
-	maxDelivery     int
-	maxConcurrent   int
-	functionKey     string
-	masterKey       string
-	hostVersion     string
-	baseURL         *url.URL
-	log             zerolog.Logger
-	stdout, stderr  io.Writer
-	ingested        *ingestLog
+	appRoot          string
+	exe              string
+	args             []string
+	workDir          string
+	env              []string
+	settings         settings
+	routePrefix      string
+	forwarding       bool
+	functionTimeout  time.Duration
+	initTimeout      time.Duration
+	grace            time.Duration
+	maxDelivery      int
+	queueMaxDelivery map[string]int
+	maxConcurrent    int
+	functionKey      string
+	masterKey        string
+	hostVersion      string
+	baseURL          *url.URL
+	log              zerolog.Logger
+	stdout, stderr   io.Writer
+	ingested         *ingestLog
 
 	functions []*Function
 	routes    map[*Function]routeTemplate
@@ -251,22 +257,23 @@ func newHost(opts Options, queues *queueSet) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		appRoot:     root,
-		env:         append([]string(nil), opts.Env...),
-		settings:    newSettings(opts.Env),
-		initTimeout: durationOr(opts.InitTimeout, defaultInitTimeout),
-		grace:       durationOr(opts.StopGracePeriod, defaultStopGracePeriod),
-		maxDelivery: intOr(opts.MaxDeliveryCount, defaultMaxDeliveryCount),
-		functionKey: opts.FunctionKey,
-		masterKey:   opts.MasterKey,
-		hostVersion: opts.HostVersion,
-		queues:      queues,
-		dedupe:      opts.DuplicateDetectionWindow,
-		timers:      map[string]*timerState{},
-		routes:      map[*Function]routeTemplate{},
-		stopDone:    make(chan struct{}),
-		log:         zerolog.Nop(),
-		ingested:    newIngestLog(),
+		appRoot:          root,
+		env:              append([]string(nil), opts.Env...),
+		settings:         newSettings(opts.Env),
+		initTimeout:      durationOr(opts.InitTimeout, defaultInitTimeout),
+		grace:            durationOr(opts.StopGracePeriod, defaultStopGracePeriod),
+		maxDelivery:      intOr(opts.MaxDeliveryCount, defaultMaxDeliveryCount),
+		queueMaxDelivery: lowerKeys(opts.QueueMaxDeliveryCount),
+		functionKey:      opts.FunctionKey,
+		masterKey:        opts.MasterKey,
+		hostVersion:      opts.HostVersion,
+		queues:           queues,
+		dedupe:           opts.DuplicateDetectionWindow,
+		timers:           map[string]*timerState{},
+		routes:           map[*Function]routeTemplate{},
+		stopDone:         make(chan struct{}),
+		log:              zerolog.Nop(),
+		ingested:         newIngestLog(),
 	}
 	if opts.Logger != nil {
 		h.log = opts.Logger.With().Str("component", "hostsim").Logger()

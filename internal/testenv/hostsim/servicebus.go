@@ -106,7 +106,20 @@ type Queue struct {
 // Trigger functions are bound to the queue named by their function.json.
 // The processes of a cluster share their queues.
 func (h *Host) Queue(name string) *Queue {
-	return h.queues.get(name, h.maxDelivery, h.dedupe)
+	maxDelivery := h.maxDelivery
+	if n, ok := h.queueMaxDelivery[strings.ToLower(name)]; ok && n > 0 {
+		maxDelivery = n
+	}
+	return h.queues.get(name, maxDelivery, h.dedupe)
+}
+
+// lowerKeys returns m with its keys lower-cased (queue names are case-insensitive).
+func lowerKeys(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
 
 // queueSet is the namespace's queues, shared by the processes of a cluster.

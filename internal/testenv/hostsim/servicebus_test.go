@@ -304,3 +304,16 @@ func TestServiceBusAutoDeliver(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestServiceBusMaxDeliveryCountPerQueue: each queue has its own
+// max_delivery_count, as in Service Bus.
+func TestServiceBusMaxDeliveryCountPerQueue(t *testing.T) {
+	h, _ := startHost(t, Options{AppRoot: sbApp(t, ""), Env: sbEnv(), MaxDeliveryCount: 3,
+		QueueMaxDeliveryCount: map[string]int{"PAL-Onboarding": 2}})
+	if got := h.Queue("pal-onboarding").maxDelivery; got != 2 {
+		t.Errorf("pal-onboarding: max delivery count %d, want 2", got)
+	}
+	if got := h.Queue("other").maxDelivery; got != 3 {
+		t.Errorf("other: max delivery count %d, want 3 (MaxDeliveryCount)", got)
+	}
+}

@@ -1,4 +1,4 @@
-package trigger
+package outcome
 
 import (
 	"context"
@@ -16,18 +16,18 @@ import (
 func endedContexts(t *testing.T) map[string]context.Context {
 	t.Helper()
 	// The invocation's own deadline passed.
-	own, cancelOwn := workContext(context.Background(), time.Nanosecond)
+	own, cancelOwn := WorkContext(context.Background(), time.Nanosecond, "PAL_INVOCATION_TIMEOUT")
 	t.Cleanup(cancelOwn)
 	<-own.Done()
 	// The caller cancelled.
 	parent, cancelParent := context.WithCancel(context.Background())
-	caller, cancelCaller := workContext(parent, time.Hour)
+	caller, cancelCaller := WorkContext(parent, time.Hour, "PAL_INVOCATION_TIMEOUT")
 	t.Cleanup(cancelCaller)
 	cancelParent()
 	// The caller's own deadline passed before the invocation's.
 	parentDL, cancelParentDL := context.WithTimeout(context.Background(), time.Nanosecond)
 	t.Cleanup(cancelParentDL)
-	callerDL, cancelCallerDL := workContext(parentDL, time.Hour)
+	callerDL, cancelCallerDL := WorkContext(parentDL, time.Hour, "PAL_INVOCATION_TIMEOUT")
 	t.Cleanup(cancelCallerDL)
 	<-callerDL.Done()
 	return map[string]context.Context{"own_deadline": own, "caller_cancelled": caller, "caller_deadline": callerDL}
@@ -120,13 +120,11 @@ func TestOutcomeRetryTiming(t *testing.T) {
 		attempt    int
 		wantWhy    string
 		wantHeader string
-		wantDelay  time.Duration
 	}{
-		{after: 90 * time.Second, attempt: 1, wantWhy: "Retry-After", wantHeader: "90", wantDelay: 90 * time.Second},
-		{after: 1500 * time.Millisecond, attempt: 3, wantWhy: "Retry-After", wantHeader: "2", wantDelay: 1500 * time.Millisecond},
-		{after: 2 * time.Hour, attempt: 1, wantWhy: "Retry-After", wantHeader: "7200", wantDelay: backoffCap},
-		{after: 0, attempt: 1, wantWhy: "backoff", wantHeader: "30", wantDelay: backoff(1, 0.5)},
-		{after: 0, attempt: 4, wantWhy: "backoff", wantHeader: "30", wantDelay: backoff(4, 0.5)},
+		{after: 90 * time.Second, attempt: 1, wantWhy: "Retry-After", wantHeader: "90"},
+		{after: 1500 * time.Millisecond, attempt: 3, wantWhy: "Retry-After", wantHeader: "2"},
+		{after: 2 * time.Hour, attempt: 1, wantWhy: "Retry-After", wantHeader: "7200"},
+		{after: 0, attempt: 1, wantWhy: "backoff", wantHeader: "30"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.after, "/", tt.attempt), func(t *testing.T) {
@@ -137,9 +135,6 @@ func TestOutcomeRetryTiming(t *testing.T) {
 			if got := o.RetryAfterHeader(); got != tt.wantHeader {
 				t.Errorf("RetryAfterHeader = %q, want %q", got, tt.wantHeader)
 			}
-			if got := o.Delay(tt.attempt, 0.5); got != tt.wantDelay {
-				t.Errorf("Delay(%d) = %v, want %v", tt.attempt, got, tt.wantDelay)
-			}
 		})
 	}
 }
@@ -148,7 +143,7 @@ func TestOutcomeRetryTiming(t *testing.T) {
 // whose reason names PAL_SWEEP_TIMEOUT, not PAL_INVOCATION_TIMEOUT, and a
 // caller that gives up is still a cancellation.
 func TestDecideNamesTheBudget(t *testing.T) {
-	ctx, cancel := WorkContext(context.Background(), time.Nanosecond, budgetSweep)
+	ctx, cancel := WorkContext(context.Background(), time.Nanosecond, "PAL_SWEEP_TIMEOUT")
 	defer cancel()
 	<-ctx.Done()
 	out := Decide(ctx, nil, context.DeadlineExceeded)

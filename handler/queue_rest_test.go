@@ -1,11 +1,9 @@
-//go:build palkeeper_sbrest
-
-// This file is only in the test build of the handler (go build -tags
-// palkeeper_sbrest): the end-to-end tests run it under the host simulator,
-// which cannot speak AMQP, so the handler sends its queue messages through
-// Service Bus's REST send API on the simulator's loopback endpoint instead.
-// The production binary has no such path (go list -deps ./handler has no
-// tags, and TestNoTestMachineryInBinary checks it).
+// The end-to-end tests' queue sender. The tests run under the host
+// simulator, which cannot speak AMQP, so their handler — this test binary run
+// as the handler (runAsHandler, e2e_main_test.go), wired by the same
+// functions as the product — sends its queue messages through Service Bus's
+// REST send API on the simulator's loopback endpoint instead. It is a _test
+// file: the product (go build ./handler) has no such path.
 
 package main
 
@@ -23,10 +21,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
+	"github.com/rs/zerolog"
 )
 
 // envServiceBusREST is the base URL of a loopback Service Bus REST send
-// endpoint (the host simulator's), read only by this build.
+// endpoint (the host simulator's), read only by the tests' handler.
 const envServiceBusREST = "PAL_TEST_SERVICEBUS_REST"
 
 const (
@@ -38,22 +37,22 @@ const (
 	restMaxRequest = 256 * 1024
 )
 
-// restQueues returns REST senders when PAL_TEST_SERVICEBUS_REST is set.
-func restQueues(getenv func(string) string, s settings, cred azcore.TokenCredential) (onboarding, work queueSender, ok bool, err error) {
-	raw := getenv(envServiceBusREST)
-	if raw == "" {
-		return nil, nil, false, nil
+// restQueues returns the queueOpener of REST senders posting to the
+// PAL_TEST_SERVICEBUS_REST endpoint getenv gives.
+func restQueues(getenv func(string) string) queueOpener {
+	return func(s settings, cred azcore.TokenCredential) (onboarding, work queueSender, closeAll func(*zerolog.Logger), err error) {
+		raw := getenv(envServiceBusREST)
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+			// A bearer token goes over this connection: loopback only.
+			return nil, nil, nil, fmt.Errorf("invalid setting %s: %q is not an http://127.0.0.1 URL", envServiceBusREST, raw)
+		}
+		client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}}
+		mk := func(queue string) *restSender {
+			return &restSender{client: client, base: u.String(), queue: queue, cred: cred}
+		}
+		return mk(s.OnboardingQueue), mk(s.SweepQueue), func(*zerolog.Logger) {}, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
-		// A bearer token goes over this connection: loopback only.
-		return nil, nil, false, fmt.Errorf("invalid setting %s: %q is not an http://127.0.0.1 URL", envServiceBusREST, raw)
-	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}}
-	mk := func(queue string) *restSender {
-		return &restSender{client: client, base: u.String(), queue: queue, cred: cred}
-	}
-	return mk(s.OnboardingQueue), mk(s.SweepQueue), true, nil
 }
 
 // restSender sends to one queue with the Service Bus REST API.

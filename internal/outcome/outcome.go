@@ -1,4 +1,8 @@
-package trigger
+// Package outcome is pal-keeper's one outcome policy: from the engine's result
+// and error and the invocation's work context, [Decide] says whether an
+// invocation is done, to be retried or failed, with its status, its public
+// reason and, for the one-shot commands, its exit code.
+package outcome
 
 import (
 	"context"
@@ -18,7 +22,7 @@ const (
 	// KindDone: the work is finished and its result verified.
 	KindDone Kind = "done"
 	// KindRetry: transient trouble; the same work should run again later (see
-	// Outcome.RetryAfter and Outcome.Delay).
+	// Outcome.RetryAfter).
 	KindRetry Kind = "retry"
 	// KindFailed: the invocation failed; running it again unchanged will not help
 	// (bad input, Azure refused, an internal error) or nobody waits for it any
@@ -32,53 +36,42 @@ const StatusClientClosedRequest = 499
 
 // Exit codes of the one-shot commands (handler link, handler sweep).
 const (
-	ExitDone      = 0
+	exitDone      = 0
 	ExitFailed    = 1
 	ExitUsage     = 2   // bad usage or bad input
-	ExitTempFail  = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
-	ExitCancelled = 130 // interrupted (128 + SIGINT)
+	exitTempFail  = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
+	exitCancelled = 130 // interrupted (128 + SIGINT)
 )
 
 // defaultRetryAfter is the Retry-After an HTTP caller is told when Azure gave none.
 const defaultRetryAfter = 30 * time.Second
 
-// BudgetExceeded is the cause of a work context whose own deadline passed
+// budgetExceeded is the cause of a work context whose own deadline passed
 // (see [WorkContext]): the invocation ran out of its budget, named by the
 // setting that sets it.
-type BudgetExceeded struct {
+type budgetExceeded struct {
 	// Setting is the setting that bounds the work, e.g. PAL_INVOCATION_TIMEOUT.
 	Setting string
 }
 
 // Error implements error.
-func (b *BudgetExceeded) Error() string {
+func (b *budgetExceeded) Error() string {
 	return "the invocation ran out of time (" + b.Setting + ")"
 }
-
-// Setting names of the work budgets.
-const (
-	budgetInvocation = "PAL_INVOCATION_TIMEOUT"
-	budgetSweep      = "PAL_SWEEP_TIMEOUT"
-)
 
 // Public reasons of the context rules.
 const (
 	reasonCancelled = "the invocation was cancelled by its caller before it finished"
-	reasonInternal  = "internal error; see the function's log"
+	// ReasonInternal is the public reason of an internal error.
+	ReasonInternal = "internal error; see the function's log"
 )
-
-// workContext bounds an invocation's work by PAL_INVOCATION_TIMEOUT; see
-// [WorkContext].
-func workContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	return WorkContext(ctx, timeout, budgetInvocation)
-}
 
 // WorkContext bounds work by its own deadline, the budget that setting sets.
 // Only the expiry of this deadline counts as "ran out of time" in [Decide]
 // (a retry, 503); a parent that is cancelled (or whose own deadline passes)
 // is a caller that gave up.
 func WorkContext(ctx context.Context, timeout time.Duration, setting string) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, timeout, &BudgetExceeded{Setting: setting})
+	return context.WithTimeoutCause(ctx, timeout, &budgetExceeded{Setting: setting})
 }
 
 // Outcome is the fate of one invocation, as Decide judges it.
@@ -101,7 +94,7 @@ type Outcome struct {
 }
 
 // Decide is the one outcome policy of pal-keeper: from the engine's result
-// and error and the invocation's work context (see workContext) it decides
+// and error and the invocation's work context (see WorkContext) it decides
 // whether the invocation is done, to be retried or failed. Every trigger and
 // the one-shot commands use it. The rules, in order:
 //
@@ -127,12 +120,12 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 	}
 	switch code := pal.ErrorCodeOf(err); code {
 	case pal.CodeInvalidInput:
-		return failed(http.StatusBadRequest, code, publicMessage(err), fieldsOf(err))
+		return failed(http.StatusBadRequest, code, PublicMessage(err), FieldsOf(err))
 	case pal.CodePartnerNotAllowed:
-		return failed(http.StatusForbidden, code, publicMessage(err), fieldsOf(err))
+		return failed(http.StatusForbidden, code, PublicMessage(err), FieldsOf(err))
 	}
 	if ctx.Err() != nil {
-		var budget *BudgetExceeded
+		var budget *budgetExceeded
 		if errors.As(context.Cause(ctx), &budget) {
 			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: pal.CodeTransient,
 				Reason: budget.Error() + "; it will be tried again"}
@@ -143,17 +136,17 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 		switch code := pal.ErrorCodeOf(err); code {
 		case pal.CodeTransient:
 			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: code,
-				Reason: publicMessage(err), RetryAfter: pal.RetryAfterOf(err)}
+				Reason: PublicMessage(err), RetryAfter: pal.RetryAfterOf(err)}
 		case pal.CodeRejected, pal.CodeForbidden, pal.CodeNotFound:
 			// Azure refused a request the whole invocation depends on (the link,
 			// the subscription list): not the caller's fault, not transient.
-			return failed(http.StatusBadGateway, code, publicMessage(err), nil)
+			return failed(http.StatusBadGateway, code, PublicMessage(err), nil)
 		default:
-			return failed(http.StatusInternalServerError, code, publicMessage(err), nil)
+			return failed(http.StatusInternalServerError, code, PublicMessage(err), nil)
 		}
 	}
 	if res == nil {
-		return failed(http.StatusInternalServerError, pal.CodeInternal, reasonInternal, nil)
+		return failed(http.StatusInternalServerError, pal.CodeInternal, ReasonInternal, nil)
 	}
 	errs := res.Errors()
 	reason := fmt.Sprintf("%d subscription(s) could not be judged, e.g. %s: %s", len(errs), errs[0].SubscriptionID, errs[0].Detail)
@@ -179,13 +172,6 @@ func (o Outcome) Why() string {
 	return "backoff"
 }
 
-// Delay is how long to wait before attempt n+1 of a retry after attempt n:
-// Azure's Retry-After when it gave one (at most the backoff cap), else the
-// exponential backoff with jitter in [0, 1).
-func (o Outcome) Delay(attempt int, jitter float64) time.Duration {
-	return retryDelay(attempt, o.RetryAfter, jitter)
-}
-
 // RetryAfterHeader is the Retry-After header value for an HTTP caller: whole
 // seconds, rounded up, 30 when Azure gave none.
 func (o Outcome) RetryAfterHeader() string {
@@ -201,11 +187,11 @@ func (o Outcome) RetryAfterHeader() string {
 func (o Outcome) ExitCode() int {
 	switch {
 	case o.Kind == KindDone:
-		return ExitDone
+		return exitDone
 	case o.Kind == KindRetry:
-		return ExitTempFail
+		return exitTempFail
 	case o.Cancelled():
-		return ExitCancelled
+		return exitCancelled
 	case o.Status == http.StatusBadRequest:
 		return ExitUsage
 	default:
@@ -213,19 +199,19 @@ func (o Outcome) ExitCode() int {
 	}
 }
 
-// publicMessage is the part of err that is safe to show to a caller: the
+// PublicMessage is the part of err that is safe to show to a caller: the
 // message of a *pal.Error, never the wrapped SDK error (it may carry
 // response dumps).
-func publicMessage(err error) string {
+func PublicMessage(err error) string {
 	var pe *pal.Error
 	if errors.As(err, &pe) && pe.Code != pal.CodeInternal {
 		return pe.Message
 	}
-	return reasonInternal
+	return ReasonInternal
 }
 
-// fieldsOf returns the per-field problems of an input error.
-func fieldsOf(err error) map[string]string {
+// FieldsOf returns the per-field problems of an input error.
+func FieldsOf(err error) map[string]string {
 	var pe *pal.Error
 	if errors.As(err, &pe) && pe.Fields != nil {
 		return pe.Fields
