@@ -56,30 +56,9 @@ type dashboardData struct {
 
 	Changes []changeRow
 
-	// Who and what now: the identity and its link, the remedies of the
-	// statuses present, the chart of the latest runs.
-	Who      *whoView
-	Remedies []remedyView
-	Chart    *chartView
-
 	FormAction string
-}
 
-// whoView is the header: the partner ID, the link's state and the identity.
-type whoView struct {
-	PartnerID  string
-	Link       string
-	LinkClass  string
-	Kind       string
-	Identity   string
-	LinkRemedy string
-}
-
-type remedyView struct {
-	Status pal.Status
-	Count  int
-	Text   string
-	Href   string
+	presentation
 }
 
 type sweepView struct {
@@ -103,12 +82,6 @@ type countCell struct {
 	Href  string
 }
 
-// tenantView is a tenant as the page names it: its name and default domain
-// when the directory knows them, and always its ID.
-type tenantView struct {
-	ID, Name, Domain string
-}
-
 type tenantRow struct {
 	TenantID string
 	Tenant   tenantView
@@ -128,7 +101,7 @@ type changeRow struct {
 	At, TenantID, SubscriptionID, Detail string
 	From, To                             pal.Status
 	Tenant                               tenantView
-	// DisplayName is the subscription's name when a verdict on the page has it.
+	// DisplayName is the subscription's name when a row of the list has it.
 	DisplayName string
 }
 
@@ -137,9 +110,6 @@ type pager struct {
 	PrevHref, NextHref    string
 	FirstShown, LastShown int
 }
-
-// directoryTimeout bounds what one dashboard load waits for the Directory.
-const directoryTimeout = 3 * time.Second
 
 // ServeDashboard answers GET /api/dashboard for query q with the HTML page;
 // dir names the tenants and the identity (nil: IDs only, see [Directory]).
@@ -159,14 +129,10 @@ func ServeDashboard(ctx context.Context, r Reader, dir Directory, q url.Values, 
 	if err != nil {
 		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), err
 	}
-	runs, err := recentRuns(ctx, r, ChartRuns)
-	if err != nil {
-		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), fmt.Errorf("read the runs: %w", err)
+	d := dashboardModel(rep, v)
+	if err := present(ctx, d, r, dir); err != nil {
+		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), err
 	}
-	names, who := lookUp(ctx, dir)
-	d := dashboardModel(rep, v, names)
-	d.Who = whoOf(who)
-	d.Chart = chartOf(runs)
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)
 	if err := page("dashboard").Execute(&buf, d); err != nil {
@@ -218,7 +184,7 @@ func filterQuery(tenants []string, statuses []pal.Status) url.Values {
 // dashboardModel turns the report into the page: totals, a tenant page, a
 // page of the listed subscriptions (those not attributed, or those of the
 // status filter) and the recent changes.
-func dashboardModel(rep *Report, v view, names map[string]TenantName) *dashboardData {
+func dashboardModel(rep *Report, v view) *dashboardData {
 	l := linker{v}
 	d := &dashboardData{
 		Generated:  formatTime(rep.GeneratedAt),
@@ -242,13 +208,6 @@ func dashboardModel(rep *Report, v view, names map[string]TenantName) *dashboard
 		d.Total += n
 		d.Totals = append(d.Totals, totalView{Status: s, Count: n, Href: l.dashboard(nil, []pal.Status{s}, 1, 1),
 			Active: len(v.filter.Statuses) == 1 && v.filter.Statuses[0] == s})
-		if n > 0 && s != pal.StatusAttributed {
-			d.Remedies = append(d.Remedies, remedyView{Status: s, Count: n, Text: Remedy(s), Href: l.dashboard(nil, []pal.Status{s}, 1, 1)})
-		}
-	}
-	tenant := func(id string) tenantView {
-		n := names[id]
-		return tenantView{ID: id, Name: n.DisplayName, Domain: n.DefaultDomain}
 	}
 
 	// Tenants, with their counts, one page of them.
@@ -271,7 +230,7 @@ func dashboardModel(rep *Report, v view, names map[string]TenantName) *dashboard
 		return l.dashboard(nil, nil, v.page, p)
 	})
 	for _, t := range tenants[lo:hi] {
-		row := tenantRow{TenantID: t, Tenant: tenant(t), Href: l.dashboard([]string{t}, nil, 1, 1)}
+		row := tenantRow{TenantID: t, Href: l.dashboard([]string{t}, nil, 1, 1)}
 		for i, n := range counts[t] {
 			cell := countCell{Count: n}
 			if n > 0 {
@@ -303,16 +262,12 @@ func dashboardModel(rep *Report, v view, names map[string]TenantName) *dashboard
 		d.List = append(d.List, subscriptionRow{
 			TenantID: s.TenantID, SubscriptionID: s.SubscriptionID, DisplayName: s.DisplayName, Status: s.Status,
 			Detail: s.Detail, Since: formatTime(s.Since), Roles: joinRoles(s.Roles),
-			TenantHref: l.dashboard([]string{s.TenantID}, nil, 1, 1), Tenant: tenant(s.TenantID),
+			TenantHref: l.dashboard([]string{s.TenantID}, nil, 1, 1),
 		})
-	}
-	subNames := make(map[string]string, len(rep.Subscriptions))
-	for _, s := range rep.Subscriptions {
-		subNames[s.SubscriptionID] = s.DisplayName
 	}
 	for _, c := range rep.Changes {
 		d.Changes = append(d.Changes, changeRow{At: formatTime(c.At), TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
-			From: c.From, To: c.To, Detail: c.Detail, Tenant: tenant(c.TenantID), DisplayName: subNames[c.SubscriptionID]})
+			From: c.From, To: c.To, Detail: c.Detail})
 	}
 	return d
 }
