@@ -113,20 +113,26 @@ func (d *azureDirectory) TenantNames(ctx context.Context) (map[string]web.Tenant
 // not be read is LinkProblem (public text), never an error of the page.
 func (d *azureDirectory) Identity(ctx context.Context) (*web.Identity, error) {
 	id := d.identity
-	if d.who != nil {
-		if p, err := d.who.get(ctx); err == nil {
-			id.TenantID, id.ObjectID = p.TenantID, p.ObjectID
-		}
+	if d.link == nil {
+		return &id, nil
 	}
-	if d.link != nil {
-		l, err := d.link.get(ctx)
-		switch {
-		case err != nil:
-			id.LinkProblem = "the link could not be read (" + publicReason(err) + ")"
-		case l != nil:
-			c := *l
-			id.Link = &c
-		}
+	var (
+		p   pal.Principal
+		err error
+		wg  sync.WaitGroup
+	)
+	wg.Go(func() { p, err = d.who.get(ctx) })
+	l, linkErr := d.link.get(ctx)
+	wg.Wait()
+	if err == nil {
+		id.TenantID, id.ObjectID = p.TenantID, p.ObjectID
+	}
+	switch {
+	case linkErr != nil:
+		id.LinkProblem = "the link could not be read (" + publicReason(linkErr) + ")"
+	case l != nil:
+		c := *l
+		id.Link = &c
 	}
 	return &id, nil
 }

@@ -4,26 +4,34 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
-// lookUp asks dir for the tenants' names and the identity, within
-// directoryTimeout; what it cannot learn stays empty (IDs only, link not known).
+// lookUp asks dir for the tenants' names and the identity, both at once,
+// within directoryTimeout; what it cannot learn stays empty (IDs only, link
+// not known).
 func lookUp(ctx context.Context, dir Directory) (map[string]TenantName, *Identity) {
 	if dir == nil {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, directoryTimeout)
 	defer cancel()
-	names, err := dir.TenantNames(ctx)
-	if err != nil {
-		names = nil
-	}
+	var (
+		names map[string]TenantName
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() {
+		if n, err := dir.TenantNames(ctx); err == nil {
+			names = n
+		}
+	})
 	id, err := dir.Identity(ctx)
 	if err != nil {
 		id = nil
 	}
+	wg.Wait()
 	return names, id
 }
 
