@@ -289,6 +289,12 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("the engine got %+v", engine.got)
 	}
 	screenshot(t, ctx, "links-result.png")
+	do(t, ctx, chromedp.EmulateViewport(400, 900))
+	if fits := run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); !fits {
+		t.Error("400 px: the links page scrolls sideways")
+	}
+	screenshot(t, ctx, "links-result-400px.png")
+	do(t, ctx, chromedp.EmulateViewport(1280, 900))
 	// Back to the dashboard, with the key.
 	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS("#back"))); status != 200 {
 		t.Errorf("back link: status %d", status)

@@ -62,6 +62,7 @@ table.stack tr{border-bottom:1px solid var(--line);padding:6px 0}
 table.stack td{border:0;padding:2px 10px;text-align:left}
 table.stack td.num{display:inline-block;width:auto;padding-right:6px}
 table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:13px}
+table.stack td:empty{display:none}
 td.when{white-space:normal}
 .chart text{font-size:20px}
 }
@@ -86,4 +87,4 @@ footer{margin-top:40px;color:var(--muted);font-size:13px}
 `
 
 // styleHash is the CSP source of css: 'sha256-' and the base64 of its SHA-256.
-const styleHash = "sha256-6Qyi79CIT32x9Jgr3s+W8c8CbA+Ul+4rmFvoAQ7JGtM="
+const styleHash = "sha256-UhnCDKidqotWo4oKSnIx9F4XNVRxTcc4qr0ox8MrPyY="
