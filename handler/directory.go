@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -50,29 +51,25 @@ type azureDirectory struct {
 	who      *refreshed[pal.Principal]
 }
 
-// newAzureDirectory builds the directory of settings s on Azure access az.
-// In direct mode it names no tenant and reads no link: each customer tenant
-// has its own.
+// newAzureDirectory builds the directory of settings s on Azure access az,
+// acting with the engine's credential (az.acting: one token cache). In
+// direct mode it names no tenant and reads no link: each customer tenant has
+// its own.
 func newAzureDirectory(s settings, az azureAccess) (*azureDirectory, error) {
 	id := web.Identity{PartnerID: s.PartnerID, Allowed: append([]string{s.PartnerID}, s.AllowedPartnerIDs...)}
-	cred := az.cred
 	switch s.Identity {
 	case identityDirect:
 		id.Kind, id.ClientID = web.KindDirect, s.AppClientID
 		return &azureDirectory{identity: id}, nil
 	case identityApp:
 		id.Kind, id.ClientID = web.KindApp, s.AppClientID
-		app, err := appIdentity(s, az.cred, az.cloud)
-		if err != nil {
-			return nil, err
-		}
-		if cred, err = app.Credential("", false); err != nil {
-			return nil, fmt.Errorf("%s: %w", envAppClientID, err)
-		}
 	default:
 		id.Kind, id.ClientID = web.KindManagedIdentity, s.ClientID
 	}
-	clients, err := azure.NewClients(cred, az.cloud, &azure.ClientsOptions{Concurrency: 2, Retry: s.Retry})
+	if az.acting == nil {
+		return nil, errors.New("dashboard directory: no credential")
+	}
+	clients, err := azure.NewClients(az.acting, az.cloud, &azure.ClientsOptions{Concurrency: 2, Retry: s.Retry})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard directory: %w", err)
 	}

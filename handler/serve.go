@@ -77,6 +77,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 type azureAccess struct {
 	cred  azcore.TokenCredential
 	cloud cloud.Configuration
+	// acting is the credential the Lighthouse engine acts as (cred, or the
+	// app's in app mode); nil in direct mode.
+	acting azcore.TokenCredential
 }
 
 // functions wires the handler of every function from the settings, the
@@ -135,7 +138,8 @@ func buildEngine(s settings, known func(context.Context) ([]string, error)) (tri
 		return nil, azureAccess{}, fmt.Errorf("%s: %w", envCredential, err)
 	}
 	az := azureAccess{cred: cred, cloud: cfg}
-	engine, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency}, known)
+	engine, acting, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency}, known)
+	az.acting = acting
 	if err != nil {
 		return nil, az, err
 	}
