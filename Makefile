@@ -2,10 +2,14 @@
 GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: test ci bench sandbox app package clean
+.PHONY: test infracheck ci bench sandbox app package clean
 
 test:
 	$(GO) test -race -count=1 ./...
+
+# The offline infra checks: their own module (tools/infracheck/go.mod).
+infracheck:
+	cd tools/infracheck && $(GO) test -count=1 ./...
 
 ci:
 	bash .ci/run

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -13,11 +12,22 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/message"
 	"github.com/pal-keeper/pal-keeper/internal/outcome"
-
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/rs/zerolog"
 )
+
+// exitCodesHelp lists the exit codes of handler link and handler sweep; the
+// codes are the outcome package's (Outcome.ExitCode, ExitNotAttributed), chosen in finish.
+const exitCodesHelp = `exit codes:
+  0    done
+  1    failed: sign-in needed (the message says how), a partner ID outside the allowed set,
+       a subscription that could not be judged or recorded, Azure refused
+  2    bad usage or bad input (the message names the flag)
+  3    done, but a judged subscription is not attributed (only with --require-attributed)
+  75   transient trouble (throttling, an outage, the sweep's time ran out): try again later
+  130  interrupted
+`
 
 // listFlag is a repeatable string flag that also splits on commas.
 type listFlag []string
@@ -51,21 +61,28 @@ func cliLogger(stderr io.Writer) zerolog.Logger {
 // linkCommand makes sure the signed-in identity is linked and reports the
 // attribution of one customer tenant's subscriptions (none without --tenant).
 func linkCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("link", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := newCommand("link", "Make sure the signed-in identity (az login, or PAL_CREDENTIAL) is linked to the partner ID,\n"+
+		"then report the attribution of a customer tenant's subscriptions (none without --tenant).")
 	var subs listFlag
-	tenant := fs.String("tenant", "", "customer tenant GUID whose subscriptions to report")
-	fs.Var(&subs, "subscription", "subscription GUID (repeatable, or comma-separated); default: every reachable one of --tenant")
-	partner := fs.String("partner-id", "", "partner ID to link (default PAL_PARTNER_ID)")
-	asJSON := fs.Bool("json", false, "print the result object as JSON")
-	if err := fs.Parse(args); err != nil {
-		return outcome.ExitUsage
+	tenant := c.fs.String("tenant", "", "customer tenant ID (a GUID) whose subscriptions to report")
+	c.fs.Var(&subs, "subscription", "subscription ID (repeatable, or comma-separated); default: every reachable one of --tenant")
+	partner := c.fs.String("partner-id", "", "partner ID to link: PAL_PARTNER_ID (the default) or one of PAL_ALLOWED_PARTNER_IDS")
+	out := c.output()
+	require := c.fs.Bool("require-attributed", false, "exit 3 when any judged subscription is not attributed")
+	c.notes = exitCodesHelp
+	if code, ok := c.parse(args, stdout, stderr); !ok {
+		return code
 	}
-	if len(subs) > 0 && *tenant == "" {
-		fmt.Fprintln(stderr, "handler link: --subscription needs --tenant")
-		return outcome.ExitUsage
+	if code, ok := checkIDFlags(c, stderr, *tenant, subs, *partner); !ok {
+		return code
 	}
-	s, err := settingsFromEnv(cliEnv(getenv, *partner))
+	// --partner-id is the request's partner ID, as partnerId is for POST
+	// /api/links: it must be allowed. Without PAL_PARTNER_ID it is that.
+	reqPartner := *partner
+	if strings.TrimSpace(getenv(envPartnerID)) == "" {
+		getenv, reqPartner = cliEnv(getenv, *partner), ""
+	}
+	s, err := settingsFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: invalid setting %v\n", err)
 		return outcome.ExitFailed
@@ -82,6 +99,7 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 			return outcome.ExitUsage
 		}
 	}
+	req.PartnerID = reqPartner
 	engine, _, store, err := buildEngineAndRecord(ctx, s)
 	if err != nil {
 		fmt.Fprintf(stderr, "handler link: %v\n", err)
@@ -92,18 +110,24 @@ func linkCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err == nil {
 		err = trigger.NewRecorder(store, "handler link", nil).Save(ctx, &log, res)
 	}
-	return finish(stdout, stderr, "handler link", "pal-keeper link", res, outcome.Decide(ctx, res, err), err, *asJSON)
+	return finish(stdout, stderr, "handler link", "pal-keeper link", res, outcome.Decide(ctx, res, err), err,
+		out.resolve(stdout), *require)
 }
 
 // sweepCommand reports every reachable customer subscription, read-only unless --repair.
 func sweepCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the result object as JSON")
-	repair := fs.Bool("repair", false, "also create or fix the signed-in identity's link (as the timer does)")
-	partner := fs.String("partner-id", "", "partner ID (default PAL_PARTNER_ID)")
-	if err := fs.Parse(args); err != nil {
-		return outcome.ExitUsage
+	c := newCommand("sweep", "Judge every customer subscription the signed-in identity can reach and report those not\n"+
+		"attributed; read-only unless --repair. On a terminal, stderr shows the progress.")
+	repair := c.fs.Bool("repair", false, "also create or fix the signed-in identity's link (as the timer does)")
+	partner := c.fs.String("partner-id", "", "partner ID to judge by, instead of PAL_PARTNER_ID")
+	out := c.output()
+	require := c.fs.Bool("require-attributed", false, "exit 3 when any judged subscription is not attributed")
+	c.notes = exitCodesHelp
+	if code, ok := c.parse(args, stdout, stderr); !ok {
+		return code
+	}
+	if code, ok := checkIDFlags(c, stderr, "", nil, *partner); !ok {
+		return code
 	}
 	s, err := settingsFromEnv(cliEnv(getenv, *partner))
 	if err != nil {
@@ -115,36 +139,56 @@ func sweepCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(stderr, "handler sweep: %v\n", err)
 		return outcome.ExitFailed
 	}
-	log := cliLogger(stderr)
+	p := newProgress(stderr, time.Now)
+	engine = progressEngine{Engine: engine, p: p}
+	log := cliLogger(p.around(stderr))
 	ctx, cancel := outcome.WorkContext(ctx, s.SweepTimeout, envSweepTimeout)
 	defer cancel()
 	rec := trigger.NewRecorder(store, "handler sweep", nil)
-	res, out, err := trigger.RecordedSweep(ctx, &log, engine, rec, cliRunID(time.Now()), !*repair)
+	res, result, err := trigger.RecordedSweep(ctx, &log, engine, rec, cliRunID(time.Now()), !*repair)
 	title := "pal-keeper sweep (subscriptions not attributed)"
 	if pal.IncompleteSweepOf(err) != nil {
 		// What was judged within PAL_SWEEP_TIMEOUT is still worth reading.
 		title = "pal-keeper sweep (incomplete; subscriptions not attributed)"
 	}
-	return finish(stdout, stderr, "handler sweep", title, res, out, err, *asJSON)
+	return finish(stdout, stderr, "handler sweep", title, res, result, err, out.resolve(stdout), *require)
 }
 
-// finish prints the result, when there is one, and returns the exit code of
-// out, the outcome policy's (outcome.Decide) judgement of res and err: 0
-// done, 2 bad input, 75 transient trouble (try again later), 130
-// interrupted, 1 otherwise — e.g. when something could not be judged or
-// recorded.
-func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out outcome.Outcome, err error, asJSON bool) int {
+// checkIDFlags checks the ID flags before anything else, so that the error
+// names the flag as typed (not the setting or query field it stands for).
+func checkIDFlags(c *command, stderr io.Writer, tenant string, subs []string, partner string) (int, bool) {
+	switch {
+	case len(subs) > 0 && tenant == "":
+		return c.usageError(stderr, "--subscription needs --tenant"), false
+	case tenant != "" && !pal.IsGUID(tenant):
+		return c.usageError(stderr, "--tenant %q is not a tenant ID: want the customer tenant's GUID, such as 00000000-0000-0000-0000-000000000000", tenant), false
+	case partner != "" && !pal.ValidPartnerID(partner):
+		return c.usageError(stderr, "--partner-id %s", pal.PartnerIDProblem(partner)), false
+	}
+	for _, sub := range subs {
+		if !pal.IsGUID(sub) {
+			return c.usageError(stderr, "--subscription %q is not a subscription ID: want a GUID", sub), false
+		}
+	}
+	return 0, true
+}
+
+// finish prints the result, when there is one, in format and returns the
+// exit code (exitCodesHelp): out's, the outcome policy's (outcome.Decide)
+// judgement of res and err, or, when out is done and requireAttributed, 3 if
+// any judged subscription is not attributed.
+func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out outcome.Outcome, err error, format string, requireAttributed bool) int {
 	if res != nil {
-		if asJSON {
-			if perr := printJSON(stdout, res); perr != nil {
-				fmt.Fprintln(stderr, perr)
-				return outcome.ExitFailed
-			}
-		} else {
-			printReport(stdout, title, res)
+		if perr := printResult(stdout, format, title, res); perr != nil {
+			fmt.Fprintf(stderr, "%s: write the result: %v\n", cmd, perr)
+			return outcome.ExitFailed
 		}
 	}
 	if out.Kind == outcome.KindDone {
+		if n := notAttributed(res); requireAttributed && n > 0 {
+			fmt.Fprintf(stderr, "%s: %d judged subscription(s) not attributed (--require-attributed)\n", cmd, n)
+			return outcome.ExitNotAttributed
+		}
 		return out.ExitCode()
 	}
 	switch {
@@ -152,7 +196,11 @@ func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out ou
 		fmt.Fprintf(stderr, "%s: interrupted before it finished\n", cmd)
 	case err != nil:
 		// The operator at the terminal sees the whole error.
-		fmt.Fprintf(stderr, "%s: %s\n", cmd, describe(err))
+		msg := describe(err)
+		if out.Kind == outcome.KindRetry && !strings.Contains(msg, "try again") {
+			msg += "; try again later"
+		}
+		fmt.Fprintf(stderr, "%s: %s\n", cmd, msg)
 	case out.Kind == outcome.KindRetry:
 		fmt.Fprintf(stderr, "%s: %s; try again later\n", cmd, out.Reason)
 	default:
@@ -161,7 +209,22 @@ func finish(stdout, stderr io.Writer, cmd, title string, res *pal.Result, out ou
 	return out.ExitCode()
 }
 
-// describe renders an error for a terminal: the safe message and the fields.
+// notAttributed counts the judged subscriptions of res that are not attributed.
+func notAttributed(res *pal.Result) int {
+	if res == nil {
+		return 0
+	}
+	n := 0
+	for s, c := range res.Summary {
+		if s != pal.StatusAttributed {
+			n += c
+		}
+	}
+	return n
+}
+
+// describe renders an error for a terminal: the safe message and the fields
+// the message does not already say.
 func describe(err error) string {
 	var pe *pal.Error
 	if !errors.As(err, &pe) {
@@ -169,7 +232,9 @@ func describe(err error) string {
 	}
 	msg := pe.Message
 	for _, k := range slices.Sorted(maps.Keys(pe.Fields)) {
-		msg += fmt.Sprintf("; %s: %s", k, pe.Fields[k])
+		if f := k + ": " + pe.Fields[k]; !strings.Contains(msg, f) {
+			msg += "; " + f
+		}
 	}
 	return msg
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -46,7 +47,7 @@ func TestCLILinkAndSweep(t *testing.T) {
 	defer emu.Close()
 
 	// A read-only sweep first: no link yet, so eligible subscriptions are unlinked.
-	out, errOut, code := runCLI(t, emu, "sweep")
+	out, errOut, code := runCLI(t, emu, "sweep", "-o", "table")
 	if code != 0 {
 		t.Fatalf("sweep exit %d: %s", code, errOut)
 	}
@@ -71,7 +72,7 @@ func TestCLILinkAndSweep(t *testing.T) {
 	}
 
 	// link without --tenant only makes sure the identity is linked.
-	out, errOut, code = runCLI(t, emu, "link")
+	out, errOut, code = runCLI(t, emu, "link", "--output", "table")
 	if code != 0 || !strings.Contains(out, "unchanged, linked to "+partnerID) {
 		t.Errorf("link = %d %q %q", code, out, errOut)
 	}
@@ -80,8 +81,8 @@ func TestCLILinkAndSweep(t *testing.T) {
 	if _, _, code = runCLI(t, emu, "link", "--subscription", subA1); code != 2 {
 		t.Errorf("link --subscription without --tenant exit = %d, want 2", code)
 	}
-	if _, errOut, code = runCLI(t, emu, "link", "--tenant", "nope"); code != 2 || !strings.Contains(errOut, "tenantId") {
-		t.Errorf("link --tenant nope = %d %q, want 2 naming tenantId", code, errOut)
+	if _, errOut, code = runCLI(t, emu, "link", "--tenant", "nope"); code != 2 || !strings.Contains(errOut, "--tenant") {
+		t.Errorf("link --tenant nope = %d %q, want 2 naming --tenant", code, errOut)
 	}
 	if _, _, code = runCLI(t, emu, "frobnicate"); code != 2 {
 		t.Errorf("unknown command exit = %d, want 2", code)
@@ -115,6 +116,10 @@ func TestSandbox(t *testing.T) {
 		"PUT /providers/Microsoft.ManagementPartner/partners/1234567",
 		"exit code 0",
 		"5 attributed, 2 ineligible-role, 1 not-delegated",
+		// Step 4 and the table agree, and say why they differ by one.
+		"judged 7 subscription(s): 5 attributed, 2 ineligible-role; 2 not attributed: every subscription the identity can reach",
+		"8 subscription(s): 5 attributed, 2 ineligible-role, 1 not-delegated; 3 not attributed",
+		"(1 more than step 4: the sweep cannot see a subscription no delegation reaches",
 		"6. The compliance record: GET /api/report → 8 subscriptions (5 attributed, 2 ineligible-role, 1 not-delegated); 8 first judgement(s), 0 change(s) of status; last sweep complete",
 		"dashboard: http://127.0.0.1:",
 		"/api/dashboard?code=",
@@ -154,7 +159,8 @@ func TestSandbox(t *testing.T) {
 }
 
 // TestSandboxServe: with --serve the sandbox keeps its dashboard open until
-// it is interrupted, then stops the handler and exits 0.
+// it is interrupted, then stops the handler and exits 0; meanwhile the
+// quickstart's commands run against it (runQuickstart).
 func TestSandboxServe(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -203,6 +209,7 @@ func TestSandboxServe(t *testing.T) {
 			t.Fatalf("no dashboard URL:\n%s", strings.Join(seen, "\n"))
 		}
 	}
+	runQuickstart(t, seen)
 	resp, err := http.Get(dashboard)
 	if err != nil {
 		t.Fatal(err)
@@ -233,5 +240,65 @@ func TestSandboxServe(t *testing.T) {
 	}
 	if all := strings.Join(seen, "\n"); !strings.Contains(all, "exit code 0") {
 		t.Errorf("the handler did not stop cleanly:\n%s", all)
+	}
+}
+
+// runQuickstart runs every bin/handler command of docs/quickstart.md's
+// section 2 ("The command line against the sandbox") in a shell with the
+// export lines the sandbox printed (in its output lines), as a reader
+// pasting them would, and expects exit 0 or the "exits N" of its comment.
+func runQuickstart(t *testing.T, sandboxOutput []string) {
+	t.Helper()
+	var exports []string
+	for _, l := range sandboxOutput {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "export ") {
+			exports = append(exports, l)
+		}
+	}
+	if len(exports) == 0 {
+		t.Fatalf("the sandbox printed no export lines:\n%s", strings.Join(sandboxOutput, "\n"))
+	}
+	doc, err := os.ReadFile("../docs/quickstart.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## 2. The command line against the sandbox")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var commands []string
+	for _, l := range strings.Split(section, "\n") {
+		if strings.HasPrefix(l, "bin/handler ") {
+			commands = append(commands, l)
+		}
+	}
+	if len(commands) < 3 {
+		t.Fatalf("quickstart section 2 has %d bin/handler commands, want the link and sweep examples", len(commands))
+	}
+	// bin/handler in a directory of its own: the binary the tests built.
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(handlerBinary, filepath.Join(dir, "bin", "handler")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands {
+		want := 0
+		if _, comment, ok := strings.Cut(c, "# exits "); ok {
+			fmt.Sscanf(comment, "%d", &want)
+		}
+		sh := exec.Command("sh", "-c", strings.Join(exports, "\n")+"\n"+c)
+		sh.Dir = dir
+		sh.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+		out, err := sh.CombinedOutput()
+		checkNoRace(t, c, string(out))
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if code != want {
+			t.Errorf("quickstart: %s\nexit %d, want %d:\n%s", c, code, want, out)
+		}
 	}
 }

@@ -36,7 +36,7 @@ func readHostJSON(getenv func(string) string) ([]byte, error) {
 
 // appRoot is the directory that holds host.json.
 func appRoot(getenv func(string) string, executable func() (string, error)) (string, error) {
-	if dir := strings.TrimSpace(getenv("FUNCTIONS_APP_ROOT_PATH")); dir != "" {
+	if dir := strings.TrimSpace(getenv(platformAppRoot)); dir != "" {
 		return dir, nil
 	}
 	exe, err := executable()

@@ -6,7 +6,7 @@
 // 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT. Subcommands:
 //
 //	handler link --tenant T    make sure the signed-in identity is linked; report T's subscriptions
-//	handler sweep [--json]     report every reachable customer subscription
+//	handler sweep [-o table]   report every reachable customer subscription
 package main
 
 import (
@@ -24,16 +24,17 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, openAMQPQueues))
 }
 
-const usage = `usage: handler [command]
+const usage = `usage: handler [command] [flags]
 
 commands:
   (none), serve   serve the Azure Functions custom-handler protocol (what the Functions host runs)
   link            make sure the signed-in identity is linked to PAL_PARTNER_ID and report attribution
-                  flags: --tenant T  --subscription S (repeatable)  --partner-id P  --json
+                  flags: --tenant T  --subscription S (repeatable)  --partner-id P  -o FORMAT  --require-attributed
   sweep           report every reachable customer subscription that is not attributed
-                  flags: --json  --repair (also create or fix the link)
-  help            this text
+                  flags: --repair  --partner-id P  -o FORMAT  --require-attributed
+  help [command]  this text, or the command's (the same as handler COMMAND --help)
 
+-o/--output: table (the default on a terminal), json (the default otherwise), jsonc, tsv or csv.
 settings come from the environment (see docs/operations.md, "Settings").
 the sandbox (no Azure account needed) is a separate command: go run ./cmd/sandbox
 `
@@ -47,16 +48,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "", "serve":
+		if len(args) > 0 && isHelp(args[0]) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
 		return serve(ctx, getenv, stdout, stderr, openQueues)
 	case "link":
 		return linkCommand(ctx, args, getenv, stdout, stderr)
 	case "sweep":
 		return sweepCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
+		if len(args) > 0 && (args[0] == "link" || args[0] == "sweep") {
+			return run(ctx, []string{args[0], "--help"}, getenv, stdout, stderr, openQueues)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "handler: unknown command %q\n%s", cmd, usage)
 		return 2
 	}
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }

@@ -69,8 +69,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		log.Error().Err(err).Msg("server stopped")
 		return 1
 	}
-	log.Info().Msg("custom handler stopped")
-	return 0
+	return 0 // the server logged "custom handler stopped"
 }
 
 // azureAccess is how the handler reaches Azure: the credential and the cloud.

@@ -1,23 +1,23 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/pal-keeper/pal-keeper/internal/azure"
+	"github.com/pal-keeper/pal-keeper/internal/ncrontab"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
-// settings are the app settings (docs/operations.md, "Settings"), read from the environment.
+// settings are the app settings (docs/operations.md, "Settings"), read from
+// the environment by [loadSettings] through [settingTable].
 type settings struct {
 	PartnerID         string
 	AllowedPartnerIDs []string
@@ -44,7 +44,9 @@ type settings struct {
 	DelegationWait time.Duration
 	// InvocationTimeout bounds one invocation's work. It stays within
 	// [maxInvocationShare] of FunctionTimeout, so the handler answers before
-	// the host gives up on the invocation and restarts the handler.
+	// the host gives up on the invocation and restarts the handler, and within
+	// [maxInvocationShare] of the front end's [httpResponseLimit], so an HTTP
+	// function answers before the front end cuts the request.
 	InvocationTimeout time.Duration
 	// FunctionTimeout is the host's functionTimeout from host.json in the app
 	// root (the host's plan default when host.json leaves it out). Zero means
@@ -57,8 +59,12 @@ type settings struct {
 	// (WEBSITE_AUTH_ENABLED): only then is X-MS-CLIENT-PRINCIPAL set by the
 	// platform rather than by the caller.
 	AuthEnabled bool
-	// scaleSettings: PAL_ARM_CONCURRENCY and PAL_SWEEP_TIMEOUT (settings_scale.go).
-	scaleSettings
+	// ARMConcurrency bounds the ARM requests one invocation runs at once; the
+	// HTTP client keeps as many idle connections per host.
+	ARMConcurrency int
+	// SweepTimeout is the in-process sweep's budget (timer trigger without
+	// Service Bus, and `handler sweep`), instead of PAL_INVOCATION_TIMEOUT.
+	SweepTimeout time.Duration
 
 	// Identity settings (PAL_IDENTITY and friends, docs/identities.md).
 	// Identity is who acts: identityManaged, identityApp or identityDirect.
@@ -70,7 +76,7 @@ type settings struct {
 	// DirectTenants are customer tenants every direct-mode sweep covers.
 	DirectTenants []string
 	// Retry is the Azure SDK's retry policy for ARM and the managed-identity
-	// endpoint (see retryFromEnv); zero fields keep the SDK's defaults.
+	// endpoint; zero fields keep the SDK's defaults.
 	Retry policy.RetryOptions
 	// RecordTableURL is the compliance record's table service URL
 	// (PAL_RECORD_TABLE_URL, else AzureWebJobsStorage__tableServiceUri); ""
@@ -78,6 +84,12 @@ type settings struct {
 	RecordTableURL string
 	// recordSetting names the setting RecordTableURL came from.
 	recordSetting string
+
+	// Read from the table, used by the rules and derived defaults only.
+	webJobsTableURL   string
+	onManagedIDHost   bool
+	invocationIsSet   bool
+	sweepTimeoutIsSet bool
 }
 
 // Setting names.
@@ -95,25 +107,42 @@ const (
 	envServiceBus        = "ServiceBusConnection__fullyQualifiedNamespace"
 	envPort              = "FUNCTIONS_CUSTOMHANDLER_PORT"
 	envMaxAttempts       = "PAL_MAX_ATTEMPTS"
-	envDelegationWait    = "PAL_DELEGATION_WAIT"
-	envInvocationTimeout = "PAL_INVOCATION_TIMEOUT"
-	envHTTPRole          = "PAL_HTTP_ROLE"
-	envIdentity          = "PAL_IDENTITY"
-	envAppClientID       = "PAL_APP_CLIENT_ID"
-	envAuthorityHost     = "PAL_AUTHORITY_HOST"
-	envDirectTenants     = "PAL_DIRECT_TENANTS"
-	// envRecordTableURL is the compliance record's table service URL
-	// (record.SettingTableURL); envWebJobsTableURL its default
-	// (record.SettingWebJobsTableURL), the host storage's identity setting.
-	envRecordTableURL  = "PAL_RECORD_TABLE_URL"
-	envWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
-)
-
-// envOnboardingMaxDelivery and envSweepMaxDelivery are the queues' max
-// delivery counts (default trigger.DefaultMaxDeliveryCount, Service Bus's).
-const (
+	// envOnboardingMaxDelivery and envSweepMaxDelivery are the queues' max
+	// delivery counts (default trigger.DefaultMaxDeliveryCount, Service Bus's).
 	envOnboardingMaxDelivery = "PAL_ONBOARDING_MAX_DELIVERY_COUNT"
 	envSweepMaxDelivery      = "PAL_SWEEP_MAX_DELIVERY_COUNT"
+	envDelegationWait        = "PAL_DELEGATION_WAIT"
+	envInvocationTimeout     = "PAL_INVOCATION_TIMEOUT"
+	envHTTPRole              = "PAL_HTTP_ROLE"
+	envIdentity              = "PAL_IDENTITY"
+	envAppClientID           = "PAL_APP_CLIENT_ID"
+	envAuthorityHost         = "PAL_AUTHORITY_HOST"
+	envDirectTenants         = "PAL_DIRECT_TENANTS"
+	envARMConcurrency        = "PAL_ARM_CONCURRENCY"
+	envSweepTimeout          = "PAL_SWEEP_TIMEOUT"
+	// envRecordTableURL is the compliance record's table service URL
+	// (record.SettingTableURL); envWebJobsTableURL its default, the host
+	// storage's identity setting.
+	envRecordTableURL  = "PAL_RECORD_TABLE_URL"
+	envWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
+	// The Azure SDK's retry policy, for ARM requests and token requests alike.
+	envAzureMaxRetries    = "PAL_AZURE_MAX_RETRIES"
+	envAzureRetryDelay    = "PAL_AZURE_RETRY_DELAY"
+	envAzureMaxRetryDelay = "PAL_AZURE_MAX_RETRY_DELAY"
+)
+
+// Settings the platform sets, not the operator.
+const (
+	// platformAuthEnabled is "true" when App Service Authentication is on.
+	platformAuthEnabled = "WEBSITE_AUTH_ENABLED"
+	// platformSKU is the plan: "Dynamic" for Consumption.
+	platformSKU = "WEBSITE_SKU"
+	// platformAppRoot is the app root, where host.json is.
+	platformAppRoot = "FUNCTIONS_APP_ROOT_PATH"
+	// platformIdentityEndpoint and platformMSIEndpoint: a managed identity
+	// endpoint is there (App Service's, or the older one).
+	platformIdentityEndpoint = "IDENTITY_ENDPOINT"
+	platformMSIEndpoint      = "MSI_ENDPOINT"
 )
 
 // PAL_IDENTITY values: who acts.
@@ -126,28 +155,239 @@ const (
 	identityDirect = "direct"
 )
 
-// Settings the platform sets, not the operator (so not env*: the offline
-// checks expect every env* setting in the Terraform app settings).
 const (
-	// platformAuthEnabled is "true" when App Service Authentication is on.
-	platformAuthEnabled = "WEBSITE_AUTH_ENABLED"
-	// platformSKU is the plan: "Dynamic" for Consumption.
-	platformSKU = "WEBSITE_SKU"
-)
-
-const (
-	// defaultInvocationTimeout is PAL_INVOCATION_TIMEOUT's default when the
-	// host's functionTimeout leaves room for it.
-	defaultInvocationTimeout = 2 * time.Minute
-	// maxInvocationShare is the largest share of the host's functionTimeout an
-	// invocation may use, in tenths: the rest is left for the answer to reach
-	// the host before the host's own timer fires.
+	// maxInvocationShare is the largest share of a time limit (the host's
+	// functionTimeout, the front end's HTTP limit) an invocation may use, in
+	// tenths: the rest is left for the answer to arrive before the limit.
 	maxInvocationShare = 9
+	// httpResponseLimit is the most time an HTTP-triggered function has to
+	// answer, whatever functionTimeout says: the front end's load balancer
+	// cuts the request at 230 s (docs/reference.md). PAL_INVOCATION_TIMEOUT
+	// also bounds the HTTP functions, so it stays within nine tenths of it.
+	httpResponseLimit = 230 * time.Second
+	maxARMConcurrency = 512
+	// sweepTimeoutMargin is how much sooner than the host's functionTimeout
+	// the sweep stops, so it can report before the host gives up on it.
+	sweepTimeoutMargin = 30 * time.Second
+	// hostFunctionTimeout is host.json's functionTimeout as shipped (10 min,
+	// the Consumption plan's maximum); trigger.DefaultSweepTimeout is
+	// sweepTimeoutMargin under it.
+	hostFunctionTimeout = 10 * time.Minute
 )
 
-var (
-	timeSpanRegex = regexp.MustCompile(`^([0-9]+\.)?[0-9]{1,2}:[0-9]{2}:[0-9]{2}$`)
+// terraform says who sets a setting in a deployment (the "terraform" of
+// handler/settings.json, which tools/infracheck checks infra/ against).
+type terraform string
+
+const (
+	// tfSet: infra/main.tf sets it in the function app's app settings.
+	tfSet terraform = "yes"
+	// tfUnset: a tuning knob Terraform deliberately leaves unset.
+	tfUnset terraform = "no"
+	// tfEmulatorOnly: points the handler at an emulator; never a Terraform
+	// variable nor an app setting of a deployment.
+	tfEmulatorOnly terraform = "emulator-only"
+	// tfPlatform: the Functions platform or host sets it.
+	tfPlatform terraform = "platform"
 )
+
+// setting is one row of [settingTable].
+type setting struct {
+	// Name is the app setting (environment variable).
+	Name string
+	// Default is the value used when the setting is unset or blank, as an
+	// operator would write it; "" when there is none or it is derived from
+	// other settings (see [settings.deriveDefaults]).
+	Default string
+	// Terraform says who sets it in a deployment.
+	Terraform terraform
+	// Doc is one line on what it is.
+	Doc string
+	// parse stores v (trimmed; Default when unset) in s, or says in one line,
+	// without the setting's name, what is wrong with it.
+	parse func(s *settings, v string) error
+}
+
+// refusesBlank says whether a value of only white space is an error rather
+// than the default: for the sweep's schedule, a blank value is a schedule
+// that was meant to be written and was not (the host refuses it too).
+func (r setting) refusesBlank() bool { return r.Name == envSweepSchedule }
+
+// settingTable is every setting the handler reads, once. docs/operations.md's
+// settings table and handler/settings.json follow it (settings_table_test.go).
+func settingTable() []setting {
+	return []setting{
+		{envPartnerID, "", tfSet, "the location-based partner ID (digits) to link",
+			text(func(s *settings) *string { return &s.PartnerID })},
+		{envAllowedPartnerIDs, "", tfSet, "further partner IDs a request may name (comma-separated)",
+			list(false, func(s *settings) *[]string { return &s.AllowedPartnerIDs })},
+		{envRelinkForeign, "false", tfSet, "relink (PATCH) an identity linked to an ID outside the allowed set",
+			boolean(func(s *settings) *bool { return &s.RelinkForeign })},
+		{envClientID, "", tfSet, "client ID of the user-assigned managed identity",
+			text(func(s *settings) *string { return &s.ClientID })},
+		{envCredential, "", tfSet, "which azidentity credential to use (managedidentity on Azure, else azurecli)",
+			func(s *settings, v string) error {
+				s.Credential = v
+				if k, ok := azure.CredentialKind(v); ok { // the owner's spelling
+					s.Credential = k
+				} else if v != "" {
+					return fmt.Errorf("%q is not %s", v, orList(azure.CredentialKinds()))
+				}
+				return nil
+			}},
+		{envCloud, azure.CloudAzurePublic, tfSet, "AzurePublic, AzureUSGovernment or AzureChina",
+			func(s *settings, v string) error {
+				c, ok := azure.CloudName(v)
+				if !ok {
+					return fmt.Errorf("%q is not %s", v, orList(azure.Clouds()))
+				}
+				s.Cloud = c
+				return nil
+			}},
+		{envARMEndpoint, "", tfSet, "Resource Manager base URL (an https override)",
+			func(s *settings, v string) error {
+				if v != "" {
+					if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+						return fmt.Errorf("%q is not an https URL", v)
+					}
+				}
+				s.ARMEndpoint = v
+				return nil
+			}},
+		{envOnboardingQueue, "pal-onboarding", tfSet, "the onboarding queue (%PAL_ONBOARDING_QUEUE% in function.json)",
+			queueName(func(s *settings) *string { return &s.OnboardingQueue })},
+		{envSweepQueue, "pal-sweep", tfSet, "the distributed sweep's work queue (%PAL_SWEEP_QUEUE%)",
+			queueName(func(s *settings) *string { return &s.SweepQueue })},
+		{envSweepSchedule, "0 0 3 * * *", tfSet, "NCRONTAB of the sweep (%PAL_SWEEP_SCHEDULE%)",
+			func(s *settings, v string) error {
+				if err := ncrontab.Check(v); err != nil {
+					return fmt.Errorf("%q %v", v, err)
+				}
+				s.SweepSchedule = v
+				return nil
+			}},
+		{envServiceBus, "", tfSet, "the Service Bus namespace of the trigger connection; set, the handler also sends",
+			func(s *settings, v string) error {
+				if v != "" && servicebus.CheckNamespace(v) != nil {
+					return fmt.Errorf("%q is not a namespace host name such as contoso.servicebus.windows.net", v)
+				}
+				s.ServiceBusNamespace = v
+				return nil
+			}},
+		{envMaxAttempts, strconv.Itoa(trigger.DefaultMaxAttempts), tfSet, "scheduled attempts of one onboarding message (1-100)",
+			intIn(1, 100, func(s *settings) *int { return &s.MaxAttempts })},
+		{envOnboardingMaxDelivery, strconv.Itoa(trigger.DefaultMaxDeliveryCount), tfSet, "the onboarding queue's max_delivery_count, from Terraform's queue",
+			deliveryCount(func(s *settings) *int { return &s.OnboardingMaxDeliveryCount })},
+		{envSweepMaxDelivery, strconv.Itoa(trigger.DefaultMaxDeliveryCount), tfSet, "the sweep queue's max_delivery_count, from Terraform's queue",
+			deliveryCount(func(s *settings) *int { return &s.SweepMaxDeliveryCount })},
+		{envDelegationWait, "30m", tfSet, "how long an unreachable named subscription counts as a delegation on its way",
+			durationIn(0, 24*time.Hour, func(s *settings) *time.Duration { return &s.DelegationWait })},
+		{envInvocationTimeout, "", tfSet, "the budget of every invocation but the in-process sweep (default " + shortDuration(trigger.DefaultInvocationTimeout) + ")",
+			func(s *settings, v string) error {
+				s.invocationIsSet = v != ""
+				if !s.invocationIsSet {
+					return nil
+				}
+				return durationIn(time.Second, 2*time.Hour, func(s *settings) *time.Duration { return &s.InvocationTimeout })(s, v)
+			}},
+		{envSweepTimeout, "", tfUnset, "the in-process sweep's budget (default 30 s under functionTimeout)",
+			func(s *settings, v string) error {
+				s.sweepTimeoutIsSet = v != ""
+				if !s.sweepTimeoutIsSet {
+					return nil
+				}
+				return durationIn(time.Second, 24*time.Hour, func(s *settings) *time.Duration { return &s.SweepTimeout })(s, v)
+			}},
+		{envARMConcurrency, strconv.Itoa(pal.DefaultConcurrency), tfUnset, "the most ARM requests one invocation runs at once (1-512)",
+			intIn(1, maxARMConcurrency, func(s *settings) *int { return &s.ARMConcurrency })},
+		{envHTTPRole, "", tfSet, "the App Service Authentication role an HTTP caller needs",
+			text(func(s *settings) *string { return &s.HTTPRole })},
+		{envIdentity, identityManaged, tfSet, "who acts: managedidentity, app or direct",
+			func(s *settings, v string) error {
+				v = strings.ToLower(v)
+				switch v {
+				case identityManaged, identityApp, identityDirect:
+				default:
+					return fmt.Errorf("%q is not %s", v, orList([]string{identityManaged, identityApp, identityDirect}))
+				}
+				s.Identity = v
+				return nil
+			}},
+		{envAppClientID, "", tfSet, "the app registration's application (client) ID (app and direct)",
+			func(s *settings, v string) error {
+				s.AppClientID = strings.ToLower(v)
+				if v != "" && !pal.IsGUID(s.AppClientID) {
+					return fmt.Errorf("%q is not a GUID (the application (client) ID)", s.AppClientID)
+				}
+				return nil
+			}},
+		{envAuthorityHost, "", tfEmulatorOnly, "an https URL replacing the cloud's Entra authority (an emulator)",
+			func(s *settings, v string) error {
+				if v != "" {
+					u, err := url.Parse(v)
+					if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+						return fmt.Errorf("%q is not an https URL without query (e.g. https://127.0.0.1:8443/)", v)
+					}
+				}
+				s.AuthorityHost = v
+				return nil
+			}},
+		{envDirectTenants, "", tfSet, "direct mode: customer tenant IDs every sweep covers (comma-separated)",
+			func(s *settings, v string) error {
+				if err := list(true, func(s *settings) *[]string { return &s.DirectTenants })(s, v); err != nil {
+					return err
+				}
+				for _, t := range s.DirectTenants {
+					if !pal.IsGUID(t) {
+						return fmt.Errorf("%q is not a GUID: a comma-separated list of customer tenant IDs", t)
+					}
+				}
+				return nil
+			}},
+		{envRecordTableURL, "", tfSet, "the compliance record's table service URL (default " + envWebJobsTableURL + ", else memory)",
+			text(func(s *settings) *string { return &s.RecordTableURL })},
+		{envWebJobsTableURL, "", tfSet, "the host storage's table endpoint (identity-based host storage)",
+			text(func(s *settings) *string { return &s.webJobsTableURL })},
+		{envAzureMaxRetries, "", tfUnset, "retries of one Azure request by azcore (0-10; unset: the SDK's)",
+			func(s *settings, v string) error {
+				if v == "" {
+					return nil
+				}
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > 10 {
+					return fmt.Errorf("%q is not a whole number from 0 to 10", v)
+				}
+				s.Retry.MaxRetries = int32(n)
+				if n == 0 {
+					s.Retry.MaxRetries = -1 // azcore: zero means the default, below zero no retries
+				}
+				return nil
+			}},
+		{envAzureRetryDelay, "", tfUnset, "azcore's first backoff (1ms-1m; unset: the SDK's)",
+			durationIn(time.Millisecond, time.Minute, func(s *settings) *time.Duration { return &s.Retry.RetryDelay })},
+		{envAzureMaxRetryDelay, "", tfUnset, "azcore's longest wait between tries (1ms-10m; unset: the SDK's)",
+			durationIn(time.Millisecond, 10*time.Minute, func(s *settings) *time.Duration { return &s.Retry.MaxRetryDelay })},
+		{envPort, "8080", tfPlatform, "the port the host forwards to",
+			func(s *settings, v string) error {
+				p, err := strconv.Atoi(v)
+				if err != nil || p < 1 || p > 65535 {
+					return fmt.Errorf("%q is not a TCP port (1-65535)", v)
+				}
+				s.Port = p
+				return nil
+			}},
+		{platformAuthEnabled, "", tfPlatform, "true when App Service Authentication is on",
+			func(s *settings, v string) error { s.AuthEnabled = strings.EqualFold(v, "true"); return nil }},
+		{platformSKU, "", tfPlatform, "the plan (Dynamic = Consumption), for host.json's default functionTimeout",
+			func(*settings, string) error { return nil }}, // read by the host.json step
+		{platformAppRoot, "", tfPlatform, "the app root, where host.json is",
+			func(*settings, string) error { return nil }}, // read by the host.json step
+		{platformIdentityEndpoint, "", tfPlatform, "App Service's managed identity endpoint",
+			func(s *settings, v string) error { s.onManagedIDHost = s.onManagedIDHost || v != ""; return nil }},
+		{platformMSIEndpoint, "", tfPlatform, "the older managed identity endpoint",
+			func(s *settings, v string) error { s.onManagedIDHost = s.onManagedIDHost || v != ""; return nil }},
+	}
+}
 
 // settingsFromEnv reads the settings with getenv and host.json from the app
 // root (see [readHostJSON]) and validates them rule by rule. The error names
@@ -157,143 +397,105 @@ func settingsFromEnv(getenv func(string) string) (settings, error) {
 }
 
 // loadSettings is settingsFromEnv with host.json read by readHost (an
-// fs.ErrNotExist error when there is none).
+// fs.ErrNotExist error when there is none). It runs in four steps: the host's
+// functionTimeout from host.json, every row of [settingTable], the defaults
+// derived from other settings, then the rules across settings.
 func loadSettings(getenv func(string) string, readHost func() ([]byte, error)) (settings, error) {
-	s := settings{
-		PartnerID:           strings.TrimSpace(getenv(envPartnerID)),
-		ClientID:            strings.TrimSpace(getenv(envClientID)),
-		Credential:          strings.TrimSpace(getenv(envCredential)),
-		Cloud:               strings.TrimSpace(getenv(envCloud)),
-		ARMEndpoint:         strings.TrimSpace(getenv(envARMEndpoint)),
-		OnboardingQueue:     strings.TrimSpace(getenv(envOnboardingQueue)),
-		SweepQueue:          strings.TrimSpace(getenv(envSweepQueue)),
-		SweepSchedule:       strings.TrimSpace(getenv(envSweepSchedule)),
-		ServiceBusNamespace: strings.TrimSpace(getenv(envServiceBus)),
-		Port:                8080,
-		MaxAttempts:         8,
-		DelegationWait:      30 * time.Minute,
-		InvocationTimeout:   defaultInvocationTimeout,
-		HTTPRole:            strings.TrimSpace(getenv(envHTTPRole)),
-		AuthEnabled:         strings.EqualFold(strings.TrimSpace(getenv(platformAuthEnabled)), "true"),
-		RecordTableURL:      record.TableURL(getenv),
-		recordSetting:       envRecordTableURL,
-	}
-	if strings.TrimSpace(getenv(envRecordTableURL)) == "" {
-		s.recordSetting = envWebJobsTableURL
-	}
-	for _, id := range strings.Split(getenv(envAllowedPartnerIDs), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			s.AllowedPartnerIDs = append(s.AllowedPartnerIDs, id)
-		}
-	}
-	if v := strings.TrimSpace(getenv(envRelinkForeign)); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return s, fmt.Errorf("%s: %q is not true or false", envRelinkForeign, v)
-		}
-		s.RelinkForeign = b
-	}
-	if s.Credential == "" {
-		s.Credential = azure.CredentialAzureCLI
-		if getenv("IDENTITY_ENDPOINT") != "" || getenv("MSI_ENDPOINT") != "" {
-			s.Credential = azure.CredentialManagedIdentity
-		}
-	}
-	if s.Cloud == "" {
-		s.Cloud = azure.CloudAzurePublic
-	}
-	// The owners spell the names; a known name is kept in their spelling.
-	if k, ok := azure.CredentialKind(s.Credential); ok {
-		s.Credential = k
-	}
-	if c, ok := azure.CloudName(s.Cloud); ok {
-		s.Cloud = c
-	}
-	if s.OnboardingQueue == "" {
-		s.OnboardingQueue = "pal-onboarding"
-	}
-	if s.SweepQueue == "" {
-		s.SweepQueue = "pal-sweep"
-	}
-	if s.SweepSchedule == "" {
-		s.SweepSchedule = "0 0 3 * * *"
-	}
-	if v := strings.TrimSpace(getenv(envPort)); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil || p < 1 || p > 65535 {
-			return s, fmt.Errorf("%s: %q is not a TCP port (1-65535)", envPort, v)
-		}
-		s.Port = p
-	}
-	if v := strings.TrimSpace(getenv(envMaxAttempts)); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return s, fmt.Errorf("%s: %q is not a whole number from 1 to 100", envMaxAttempts, v)
-		}
-		s.MaxAttempts = n
-	}
-	s.OnboardingMaxDeliveryCount, s.SweepMaxDeliveryCount = trigger.DefaultMaxDeliveryCount, trigger.DefaultMaxDeliveryCount
-	for _, d := range []struct {
-		name string
-		to   *int
-	}{{envOnboardingMaxDelivery, &s.OnboardingMaxDeliveryCount}, {envSweepMaxDelivery, &s.SweepMaxDeliveryCount}} {
-		if v := strings.TrimSpace(getenv(d.name)); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return s, fmt.Errorf("%s: %q is not a whole number of at least 1 (the queue's max_delivery_count)", d.name, v)
-			}
-			*d.to = n
-		}
-	}
-	var err error
-	if s.DelegationWait, err = durationSetting(getenv, envDelegationWait, s.DelegationWait, 0, 24*time.Hour); err != nil {
-		return s, err
-	}
+	var s settings
 	raw, readErr := readHost()
+	var err error
 	if s.FunctionTimeout, err = functionTimeoutOf(raw, readErr, getenv(platformSKU)); err != nil {
 		return s, err
 	}
-	limit := s.invocationLimit()
-	if limit > 0 && s.InvocationTimeout > limit {
-		s.InvocationTimeout = limit
+	for _, row := range settingTable() {
+		raw := getenv(row.Name)
+		v := strings.TrimSpace(raw)
+		if v == "" {
+			if raw != "" && row.refusesBlank() {
+				return s, fmt.Errorf("%s: set but blank; unset it for the default %q", row.Name, row.Default)
+			}
+			v = row.Default
+		}
+		if err := row.parse(&s, v); err != nil {
+			return s, fmt.Errorf("%s: %w", row.Name, err)
+		}
 	}
-	if s.InvocationTimeout, err = durationSetting(getenv, envInvocationTimeout, s.InvocationTimeout, time.Second, 2*time.Hour); err != nil {
-		return s, err
-	}
-	if limit > 0 && s.InvocationTimeout > limit {
-		return s, fmt.Errorf("%s: %v does not stay below host.json functionTimeout %v: at most %v (nine tenths of it, so the answer reaches the host before the host gives up)",
-			envInvocationTimeout, s.InvocationTimeout, s.FunctionTimeout, limit)
-	}
-	if err = s.scaleSettings.read(getenv, s.FunctionTimeout); err != nil {
-		return s, err
-	}
-	if err := s.loadIdentity(getenv); err != nil {
-		return s, err
-	}
-	if s.Retry, err = retryFromEnv(getenv); err != nil {
-		return s, err
-	}
+	s.deriveDefaults()
 	return s, s.validate()
 }
 
-// loadIdentity reads and checks the identity settings (PAL_IDENTITY,
-// PAL_APP_CLIENT_ID, PAL_AUTHORITY_HOST, PAL_DIRECT_TENANTS).
-func (s *settings) loadIdentity(getenv func(string) string) error {
-	s.Identity = strings.ToLower(strings.TrimSpace(getenv(envIdentity)))
-	s.AppClientID = strings.ToLower(strings.TrimSpace(getenv(envAppClientID)))
-	s.AuthorityHost = strings.TrimSpace(getenv(envAuthorityHost))
-	for _, t := range strings.Split(getenv(envDirectTenants), ",") {
-		if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
-			s.DirectTenants = append(s.DirectTenants, t)
+// deriveDefaults sets the defaults that depend on other settings.
+func (s *settings) deriveDefaults() {
+	if s.Credential == "" {
+		s.Credential = azure.CredentialAzureCLI
+		if s.onManagedIDHost {
+			s.Credential = azure.CredentialManagedIdentity
 		}
 	}
-	if s.Identity == "" {
-		s.Identity = identityManaged
+	if !s.invocationIsSet {
+		s.InvocationTimeout = trigger.DefaultInvocationTimeout
+		if limit := s.invocationLimit(); s.InvocationTimeout > limit {
+			s.InvocationTimeout = limit
+		}
 	}
-	switch s.Identity {
-	case identityManaged, identityApp, identityDirect:
-	default:
-		return fmt.Errorf("%s: %q is not %s", envIdentity, s.Identity, orList([]string{identityManaged, identityApp, identityDirect}))
+	if !s.sweepTimeoutIsSet {
+		s.SweepTimeout = defaultSweepTimeout(s.FunctionTimeout)
+	}
+	s.recordSetting = envRecordTableURL
+	if s.RecordTableURL == "" {
+		s.RecordTableURL, s.recordSetting = s.webJobsTableURL, envWebJobsTableURL
+	}
+}
+
+// invocationLimit is the longest InvocationTimeout allowed: nine tenths of
+// the front end's HTTP limit and of the host's functionTimeout (when bounded).
+func (s settings) invocationLimit() time.Duration {
+	limit := httpResponseLimit / 10 * maxInvocationShare
+	if s.FunctionTimeout > 0 {
+		limit = min(limit, s.FunctionTimeout/10*maxInvocationShare)
+	}
+	return limit
+}
+
+// defaultSweepTimeout is the sweep's budget when PAL_SWEEP_TIMEOUT is unset:
+// sweepTimeoutMargin under the host's functionTimeout. functionTimeout zero
+// (unknown or unbounded) means host.json's shipped value, giving
+// trigger.DefaultSweepTimeout.
+func defaultSweepTimeout(functionTimeout time.Duration) time.Duration {
+	if functionTimeout <= 0 {
+		functionTimeout = hostFunctionTimeout
+	}
+	return max(functionTimeout-sweepTimeoutMargin, functionTimeout/2)
+}
+
+// validate checks each rule across settings and returns the first broken one,
+// in one line naming the setting to fix.
+func (s settings) validate() error {
+	switch {
+	case s.PartnerID == "":
+		return fmt.Errorf("%s: required: the location-based partner ID (digits) to link", envPartnerID)
+	case !pal.ValidPartnerID(s.PartnerID):
+		return fmt.Errorf("%s: %s", envPartnerID, pal.PartnerIDProblem(s.PartnerID))
+	}
+	for _, id := range s.AllowedPartnerIDs {
+		if !pal.ValidPartnerID(id) {
+			return fmt.Errorf("%s: %s (a comma-separated list)", envAllowedPartnerIDs, pal.PartnerIDProblem(id))
+		}
+	}
+	if s.ClientID != "" && !pal.IsGUID(s.ClientID) {
+		return fmt.Errorf("%s: %q is not a GUID (the client ID of the user-assigned managed identity)", envClientID, s.ClientID)
+	}
+	if limit := s.FunctionTimeout / 10 * maxInvocationShare; s.FunctionTimeout > 0 && s.InvocationTimeout > limit {
+		return fmt.Errorf("%s: %v does not stay below host.json functionTimeout %v: at most %v (nine tenths of it, so the answer reaches the host before the host gives up)",
+			envInvocationTimeout, s.InvocationTimeout, s.FunctionTimeout, limit)
+	}
+	if limit := httpResponseLimit / 10 * maxInvocationShare; s.InvocationTimeout > limit {
+		return fmt.Errorf("%s: %v does not stay below the %v an HTTP function has to answer (the front end's limit, whatever functionTimeout says): at most %v (nine tenths of it)",
+			envInvocationTimeout, s.InvocationTimeout, httpResponseLimit, limit)
+	}
+	if s.FunctionTimeout > 0 && s.SweepTimeout >= s.FunctionTimeout {
+		return fmt.Errorf("%s: %v does not stay below host.json functionTimeout %v: the sweep must report before the host gives up on it",
+			envSweepTimeout, s.SweepTimeout, s.FunctionTimeout)
 	}
 	if s.Identity == identityManaged {
 		if s.AppClientID != "" {
@@ -303,8 +505,6 @@ func (s *settings) loadIdentity(getenv func(string) string) error {
 		switch {
 		case s.AppClientID == "":
 			return fmt.Errorf("%s: required when %s=%s: the application (client) ID of the app registration trusting the managed identity", envAppClientID, envIdentity, s.Identity)
-		case !pal.IsGUID(s.AppClientID):
-			return fmt.Errorf("%s: %q is not a GUID (the application (client) ID)", envAppClientID, s.AppClientID)
 		case s.Credential != azure.CredentialManagedIdentity:
 			return fmt.Errorf("%s: %s=%s needs %s=%s: the managed identity's token is the app's client assertion", envCredential, envIdentity, s.Identity, envCredential, azure.CredentialManagedIdentity)
 		}
@@ -312,85 +512,12 @@ func (s *settings) loadIdentity(getenv func(string) string) error {
 	if len(s.DirectTenants) > 0 && s.Identity != identityDirect {
 		return fmt.Errorf("%s: set, but %s is %s, not %s", envDirectTenants, envIdentity, s.Identity, identityDirect)
 	}
-	for _, t := range s.DirectTenants {
-		if !pal.IsGUID(t) {
-			return fmt.Errorf("%s: %q is not a GUID: a comma-separated list of customer tenant IDs", envDirectTenants, t)
-		}
-	}
-	if s.AuthorityHost != "" {
-		u, err := url.Parse(s.AuthorityHost)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return fmt.Errorf("%s: %q is not an https URL without query (e.g. https://127.0.0.1:8443/)", envAuthorityHost, s.AuthorityHost)
-		}
-	}
-	return nil
-}
-
-// invocationLimit is the longest InvocationTimeout the host's functionTimeout
-// allows, or zero for no limit.
-func (s settings) invocationLimit() time.Duration {
-	return s.FunctionTimeout / 10 * maxInvocationShare
-}
-
-// durationSetting reads a Go duration ("30m", "90s") within [min, max].
-func durationSetting(getenv func(string) string, name string, def, min, max time.Duration) (time.Duration, error) {
-	v := strings.TrimSpace(getenv(name))
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not a duration such as 30m or 90s", name, v)
-	}
-	if d < min || d > max {
-		return 0, fmt.Errorf("%s: %v is outside %v to %v", name, d, min, max)
-	}
-	return d, nil
-}
-
-// validate checks each rule and returns the first broken one.
-func (s settings) validate() error {
-	switch {
-	case s.PartnerID == "":
-		return errors.New(envPartnerID + ": required: the location-based partner ID (digits) to link")
-	case !pal.ValidPartnerID(s.PartnerID):
-		return fmt.Errorf("%s: %q is not a partner ID: digits only, e.g. 1234567", envPartnerID, s.PartnerID)
-	}
-	for _, id := range s.AllowedPartnerIDs {
-		if !pal.ValidPartnerID(id) {
-			return fmt.Errorf("%s: %q is not a partner ID: a comma-separated list of digits", envAllowedPartnerIDs, id)
-		}
-	}
-	if s.ClientID != "" && !pal.IsGUID(s.ClientID) {
-		return fmt.Errorf("%s: %q is not a GUID (the client ID of the user-assigned managed identity)", envClientID, s.ClientID)
-	}
-	if _, ok := azure.CredentialKind(s.Credential); !ok {
-		return fmt.Errorf("%s: %q is not %s", envCredential, s.Credential, orList(azure.CredentialKinds()))
-	}
-	if _, ok := azure.CloudName(s.Cloud); !ok {
-		return fmt.Errorf("%s: %q is not %s", envCloud, s.Cloud, orList(azure.Clouds()))
-	}
 	if s.HTTPRole != "" && !s.AuthEnabled {
 		return fmt.Errorf("%s: set, but App Service Authentication is off (%s is not true), so any caller could forge the role header; turn Authentication on or leave %s empty",
 			envHTTPRole, platformAuthEnabled, envHTTPRole)
 	}
-	if s.ARMEndpoint != "" {
-		u, err := url.Parse(s.ARMEndpoint)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return fmt.Errorf("%s: %q is not an https URL", envARMEndpoint, s.ARMEndpoint)
-		}
-	}
-	if servicebus.CheckQueue(s.SweepQueue) != nil || strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
+	if strings.EqualFold(s.SweepQueue, s.OnboardingQueue) {
 		return fmt.Errorf("%s: %q is not a Service Bus queue name other than %s", envSweepQueue, s.SweepQueue, envOnboardingQueue)
-	}
-	if servicebus.CheckQueue(s.OnboardingQueue) != nil {
-		return fmt.Errorf("%s: %q is not a Service Bus queue name", envOnboardingQueue, s.OnboardingQueue)
-	}
-	if err := checkSchedule(s.SweepSchedule); err != nil {
-		return fmt.Errorf("%s: %q %v", envSweepSchedule, s.SweepSchedule, err)
-	}
-	if s.ServiceBusNamespace != "" && servicebus.CheckNamespace(s.ServiceBusNamespace) != nil {
-		return fmt.Errorf("%s: %q is not a namespace host name such as contoso.servicebus.windows.net", envServiceBus, s.ServiceBusNamespace)
 	}
 	if s.RecordTableURL != "" {
 		if err := record.CheckTableURL(s.RecordTableURL); err != nil {
@@ -399,7 +526,125 @@ func (s settings) validate() error {
 			return fmt.Errorf("%s: %s", s.recordSetting, why)
 		}
 	}
+	if first, most := orDefault(s.Retry.RetryDelay, sdkRetryDelay), orDefault(s.Retry.MaxRetryDelay, sdkMaxRetryDelay); most < first {
+		return fmt.Errorf("%s: %v is below %s (%v)", envAzureMaxRetryDelay, most, envAzureRetryDelay, first)
+	}
 	return nil
+}
+
+// azcore's retry delays when the settings leave them unset (ARM; the
+// managed-identity endpoint of App Service has the same).
+const (
+	sdkRetryDelay    = 800 * time.Millisecond
+	sdkMaxRetryDelay = 60 * time.Second
+)
+
+// orDefault is d, or def when d is zero.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// text stores the value as it is.
+func text(field func(*settings) *string) func(*settings, string) error {
+	return func(s *settings, v string) error { *field(s) = v; return nil }
+}
+
+// list stores a comma-separated list without blanks, lowercased if lower.
+func list(lower bool, field func(*settings) *[]string) func(*settings, string) error {
+	return func(s *settings, v string) error {
+		var out []string
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				if lower {
+					e = strings.ToLower(e)
+				}
+				out = append(out, e)
+			}
+		}
+		*field(s) = out
+		return nil
+	}
+}
+
+// boolean stores true or false (strconv.ParseBool).
+func boolean(field func(*settings) *bool) func(*settings, string) error {
+	return func(s *settings, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*field(s) = b
+		return nil
+	}
+}
+
+// intIn stores a whole number within [lo, hi].
+func intIn(lo, hi int, field func(*settings) *int) func(*settings, string) error {
+	return func(s *settings, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
+		}
+		*field(s) = n
+		return nil
+	}
+}
+
+// durationIn stores a Go duration ("30m", "90s") within [lo, hi]; "" stores zero.
+func durationIn(lo, hi time.Duration, field func(*settings) *time.Duration) func(*settings, string) error {
+	return func(s *settings, v string) error {
+		if v == "" {
+			*field(s) = 0
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 30m or 90s", v)
+		}
+		if d < lo || d > hi {
+			return fmt.Errorf("%v is outside %v to %v", d, lo, hi)
+		}
+		*field(s) = d
+		return nil
+	}
+}
+
+// deliveryCount stores a queue's max_delivery_count: a whole number of at least 1.
+func deliveryCount(field func(*settings) *int) func(*settings, string) error {
+	return func(s *settings, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a whole number of at least 1 (the queue's max_delivery_count)", v)
+		}
+		*field(s) = n
+		return nil
+	}
+}
+
+// queueName stores a Service Bus queue name.
+func queueName(field func(*settings) *string) func(*settings, string) error {
+	return func(s *settings, v string) error {
+		if servicebus.CheckQueue(v) != nil {
+			return fmt.Errorf("%q is not a Service Bus queue name", v)
+		}
+		*field(s) = v
+		return nil
+	}
+}
+
+// shortDuration writes d as an operator would: 2m rather than 2m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // orList joins names as "a, b or c".
@@ -408,21 +653,4 @@ func orList(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// checkSchedule accepts a six-field NCRONTAB expression or a TimeSpan.
-func checkSchedule(v string) error {
-	if timeSpanRegex.MatchString(v) {
-		return nil
-	}
-	fields := strings.Fields(v)
-	if len(fields) != 6 {
-		return fmt.Errorf("is not an NCRONTAB expression: want six fields {second} {minute} {hour} {day} {month} {day-of-week}, got %d", len(fields))
-	}
-	for _, f := range fields {
-		if strings.Trim(f, "0123456789*/,-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
-			return fmt.Errorf("is not an NCRONTAB expression: field %q has characters outside digits, letters and * / , -", f)
-		}
-	}
-	return nil
 }

@@ -66,8 +66,7 @@ func TestSweepTimeoutStaysBelowFunctionTimeout(t *testing.T) {
 		set     string
 		wantErr bool
 	}{{"9m", false}, {"10m", true}, {"20m", true}} {
-		var s scaleSettings
-		err := s.read(envFrom(map[string]string{envSweepTimeout: c.set}), 10*time.Minute)
+		_, err := loadSettings(envFrom(map[string]string{envPartnerID: "1234567", envSweepTimeout: c.set}), hostJSON(`{"functionTimeout":"00:10:00"}`))
 		if got := err != nil; got != c.wantErr {
 			t.Errorf("PAL_SWEEP_TIMEOUT=%s with functionTimeout 10m: error = %v, want error %v", c.set, err, c.wantErr)
 		}

@@ -26,17 +26,6 @@ variable "pal_direct_tenants" {
   }
 }
 
-variable "pal_authority_host" {
-  type        = string
-  description = "PAL_AUTHORITY_HOST: Entra authority override, for an emulator only. Leave empty in production."
-  default     = ""
-
-  validation {
-    condition     = var.pal_authority_host == "" || can(regex("^https://[^/?#]+/?$", var.pal_authority_host))
-    error_message = "pal_authority_host must be empty or an https URL such as https://127.0.0.1:8443/."
-  }
-}
-
 locals {
   use_app = var.pal_identity != "managedidentity"
 

@@ -266,7 +266,6 @@ resource "azurerm_function_app_flex_consumption" "main" {
     PAL_HTTP_ROLE           = var.pal_http_role
     PAL_IDENTITY            = var.pal_identity
     PAL_APP_CLIENT_ID       = local.use_app ? azuread_application.pal[0].client_id : ""
-    PAL_AUTHORITY_HOST      = var.pal_authority_host
     PAL_DIRECT_TENANTS      = join(",", var.pal_direct_tenants)
 
     # Each queue's max_delivery_count, so the handler knows its last delivery.

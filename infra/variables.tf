@@ -166,12 +166,20 @@ variable "pal_delegation_wait" {
 
 variable "pal_invocation_timeout" {
   type        = string
-  description = "PAL_INVOCATION_TIMEOUT: Go duration after which an invocation stops its Azure calls and fails as transient. Keep it well under host.json's functionTimeout (10 minutes)."
+  description = "PAL_INVOCATION_TIMEOUT: duration after which an invocation stops its Azure calls and fails as transient. It also bounds the HTTP functions, which the front end cuts at 230 s whatever functionTimeout says, so the handler refuses more than nine tenths of it (3m27s)."
   default     = "2m"
 
+  # Minutes and/or seconds (a Go duration the handler reads), from 1s to 3m27s:
+  # the handler stops at start above nine tenths of the 230 s an HTTP function
+  # has to answer (docs/reference.md).
   validation {
-    condition     = can(regex("^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$", var.pal_invocation_timeout))
-    error_message = "pal_invocation_timeout must be a Go duration such as 2m or 90s (1s to 2h, and under host.json's functionTimeout)."
+    condition = try(
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[0], "0") * 60 +
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[1], "0") >= 1 &&
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[0], "0") * 60 +
+      coalesce(regex("^(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.pal_invocation_timeout)[1], "0") <= 207,
+    false)
+    error_message = "pal_invocation_timeout must be minutes and/or seconds such as 2m, 90s or 3m27s, from 1s to 3m27s: HTTP functions must answer within 230 s (the front end's limit) and the handler refuses more than nine tenths of it."
   }
 }
 

@@ -115,7 +115,7 @@ func directFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.Host,
 	for _, l := range sweep.Links {
 		fmt.Fprintf(out, "   %s\n", tenantLinkText(names, l))
 	}
-	fmt.Fprintf(out, "   %s; %d not attributed\n\n", summaryText(sweep.Summary), len(sweep.Results))
+	fmt.Fprintf(out, "   judged %s\n\n", countsText(sweep.Summary))
 
 	fmt.Fprintf(out, "The customers' subscriptions, as last judged\n\n")
 	var all []pal.SubscriptionResult

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -48,21 +50,38 @@ import (
 const sandboxMaxDeliveries = 3
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// A closed stdout (sandbox | head) is a write error, not death by
+	// SIGPIPE: run sees it, stops the handler and returns (stopOnWriteError).
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit code.
+// exitBrokenPipe is the exit code when stdout was closed before the end (128 + SIGPIPE, as a shell reports it).
+const exitBrokenPipe = 141
+
+// run is main without the process: it returns the exit code. Every way it
+// ends — done, an error, a signal, stdout closed — stops the handler first.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := &stopOnWriteError{w: stdout, cancel: cancel}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	verbose := fs.Bool("v", false, "also print the handler's JSON log lines")
 	appRoot := fs.String("app", ".", "the function app root: the directory holding host.json and functions/")
 	handlerPath := fs.String("handler", "", "a built handler executable (default: build ./handler with the go command)")
 	serveFlag := fs.Bool("serve", false, "after the run, keep serving the dashboard and the API until Ctrl-C")
 	identity := fs.String("identity", identityManaged, "PAL_IDENTITY: managedidentity, app or direct (each with its demo estate)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "usage: go run ./cmd/sandbox [flags]\n\nThe whole pal-keeper flow against the built-in Azure emulator: no Azure account needed.\n\nflags:\n")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	} else if err != nil {
+		fmt.Fprintln(stderr, "sandbox: see go run ./cmd/sandbox --help")
 		return 2
 	}
 	switch *identity {
@@ -71,11 +90,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sandbox: --identity %q: want managedidentity, app or direct\n", *identity)
 		return 2
 	}
-	if err := runSandbox(ctx, *appRoot, *handlerPath, *identity, *verbose, *serveFlag, stdout); err != nil {
+	err := runSandbox(ctx, *appRoot, *handlerPath, *identity, *verbose, *serveFlag, out)
+	switch {
+	case out.broken():
+		return exitBrokenPipe // nobody reads the rest; the handler was stopped
+	case err != nil:
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// stopOnWriteError is the sandbox's stdout (and, with -v, the handler's log
+// sink): the first failed write (a closed pipe) cancels the run, and every
+// later write is dropped, so the handler's output never blocks its exit.
+type stopOnWriteError struct {
+	w      io.Writer
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	failed bool
+}
+
+// Write implements io.Writer; it never fails.
+func (s *stopOnWriteError) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.failed {
+		if _, err := s.w.Write(p); err != nil {
+			s.failed = true
+			s.cancel()
+		}
+	}
+	return len(p), nil
+}
+
+func (s *stopOnWriteError) broken() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
 }
 
 // PAL_IDENTITY values.
@@ -121,12 +174,24 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose, ser
 	if verbose {
 		logSink = out
 	}
-	env := append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + os.Getenv("HOME"),
+	// cliEnv is what handler link and handler sweep need to act in the
+	// emulator as the function does: printed as export lines by --serve.
+	cliEnv := append([]string{
 		"PAL_PARTNER_ID=" + emulator.DemoPartnerID,
 		"PAL_ALLOWED_PARTNER_IDS=" + emulator.DemoOtherPartnerID,
 		"AZURE_CLIENT_ID=" + emulator.DemoClientID,
+	}, emu.Environ()...)
+	if identity != identityManaged {
+		cliEnv = append(cliEnv, "PAL_IDENTITY="+identity, "PAL_APP_CLIENT_ID="+emulator.DemoAppClientID,
+			"PAL_AUTHORITY_HOST="+emu.AuthorityURL())
+	}
+	if identity == identityDirect {
+		cliEnv = append(cliEnv, "PAL_DIRECT_TENANTS="+strings.Join([]string{emulator.DemoDirectAdatumTenantID,
+			emulator.DemoDirectBellowsTenantID, emulator.DemoDirectCohoTenantID}, ","))
+	}
+	env := append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
 		"PAL_ONBOARDING_QUEUE=pal-onboarding",
 		"PAL_SWEEP_QUEUE=pal-sweep",
 		"PAL_SWEEP_SCHEDULE=0 0 3 * * *",
@@ -134,15 +199,7 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose, ser
 		// as Terraform passes the real queues'.
 		"PAL_ONBOARDING_MAX_DELIVERY_COUNT=" + strconv.Itoa(sandboxMaxDeliveries),
 		"PAL_SWEEP_MAX_DELIVERY_COUNT=" + strconv.Itoa(sandboxMaxDeliveries),
-	}, emu.Environ()...)
-	if identity != identityManaged {
-		env = append(env, "PAL_IDENTITY="+identity, "PAL_APP_CLIENT_ID="+emulator.DemoAppClientID,
-			"PAL_AUTHORITY_HOST="+emu.AuthorityURL())
-	}
-	if identity == identityDirect {
-		env = append(env, "PAL_DIRECT_TENANTS="+strings.Join([]string{emulator.DemoDirectAdatumTenantID,
-			emulator.DemoDirectBellowsTenantID, emulator.DemoDirectCohoTenantID}, ","))
-	}
+	}, cliEnv...)
 	started := time.Now()
 	host, err := hostsim.Start(ctx, hostsim.Options{
 		AppRoot: appRoot, Executable: exe, Args: []string{}, Env: env,
@@ -216,7 +273,8 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose, ser
 	fmt.Fprintf(out, "   dashboard: %sdashboard?code=%s\n", base, key)
 	fmt.Fprintf(out, "   report:    %sreport?code=%s (add &format=csv for CSV)\n", base, key)
 	if serve {
-		fmt.Fprintf(out, "   serving until Ctrl-C: open the dashboard in a browser; its form onboards against the emulator\n")
+		printCLIExports(out, cliEnv, names)
+		fmt.Fprintf(out, "\n   serving until Ctrl-C: open the dashboard in a browser; its form onboards against the emulator\n")
 		<-ctx.Done()
 		fmt.Fprintf(out, "\n")
 	} else {
@@ -233,6 +291,36 @@ func runSandbox(ctx context.Context, appRoot, exe, identity string, verbose, ser
 	}
 	fmt.Fprintf(out, "\nhandler stopped with SIGTERM, exit code %d. Run with -v to see its JSON log lines.\n", code)
 	return nil
+}
+
+// printCLIExports prints the export lines that point handler link and
+// handler sweep (built from the same checkout) at this emulator, and two
+// commands to try.
+func printCLIExports(out io.Writer, cliEnv []string, names map[string]string) {
+	fmt.Fprintf(out, "\nThe command line against this emulator, in another shell from the repository root:\n")
+	for _, kv := range cliEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(out, "   export %s=%s\n", k, shellQuote(v))
+	}
+	example := ""
+	for id, n := range names {
+		if strings.HasPrefix(n, "Fabrikam") || strings.HasPrefix(n, "Adatum") {
+			example = id
+		}
+	}
+	fmt.Fprintf(out, "   go build -o bin/handler ./handler\n")
+	if example != "" {
+		fmt.Fprintf(out, "   bin/handler link --tenant %s -o table\n", example)
+	}
+	fmt.Fprintf(out, "   bin/handler sweep -o table\n")
+}
+
+// shellQuote quotes v for a POSIX shell when it needs it.
+func shellQuote(v string) string {
+	if v != "" && strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:,=+@%") == "" {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
 
 // lighthouseFlow is the Lighthouse demo (PAL_IDENTITY managedidentity or app):
@@ -308,7 +396,7 @@ func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.H
 	if err := json.Unmarshal(inv.ReturnValue, &sweep); err != nil {
 		return fmt.Errorf("sweep ReturnValue: %w", err)
 	}
-	fmt.Fprintf(out, "   %s; %d not attributed\n\n", summaryText(sweep.Summary), len(sweep.Results))
+	fmt.Fprintf(out, "   judged %s: every subscription the identity can reach\n\n", countsText(sweep.Summary))
 
 	// 5. Read-only status of every customer tenant: the estate's attribution.
 	writesBefore := len(emu.Writes())
@@ -333,7 +421,13 @@ func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.H
 	all = append(all, res.Results...)
 	fmt.Fprintf(out, "5. The estate, by read-only GET /api/links per tenant (%d writes made by these queries)\n\n",
 		len(emu.Writes())-writesBefore)
-	printEstate(out, names, all)
+	counts := printEstate(out, names, all)
+	if unseen := total(counts) - total(sweep.Summary); unseen > 0 {
+		// The table names a subscription no delegation reaches: invisible to
+		// a sweep, so step 4 could not count it.
+		fmt.Fprintf(out, "  (%d more than step 4: the sweep cannot see a subscription no delegation reaches; asked by ID, it is %s)\n",
+			unseen, pal.StatusNotDelegated)
+	}
 	*steps = 5
 	return nil
 }
@@ -375,7 +469,8 @@ func sandboxHTTP(ctx context.Context, host *hostsim.Host, method, path, contentT
 	return &res, ans.StatusCode, nil
 }
 
-func printEstate(w io.Writer, names map[string]string, rs []pal.SubscriptionResult) {
+// printEstate prints the table of rs and its counts, and returns the counts.
+func printEstate(w io.Writer, names map[string]string, rs []pal.SubscriptionResult) map[pal.Status]int {
 	sort.SliceStable(rs, func(i, j int) bool {
 		if names[rs[i].TenantID] != names[rs[j].TenantID] {
 			return names[rs[i].TenantID] < names[rs[j].TenantID]
@@ -394,7 +489,8 @@ func printEstate(w io.Writer, names map[string]string, rs []pal.SubscriptionResu
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", names[r.TenantID], name, r.Status, dash(strings.Join(r.Roles, ", ")), dash(r.Detail))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n  %s\n", summaryText(counts))
+	fmt.Fprintf(w, "\n  %s\n", countsText(counts))
+	return counts
 }
 
 func linkText(l pal.LinkResult) string {
@@ -424,6 +520,22 @@ func summaryText(m map[pal.Status]int) string {
 		return "no subscriptions"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// countsText is "8 subscriptions: 5 attributed, 2 ineligible-role, 1
+// not-delegated; 3 not attributed", the one summary of a step and a table.
+func countsText(m map[pal.Status]int) string {
+	n := total(m)
+	return fmt.Sprintf("%d subscription(s): %s; %d not attributed", n, summaryText(m), n-m[pal.StatusAttributed])
+}
+
+// total counts the subscriptions of a summary.
+func total(m map[pal.Status]int) int {
+	n := 0
+	for _, c := range m {
+		n += c
+	}
+	return n
 }
 
 func firstLine(s string) string {

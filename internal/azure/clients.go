@@ -8,6 +8,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // Clients are the Azure adapters pal-keeper uses, sharing one credential and
@@ -37,7 +39,7 @@ type ClientsOptions struct {
 	// Retry-After is returned at once as CodeTransient with that RetryAfter.
 	Retry policy.RetryOptions
 	// Concurrency is the most ARM requests the caller runs at once (zero:
-	// [DefaultConcurrency]). Without Transport, the clients share one HTTP
+	// [pal.DefaultConcurrency]). Without Transport, the clients share one HTTP
 	// client keeping that many idle connections per host (see [NewHTTPClient]);
 	// the rate-limit pacing's default threshold scales with it.
 	Concurrency int
@@ -58,7 +60,7 @@ func NewClients(cred azcore.TokenCredential, cfg cloud.Configuration, options *C
 	}
 	concurrency := options.Concurrency
 	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
+		concurrency = pal.DefaultConcurrency
 	}
 	transport := options.Transport
 	if transport == nil {

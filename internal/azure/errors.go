@@ -43,7 +43,8 @@ const (
 //   - 408, 429, 5xx → CodeTransient, with RetryAfter from the response headers
 //   - any other 4xx → CodeRejected
 //
-// A failed token request, a timeout, a cancelled context, a dropped or reset
+// An Azure CLI that cannot sign in until a person acts → CodeSignIn. Any
+// other failed token request, a timeout, a cancelled context, a dropped or reset
 // connection and other network errors → CodeTransient. A certificate that does
 // not verify → CodeInternal, as does anything else.
 func translate(op string, err error) error {
@@ -73,6 +74,9 @@ func translateAt(op string, err error, now time.Time) error {
 	)
 	switch {
 	case errors.As(err, &te), errors.As(err, &afe), errors.As(err, &are):
+		if se := signInError(err); se != nil {
+			return se
+		}
 		return transient("could not get an ARM token")
 	case errors.Is(err, context.DeadlineExceeded):
 		return transient("timed out")

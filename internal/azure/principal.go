@@ -49,7 +49,9 @@ func NewTokenPrincipal(cred azcore.TokenCredential, cfg cloud.Configuration) (*T
 // kept; the identity behind a credential does not change.
 //
 // Errors (never holding the token):
-//   - CodeTransient when the credential cannot give a token
+//   - CodeSignIn when the Azure CLI cannot sign in until a person acts
+//     (not installed, not logged in, login expired; see signInError)
+//   - CodeTransient when the credential cannot give a token otherwise
 //   - CodeInternal when the token is not a JWT or lacks a GUID tid or oid
 func (p *TokenPrincipal) Principal(ctx context.Context) (pal.Principal, error) {
 	p.mu.Lock()
@@ -64,6 +66,9 @@ func (p *TokenPrincipal) Principal(ctx context.Context) (pal.Principal, error) {
 	var pe *pal.Error
 	if errors.As(err, &pe) {
 		return pal.Principal{}, err // already translated, e.g. an app credential's Entra answer
+	}
+	if se := signInError(err); se != nil {
+		return pal.Principal{}, se
 	}
 	if err != nil {
 		return pal.Principal{}, &pal.Error{

@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// DefaultConcurrency is the number of ARM requests a caller runs at once when
-// [ClientsOptions] names none.
-const DefaultConcurrency = 64
-
 // NewHTTPClient returns the HTTP client the ARM clients share: azcore's default
 // transport settings (proxy from the environment, 30 s dial and keep-alive,
 // HTTP/2 when the server offers it with its health-check pings, TLS 1.2 or

@@ -36,11 +36,14 @@ const StatusClientClosedRequest = 499
 
 // Exit codes of the one-shot commands (handler link, handler sweep).
 const (
-	exitDone      = 0
-	ExitFailed    = 1
-	ExitUsage     = 2   // bad usage or bad input
-	exitTempFail  = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
-	exitCancelled = 130 // interrupted (128 + SIGINT)
+	exitDone   = 0
+	ExitFailed = 1
+	ExitUsage  = 2 // bad usage or bad input
+	// ExitNotAttributed: done, but a judged subscription is not attributed;
+	// only when asked (--require-attributed), so a pipeline can gate on it.
+	ExitNotAttributed = 3
+	exitTempFail      = 75  // transient trouble: try again later (sysexits EX_TEMPFAIL)
+	exitCancelled     = 130 // interrupted (128 + SIGINT)
 )
 
 // defaultRetryAfter is the Retry-After an HTTP caller is told when Azure gave none.

@@ -261,6 +261,9 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 		if options.Linked != nil && len(tr.results) > 0 {
 			options.Linked(tr.link.LinkResult)
 		}
+		if options.Listed != nil && len(tr.results) > 0 {
+			options.Listed(len(tr.results))
+		}
 		for _, r := range tr.results {
 			res.addSwept(r)
 			if options.Emit != nil {

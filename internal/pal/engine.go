@@ -67,13 +67,13 @@ type EngineOptions struct {
 	// allowed set; otherwise such a link is reported and left alone.
 	RelinkForeign bool
 	// Concurrency bounds the Azure requests run at once for independent
-	// subscriptions. Zero means 8.
+	// subscriptions. Zero means [DefaultConcurrency].
 	Concurrency int
 }
 
-// defaultConcurrency bounds the Azure requests an engine runs at once for
-// independent subscriptions when [EngineOptions] names no bound.
-const defaultConcurrency = 8
+// DefaultConcurrency is EngineOptions.Concurrency's default, and the ARM
+// clients' (internal/azure) and PAL_ARM_CONCURRENCY's: one place for it.
+const DefaultConcurrency = 64
 
 // Engine keeps the managing identity's link and judges attribution from
 // Lighthouse delegations. [DirectEngine] is its peer for direct mode; both
@@ -111,12 +111,12 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 	}, nil
 }
 
-// concurrencyOf is options' bound on concurrent requests, or defaultConcurrency.
+// concurrencyOf is options' bound on concurrent requests, or [DefaultConcurrency].
 func concurrencyOf(options *EngineOptions) int {
 	if options.Concurrency > 0 {
 		return options.Concurrency
 	}
-	return defaultConcurrency
+	return DefaultConcurrency
 }
 
 // Allowed reports whether a request may name partnerID.

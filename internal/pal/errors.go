@@ -27,6 +27,10 @@ const (
 	CodeTransient ErrorCode = "Transient"
 	// CodeRejected: Azure rejected the request permanently (another 4xx).
 	CodeRejected ErrorCode = "Rejected"
+	// CodeSignIn: the credential cannot sign in until a person acts (the Azure
+	// CLI is not installed, not logged in, or its login expired). Not
+	// transient: the message says what to do.
+	CodeSignIn ErrorCode = "SignInRequired"
 	// CodeInternal: anything else.
 	CodeInternal ErrorCode = "Internal"
 )

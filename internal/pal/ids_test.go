@@ -49,3 +49,19 @@ func TestIsGUID(t *testing.T) {
 		}
 	}
 }
+
+func TestPartnerIDProblem(t *testing.T) {
+	tests := []struct{ id, want string }{
+		{"1234567", ""},
+		{"", "empty"},
+		{"abc", `"abc" is not a partner ID: digits only`},
+		{"12345678901", `"12345678901" is not a partner ID: 11 digits, at most 10`},
+		{"12345678901x", "digits only"}, // not digits is the first thing wrong
+	}
+	for _, tt := range tests {
+		got := PartnerIDProblem(tt.id)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("PartnerIDProblem(%q) = %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}

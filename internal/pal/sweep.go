@@ -48,6 +48,11 @@ type SweepOptions struct {
 	// A direct-mode sweep ([DirectEngine.Sweep]) calls it once per tenant,
 	// before that tenant's verdicts.
 	Linked func(LinkResult)
+	// Listed, when set, receives the number of subscriptions of each batch as
+	// it is listed, before they are judged (for a progress display: the total
+	// grows while the sweep lists). It may run concurrently with Emit. A
+	// direct-mode sweep calls it once per tenant, before that tenant's verdicts.
+	Listed func(n int)
 	// MaxBatch bounds the subscriptions per batch; zero means [DefaultMaxBatch].
 	MaxBatch int
 }
@@ -277,6 +282,9 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 	go func() {
 		defer close(queue)
 		listErr = run.Batches(j.ctx, options.MaxBatch, func(b SweepBatch) error {
+			if options.Listed != nil {
+				options.Listed(len(b.Subscriptions))
+			}
 			select {
 			case queue <- b:
 				return nil

@@ -9,25 +9,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
 
-// Settings of the record.
-const (
-	// SettingTableURL is the table service URL of the record,
-	// https://<account>.table.core.windows.net.
-	SettingTableURL = "PAL_RECORD_TABLE_URL"
-	// SettingWebJobsTableURL is the Functions host's identity-based storage
-	// setting; the record's default when SettingTableURL is not set.
-	SettingWebJobsTableURL = "AzureWebJobsStorage__tableServiceUri"
-)
-
-// TableURL returns the record's table service URL from the settings getenv
-// reads: PAL_RECORD_TABLE_URL, else AzureWebJobsStorage__tableServiceUri, else
-// "" (the record lives in memory).
-func TableURL(getenv func(string) string) string {
-	if v := strings.TrimSpace(getenv(SettingTableURL)); v != "" {
-		return v
-	}
-	return strings.TrimSpace(getenv(SettingWebJobsTableURL))
-}
+// SettingTableURL is the app setting of the record's table service URL,
+// https://<account>.table.core.windows.net (its default, the host storage's
+// table endpoint, is the handler's settings table's: handler/settings.go).
+const SettingTableURL = "PAL_RECORD_TABLE_URL"
 
 // CheckTableURL checks a table service URL: https, a host, no user, query or
 // fragment (a SAS token is a secret and the record authenticates with the

@@ -99,21 +99,6 @@ func TestTableErrors(t *testing.T) {
 	}
 }
 
-func TestTableURL(t *testing.T) {
-	for _, c := range []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{}, ""},
-		{map[string]string{"AzureWebJobsStorage__tableServiceUri": "https://a.table.core.windows.net"}, "https://a.table.core.windows.net"},
-		{map[string]string{"PAL_RECORD_TABLE_URL": " https://b.table.core.windows.net ", "AzureWebJobsStorage__tableServiceUri": "https://a.table.core.windows.net"}, "https://b.table.core.windows.net"},
-	} {
-		if got := record.TableURL(func(k string) string { return c.env[k] }); got != c.want {
-			t.Errorf("TableURL(%v): got %q, want %q", c.env, got, c.want)
-		}
-	}
-}
-
 func TestCheckTableURL(t *testing.T) {
 	for _, c := range []struct {
 		url string

@@ -26,10 +26,21 @@ type Queue interface {
 	ScheduleMessage(ctx context.Context, m QueueMessage, enqueueAt time.Time) error
 }
 
-// DefaultMaxDeliveryCount is Service Bus's default max delivery count of a
-// queue (docs/reference.md): the default of PAL_ONBOARDING_MAX_DELIVERY_COUNT
-// and PAL_SWEEP_MAX_DELIVERY_COUNT.
-const DefaultMaxDeliveryCount = 10
+// Defaults of [Options], also the app settings' defaults (handler/settings.go
+// refers to them: one place for each).
+const (
+	// DefaultMaxAttempts is MaxAttempts' default (PAL_MAX_ATTEMPTS).
+	DefaultMaxAttempts = 8
+	// DefaultInvocationTimeout is InvocationTimeout's default (PAL_INVOCATION_TIMEOUT).
+	DefaultInvocationTimeout = 2 * time.Minute
+	// DefaultSweepTimeout is SweepTimeout's default (PAL_SWEEP_TIMEOUT with
+	// the shipped host.json): 30 s under its functionTimeout of 10 min.
+	DefaultSweepTimeout = 9*time.Minute + 30*time.Second
+	// DefaultMaxDeliveryCount is Service Bus's default max delivery count of a
+	// queue (docs/reference.md): the default of PAL_ONBOARDING_MAX_DELIVERY_COUNT
+	// and PAL_SWEEP_MAX_DELIVERY_COUNT.
+	DefaultMaxDeliveryCount = 10
+)
 
 // Options holds the optional settings of the triggers.
 type Options struct {
@@ -86,7 +97,7 @@ func (o *Options) withDefaults() Options {
 		out = *o
 	}
 	if out.MaxAttempts <= 0 {
-		out.MaxAttempts = 8
+		out.MaxAttempts = DefaultMaxAttempts
 	}
 	if out.OnboardingMaxDeliveryCount <= 0 {
 		out.OnboardingMaxDeliveryCount = DefaultMaxDeliveryCount
@@ -101,10 +112,10 @@ func (o *Options) withDefaults() Options {
 		out.DelegationWait = 0
 	}
 	if out.InvocationTimeout <= 0 {
-		out.InvocationTimeout = 2 * time.Minute
+		out.InvocationTimeout = DefaultInvocationTimeout
 	}
 	if out.SweepTimeout <= 0 {
-		out.SweepTimeout = 9*time.Minute + 30*time.Second
+		out.SweepTimeout = DefaultSweepTimeout
 	}
 	if out.Now == nil {
 		out.Now = time.Now

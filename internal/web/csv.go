@@ -32,7 +32,7 @@ func WriteCSV(w io.Writer, rep *Report) error {
 		row[6] = s.CheckedAt.UTC().Format(time.RFC3339)
 		row[7] = s.Since.UTC().Format(time.RFC3339)
 		for i := range row {
-			row[i] = defuse(row[i])
+			row[i] = SafeCSVCell(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -42,8 +42,10 @@ func WriteCSV(w io.Writer, rep *Report) error {
 	return cw.Error()
 }
 
-// defuse prefixes a cell a spreadsheet would evaluate with a single quote.
-func defuse(cell string) string {
+// SafeCSVCell prefixes a cell a spreadsheet would evaluate (it begins with
+// =, +, -, @, a tab or a carriage return) with a single quote: the one CSV
+// guard of the program (the report and handler link/sweep -o csv).
+func SafeCSVCell(cell string) string {
 	if cell == "" {
 		return cell
 	}

@@ -245,8 +245,8 @@ func TestDefuse(t *testing.T) {
 		{"\tx", "'\tx"}, {"\rx", "'\rx"}, {"a=b", "a=b"}, {"2026-03-01T08:00:00Z", "2026-03-01T08:00:00Z"},
 	}
 	for _, tt := range tests {
-		if got := defuse(tt.in); got != tt.want {
-			t.Errorf("defuse(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := SafeCSVCell(tt.in); got != tt.want {
+			t.Errorf("SafeCSVCell(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

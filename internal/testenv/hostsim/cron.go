@@ -50,7 +50,8 @@ func parseSchedule(s string) (schedule, error) {
 		{&c.hour, 0, 23, nil, 0},
 		{&c.dom, 1, 31, nil, 0},
 		{&c.month, 1, 12, []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}, 1},
-		{&c.dow, 0, 7, []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}, 0},
+		// NCrontab's day of week is 0-6 (Sunday 0); 7 is refused, as the host does.
+		{&c.dow, 0, 6, []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}, 0},
 	}
 	for i, sp := range specs {
 		bits, err := parseCronField(fields[i], sp.lo, sp.hi, sp.names, sp.nameBase)
@@ -58,9 +59,6 @@ func parseSchedule(s string) (schedule, error) {
 			return nil, fmt.Errorf("field %d %q: %w", i+1, fields[i], err)
 		}
 		*sp.dst = bits
-	}
-	if c.dow&(1<<7) != 0 { // 7 is Sunday too
-		c.dow |= 1
 	}
 	if _, ok := c.next(time.Now()); !ok {
 		return nil, fmt.Errorf("%q never occurs", s)

@@ -162,7 +162,7 @@ func TestSchedules(t *testing.T) {
 		{"30 7 10 15 3 *", time.Date(2025, 3, 15, 10, 7, 30, 0, time.UTC), time.Date(2024, 3, 15, 10, 7, 30, 0, time.UTC)},
 		{"0 0 0 1 jan,jul *", time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{"15 10 * * *", time.Date(2024, 3, 15, 10, 15, 0, 0, time.UTC), time.Date(2024, 3, 14, 10, 15, 0, 0, time.UTC)}, // five fields: minute hour ...
-		{"0 0 12 * * 7", time.Date(2024, 3, 17, 12, 0, 0, 0, time.UTC), time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)},
+		{"0 0 12 * * 0", time.Date(2024, 3, 17, 12, 0, 0, 0, time.UTC), time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)},
 		{"00:05:00", at.Add(5 * time.Minute), at.Add(-5 * time.Minute)},
 	}
 	for _, tt := range tests {
@@ -178,7 +178,7 @@ func TestSchedules(t *testing.T) {
 			t.Errorf("%q previous before %v = %v, want %v", tt.expr, at, got, tt.prev)
 		}
 	}
-	for _, bad := range []string{"", "* * *", "0 0 24 * * *", "0 0 0 30 2 *", "0 */0 * * * *", "0 5-1 * * * *", "-00:01:00"} {
+	for _, bad := range []string{"", "* * *", "0 0 24 * * *", "0 0 0 30 2 *", "0 */0 * * * *", "0 5-1 * * * *", "-00:01:00", "0 0 12 * * 7"} {
 		if _, err := parseSchedule(bad); err == nil {
 			t.Errorf("parseSchedule(%q) accepted", bad)
 		}

@@ -143,6 +143,7 @@ func (h *Host) startProcess(ctx context.Context, w *worker) error {
 	cmd.Stdout = io.MultiWriter(h.stdout, outLines)
 	cmd.Stderr = io.MultiWriter(h.stderr, w.tail, errLines)
 	cmd.WaitDelay = 2 * time.Second
+	stopWithHost(cmd)
 	if err := h.ctx.Err(); err != nil {
 		return ErrHostStopped
 	}

@@ -11,8 +11,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // Built-in role definition IDs the Lighthouse checks know.
@@ -470,7 +468,7 @@ func checkARMAuthorizations(list []any, p *problems, at string) {
 		}
 		principal, _ := obj["principalId"].(string)
 		role, _ := obj["roleDefinitionId"].(string)
-		if !pal.IsGUID(principal) || !pal.IsGUID(role) {
+		if !isGUID(principal) || !isGUID(role) {
 			p.addf(at, "authorization %d: principalId and roleDefinitionId must be GUIDs (object ID, built-in role ID)", i)
 		}
 		switch strings.ToLower(role) {
@@ -519,7 +517,7 @@ func checkARMParameters(path string, t armTemplate) []error {
 				checkARMAuthorizations(list, &p, path+": "+n)
 			}
 		}
-		if s, ok := v.(string); ok && strings.HasSuffix(n, "Id") && s != "" && !pal.IsGUID(s) {
+		if s, ok := v.(string); ok && strings.HasSuffix(n, "Id") && s != "" && !isGUID(s) {
 			p.addf(path, "parameter %s = %q is not a GUID", n, s)
 		}
 	}
@@ -541,3 +539,9 @@ func containsValue(list []any, v any) bool {
 	}
 	return false
 }
+
+// guidPattern is a GUID in its 8-4-4-4-12 form, either case.
+var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// isGUID reports whether s is a GUID.
+func isGUID(s string) bool { return guidPattern.MatchString(s) }

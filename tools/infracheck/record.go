@@ -6,8 +6,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // Resource types of the drift alert.
@@ -48,9 +46,9 @@ func (c *rootChecker) recordStorage() {
 	if !ok {
 		return
 	}
-	e := items[record.SettingTableURL]
+	e := items[c.needs.Record.TableURLSetting]
 	if e == nil {
-		c.p.addf(where(a.SrcRange), "app setting %s is missing (the compliance record's table service)", record.SettingTableURL)
+		c.p.addf(where(a.SrcRange), "app setting %s is missing (the compliance record's table service)", c.needs.Record.TableURLSetting)
 		return
 	}
 	for _, acct := range c.m.resources(storageType) {
@@ -59,7 +57,7 @@ func (c *rootChecker) recordStorage() {
 		}
 	}
 	c.p.addf(where(e.Range()), "app setting %s = %s, want the primary_table_endpoint of the %s the identity holds %q on",
-		record.SettingTableURL, c.m.text(e.Range()), storageType, record.RoleTableDataContributor)
+		c.needs.Record.TableURLSetting, c.m.text(e.Range()), storageType, c.needs.Record.TableRole)
 }
 
 // driftAlert checks the "attribution lost" alert: an action group whose e-mail
@@ -108,8 +106,8 @@ func (c *rootChecker) driftAlert() {
 		c.p.addf(where(alert.DefRange()), "%s: want one criteria block", address(alert))
 	} else {
 		q, _ := attrString(crit[0].Body, "query")
-		if !strings.Contains(q, "traces") || !strings.Contains(q, `"`+record.DriftMessage+`"`) {
-			c.p.addf(where(crit[0].DefRange()), "%s: the query must search traces for %q (internal/record.DriftMessage), got %q", address(alert), record.DriftMessage, q)
+		if !strings.Contains(q, "traces") || !strings.Contains(q, `"`+c.needs.Record.DriftMessage+`"`) {
+			c.p.addf(where(crit[0].DefRange()), "%s: the query must search traces for %q (internal/c.needs.Record.DriftMessage), got %q", address(alert), c.needs.Record.DriftMessage, q)
 		}
 		if op, _ := attrString(crit[0].Body, "operator"); op != "GreaterThan" {
 			c.p.addf(where(crit[0].DefRange()), "%s: operator %q, want GreaterThan (with threshold 0: any drift line fires)", address(alert), op)

@@ -192,6 +192,13 @@ var mutations = []mutation{
 	{"direct template assigns to the client ID", "infra/direct/direct.json", `"principalId": "[parameters('palKeeperServicePrincipalId')]"`, `"principalId": "[parameters('palKeeperClientId')]"`, "principalId must be [parameters('palKeeperServicePrincipalId')]"},
 	{"direct template a group", "infra/direct/direct.json", `"principalType": "ServicePrincipal"`, `"principalType": "Group"`, `principalType "Group"`},
 	{"direct template no consent step", "infra/direct/direct.json", "/adminconsent?client_id=<the app's client ID>", "", "must give the admin-consent URL"},
+	// handler/settings.json ↔ infra: emulator-only settings and tuning knobs stay out (failed before: the
+	// checker read the env* constants of handler/settings.go, and PAL_AUTHORITY_HOST was a variable).
+	{"emulator-only setting wired", "infra/main.tf", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n    PAL_AUTHORITY_HOST      = \"\"\n", "app setting PAL_AUTHORITY_HOST: handler/settings.json says Terraform does not set it"},
+	{"emulator-only variable", "infra/identity.tf", "locals {\n  use_app", "variable \"pal_authority_host\" {\n  type    = string\n  default = \"\"\n}\n\nlocals {\n  use_app", "variable pal_authority_host: PAL_AUTHORITY_HOST is emulator-only"},
+	{"tuning knob wired", "infra/main.tf", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n", "    PAL_DIRECT_TENANTS      = join(\",\", var.pal_direct_tenants)\n    PAL_ARM_CONCURRENCY     = \"64\"\n", "app setting PAL_ARM_CONCURRENCY: handler/settings.json says Terraform does not set it"},
+	{"variable default is not the handler's", "handler/settings.json", `"default": "30m",`, `"default": "31m",`, `var.pal_delegation_wait defaults to "30m", but the handler's default for PAL_DELEGATION_WAIT is "31m"`},
+	{"setting the table drops", "handler/settings.json", `"name": "PAL_RELINK_FOREIGN",`, `"name": "PAL_RELINK_OTHER",`, "PAL_RELINK_OTHER (read by the handler, set by infra) has no row in the settings table"},
 	// function.json ↔ infra ↔ docs.
 	{"placeholder infra does not set", "functions/onboarding/function.json", `"%PAL_ONBOARDING_QUEUE%"`, `"%ONBOARDING_QUEUE_NAME%"`, "app setting ONBOARDING_QUEUE_NAME is missing"},
 	{"connection infra does not set", "functions/onboarding/function.json", `"connection": "ServiceBusConnection"`, `"connection": "OnboardingBus"`, "app setting OnboardingBus__fullyQualifiedNamespace is missing"},
@@ -349,7 +356,7 @@ func copyRepo(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.go")} {
+	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.json")} {
 		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755); err != nil {
 			t.Fatal(err)
 		}

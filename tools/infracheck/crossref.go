@@ -3,40 +3,74 @@ package infracheck
 import (
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 )
 
-// hostSetSettings are settings the handler reads that the Functions host sets itself.
-var hostSetSettings = map[string]bool{"FUNCTIONS_CUSTOMHANDLER_PORT": true}
-
 var placeholder = regexp.MustCompile(`%([A-Za-z0-9_.:-]+)%`)
 
+// settingsContract is the handler's settings table as data, relative to the
+// repository root (written and checked by handler/settings_table_test.go).
+const settingsContract = "handler/settings.json"
+
+// Who sets a setting, the "terraform" of settingsContract.
+const (
+	terraformSet          = "yes"
+	terraformUnset        = "no"
+	terraformEmulatorOnly = "emulator-only"
+	terraformPlatform     = "platform"
+)
+
 // LoadNeeds reads what the repository at root requires of infra: the settings
-// the handler reads (the env* constants of handler/settings.go) and, from every
+// of the handler's settings table (handler/settings.json) and, from every
 // functions/*/function.json, the connections and %placeholders% of the bindings.
 func LoadNeeds(root string) (Needs, error) {
 	var n Needs
-	settings, err := HandlerSettings(filepath.Join(root, "handler", "settings.go"))
+	path := filepath.Join(root, filepath.FromSlash(settingsContract))
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return n, err
 	}
-	for _, s := range settings {
-		if !hostSetSettings[s] {
-			n.Settings = append(n.Settings, s)
+	var contract struct {
+		Settings []struct {
+			Name      string `json:"name"`
+			Default   string `json:"default"`
+			Terraform string `json:"terraform"`
+		} `json:"settings"`
+		Record RecordNames `json:"record"`
+	}
+	if err := json.Unmarshal(raw, &contract); err != nil {
+		return n, fmt.Errorf("%s: %w", path, err)
+	}
+	n.Defaults = map[string]string{}
+	for _, s := range contract.Settings {
+		if s.Default != "" {
+			n.Defaults[s.Name] = s.Default
+		}
+		switch s.Terraform {
+		case terraformSet:
+			n.Settings = append(n.Settings, s.Name)
+		case terraformEmulatorOnly:
+			n.EmulatorOnly = append(n.EmulatorOnly, s.Name)
+			n.Unwired = append(n.Unwired, s.Name)
+		case terraformUnset, terraformPlatform:
+			n.Unwired = append(n.Unwired, s.Name)
+		default:
+			return n, fmt.Errorf("%s: %s: terraform %q is not yes, no, emulator-only or platform", path, s.Name, s.Terraform)
 		}
 	}
+	n.Record = contract.Record
+	if len(n.Settings) == 0 || n.Record.TableURLSetting == "" || n.Record.TableRole == "" || n.Record.DriftMessage == "" {
+		return n, fmt.Errorf("%s: no settings, or the record's names are missing", path)
+	}
+	sort.Strings(n.Settings)
 	paths, err := filepath.Glob(filepath.Join(root, "functions", "*", "function.json"))
 	if err != nil {
 		return n, err
@@ -76,41 +110,6 @@ func LoadNeeds(root string) (Needs, error) {
 	}
 	n.Connections, n.Placeholders, n.QueueSettings = sortedKeys(conns), sortedKeys(holders), sortedKeys(queues)
 	return n, nil
-}
-
-// HandlerSettings returns the setting names handler/settings.go reads: the
-// string constants whose names start with "env".
-func HandlerSettings(path string) ([]string, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, d := range f.Decls {
-		gd, ok := d.(*ast.GenDecl)
-		if !ok || gd.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range gd.Specs {
-			vs := spec.(*ast.ValueSpec)
-			for i, name := range vs.Names {
-				if !strings.HasPrefix(name.Name, "env") || i >= len(vs.Values) {
-					continue
-				}
-				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					s, err := strconv.Unquote(lit.Value)
-					if err == nil {
-						out = append(out, s)
-					}
-				}
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no env* setting constants", path)
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // deployCommands are the commands the deploy guide must name, in this order.

@@ -12,15 +12,25 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/pal-keeper/pal-keeper/internal/record"
 )
 
 // Needs is what the rest of the repository requires of the root module's app
 // settings (see [LoadNeeds]).
 type Needs struct {
-	// Settings the handler reads (handler/settings.go), except those the host sets.
+	// Settings the handler reads that Terraform sets (handler/settings.json,
+	// "terraform": "yes").
 	Settings []string
+	// Unwired are the handler's settings Terraform must not set: tuning knobs,
+	// emulator-only and platform settings.
+	Unwired []string
+	// EmulatorOnly are the settings that point the handler at an emulator: no
+	// Terraform variable may carry them.
+	EmulatorOnly []string
+	// Defaults are the settings' defaults where the handler has a literal one;
+	// the variable that sets a setting defaults to the same.
+	Defaults map[string]string
+	// Record names the compliance record's setting, role and drift message.
+	Record RecordNames
 	// Connections named by function.json bindings; each must be identity-based
 	// (NAME__fullyQualifiedNamespace, NAME__credential, NAME__clientId).
 	Connections []string
@@ -29,6 +39,17 @@ type Needs struct {
 	// QueueSettings are the placeholders used as a Service Bus trigger's
 	// queueName: their app setting must be the name of the queue infra creates.
 	QueueSettings []string
+}
+
+// RecordNames are the compliance record's names infra must use
+// (internal/record's, via handler/settings.json).
+type RecordNames struct {
+	// TableURLSetting is the app setting of the record's table service URL.
+	TableURLSetting string `json:"tableURLSetting"`
+	// TableRole is the role the identity needs on the storage account.
+	TableRole string `json:"tableRole"`
+	// DriftMessage is the message of the drift warning the alert searches for.
+	DriftMessage string `json:"driftMessage"`
 }
 
 // Resource types of the root module.
@@ -121,6 +142,14 @@ var rootVariableCases = []variableCase{
 	{"pal_invocation_timeout", `"2m"`, true},
 	{"pal_invocation_timeout", `"90s"`, true},
 	{"pal_invocation_timeout", `"00:02:00"`, false},
+	// HTTP functions answer within 230 s; the handler refuses more than nine tenths (issue 15 item 7).
+	{"pal_invocation_timeout", `"3m27s"`, true},
+	{"pal_invocation_timeout", `"1s"`, true},
+	{"pal_invocation_timeout", `"3m28s"`, false},
+	{"pal_invocation_timeout", `"4m"`, false},
+	{"pal_invocation_timeout", `"9m"`, false},
+	{"pal_invocation_timeout", `"0s"`, false},
+	{"pal_invocation_timeout", `""`, false},
 	{"pal_http_role", `""`, true},
 	{"pal_http_role", `"PalKeeper.Operator"`, true},
 	{"pal_http_role", `"Pal Keeper"`, false},
@@ -610,17 +639,31 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 			if q := c.queues[deliveryCountOf(s)]; q != nil {
 				wantRef(s, address(q)+".max_delivery_count", "the queue's own max_delivery_count")
 			}
-		case s == record.SettingTableURL: // recordStorage: the host account's table endpoint
+		case s == c.needs.Record.TableURLSetting: // recordStorage: the host account's table endpoint
 		case s == appClientIDSetting:
 			wantRef(s, appResource, "the app registration infra creates (identity.tf)")
 		case strings.HasPrefix(s, "PAL_"):
 			v := "var." + strings.ToLower(s)
 			wantRef(s, v, "every PAL_* setting is wired from its variable")
-			if c.m.variable(strings.ToLower(s)) == nil {
+			if v := c.m.variable(strings.ToLower(s)); v == nil {
 				c.p.addf(c.m.Dir, "variable %s (for app setting %s) is missing", strings.ToLower(s), s)
+			} else {
+				c.defaultIsTheHandlers(v, s)
 			}
 		default:
 			need(s)
+		}
+	}
+	// Tuning knobs, emulator-only and platform settings stay out of the app
+	// settings; an emulator-only one is no Terraform variable either.
+	for _, s := range c.needs.Unwired {
+		if e := items[s]; e != nil {
+			c.p.addf(where(e.Range()), "app setting %s: handler/settings.json says Terraform does not set it", s)
+		}
+	}
+	for _, s := range c.needs.EmulatorOnly {
+		if v := c.m.variable(strings.ToLower(s)); v != nil {
+			c.p.addf(where(v.DefRange()), "variable %s: %s is emulator-only (handler/settings.json): not a Terraform variable", strings.ToLower(s), s)
 		}
 	}
 }
@@ -768,4 +811,22 @@ func azurermMinor(constraint string) int {
 		return -1
 	}
 	return n
+}
+
+// defaultIsTheHandlers checks that variable v, which sets app setting name,
+// defaults to the handler's default for it (handler/settings.json), when both
+// are plain values.
+func (c *rootChecker) defaultIsTheHandlers(v *hclsyntax.Block, name string) {
+	want, ok := c.needs.Defaults[name]
+	d := attr(v.Body, "default")
+	if !ok || d == nil {
+		return
+	}
+	val, ok := constant(d.Expr)
+	if !ok || val.IsNull() || !(val.Type().Equals(cty.String) || val.Type().Equals(cty.Bool) || val.Type().Equals(cty.Number)) {
+		return
+	}
+	if got := strings.Trim(show(val), `"`); got != want {
+		c.p.addf(where(d.SrcRange), "var.%s defaults to %s, but the handler's default for %s is %q (handler/settings.json)", strings.ToLower(name), show(val), name, want)
+	}
 }
