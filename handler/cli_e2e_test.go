@@ -120,7 +120,7 @@ func TestSandbox(t *testing.T) {
 		"judged 7 subscription(s): 5 attributed, 2 ineligible-role; 2 not attributed: every subscription the identity can reach",
 		"8 subscription(s): 5 attributed, 2 ineligible-role, 1 not-delegated; 3 not attributed",
 		"(1 more than step 4: the sweep cannot see a subscription no delegation reaches",
-		"6. The compliance record: GET /api/report → 8 subscriptions (5 attributed, 2 ineligible-role, 1 not-delegated); 8 first judgement(s), 0 change(s) of status; last sweep complete",
+		"6. The compliance record: GET /api/report → 7 subscriptions (5 attributed, 2 ineligible-role); 7 first judgement(s), 0 change(s) of status; last sweep complete",
 		"dashboard: http://127.0.0.1:",
 		"/api/dashboard?code=",
 		"run with --serve",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/azurite"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/cutproxy"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 	"github.com/pal-keeper/pal-keeper/internal/web"
@@ -34,6 +35,9 @@ type fanout struct {
 	stdout  *syncBuffer
 	// tables is the Azurite Table service holding the record.
 	tables *azurite.Server
+	// storage is the proxy the handlers reach the record through
+	// (fanoutOptions.cutStorage); nil without.
+	storage *cutproxy.Proxy
 }
 
 type fanoutOptions struct {
@@ -42,6 +46,9 @@ type fanoutOptions struct {
 	maxDeliveryCount int
 	// maxConcurrentCalls overrides host.json's per process (8).
 	maxConcurrentCalls int
+	// cutStorage puts a proxy a test can cut (fanout.storage) between the
+	// handlers and Azurite.
+	cutStorage bool
 }
 
 // startFanout starts Azurite and the cluster against emu.
@@ -61,12 +68,18 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 	if err := os.WriteFile(certs, pem, 0o600); err != nil {
 		tb.Fatal(err)
 	}
+	recordURL := tables.URL
+	var storage *cutproxy.Proxy
+	if o.cutStorage {
+		storage = cutproxy.Start(tb, tables.Addr)
+		recordURL = strings.Replace(tables.URL, tables.Addr, storage.Addr(), 1)
+	}
 	settings := map[string]string{
 		"PAL_ONBOARDING_QUEUE":                          "pal-onboarding",
 		"PAL_SWEEP_QUEUE":                               "pal-sweep",
 		"PAL_SWEEP_SCHEDULE":                            "0 0 3 * * *",
 		"PAL_DELEGATION_WAIT":                           "0s",
-		"PAL_RECORD_TABLE_URL":                          tables.URL,
+		"PAL_RECORD_TABLE_URL":                          recordURL,
 		"ServiceBusConnection__fullyQualifiedNamespace": "pal-test.servicebus.windows.net",
 	}
 	if o.maxDeliveryCount == 0 {
@@ -89,7 +102,7 @@ func startFanout(tb testing.TB, emu *emulator.Emulator, o fanoutOptions) *fanout
 	for k, v := range settings {
 		env = append(env, k+"="+v)
 	}
-	f := &fanout{tb: tb, emu: emu, stdout: &syncBuffer{}, tables: tables}
+	f := &fanout{tb: tb, emu: emu, stdout: &syncBuffer{}, tables: tables, storage: storage}
 	stderr := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

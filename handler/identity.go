@@ -21,7 +21,8 @@ func appIdentity(s settings, mi azcore.TokenCredential, cfg cloud.Configuration)
 	if !ok {
 		return azure.AppIdentity{}, fmt.Errorf("%s: no token-exchange audience for cloud %q", envCloud, s.Cloud)
 	}
-	app := azure.AppIdentity{Assertion: mi, ClientID: s.AppClientID, Audience: audience, Cloud: cfg, Retry: s.Retry}
+	issuerHost, _ := azure.FederatedIssuerHost(s.Cloud)
+	app := azure.AppIdentity{Assertion: mi, ClientID: s.AppClientID, Audience: audience, IssuerHost: issuerHost, Cloud: cfg, Retry: s.Retry}
 	if s.AuthorityHost != "" {
 		app.Cloud.ActiveDirectoryAuthorityHost = strings.TrimRight(s.AuthorityHost, "/") + "/"
 		app.CustomAuthority = true

@@ -7,6 +7,7 @@
 //
 //	handler link --tenant T    make sure the signed-in identity is linked; report T's subscriptions
 //	handler sweep [-o table]   report every reachable customer subscription
+//	handler record forget --tenant T [--subscription S]  remove rows of an offboarded customer
 package main
 
 import (
@@ -32,6 +33,8 @@ commands:
                   flags: --tenant T  --subscription S (repeatable)  --partner-id P  -o FORMAT  --require-attributed
   sweep           report every reachable customer subscription that is not attributed
                   flags: --repair  --partner-id P  -o FORMAT  --require-attributed
+  record forget   remove an offboarded customer's verdicts and changes from the record (PAL_RECORD_TABLE_URL)
+                  flags: --tenant T (required)  --subscription S (only this one)
   help [command]  this text, or the command's (the same as handler COMMAND --help)
 
 -o/--output: table (the default on a terminal), json (the default otherwise), jsonc, tsv or csv.
@@ -57,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return linkCommand(ctx, args, getenv, stdout, stderr)
 	case "sweep":
 		return sweepCommand(ctx, args, getenv, stdout, stderr)
+	case "record":
+		return recordCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 0 && (args[0] == "link" || args[0] == "sweep") {
 			return run(ctx, []string{args[0], "--help"}, getenv, stdout, stderr, openQueues)

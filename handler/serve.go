@@ -51,7 +51,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	for name, h := range functions(s, engine, rec, dir, onboarding, work) {
-		srv.Handle(name, h)
+		if trigger.IsHTTP(name) {
+			srv.HandleHTTP(name, h, trigger.TooLarge())
+		} else {
+			srv.Handle(name, h)
+		}
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))

@@ -17,7 +17,7 @@ pal_delegation_wait     = "30m"
 pal_invocation_timeout  = "2m"
 pal_http_role           = "" # only with App Service Authentication configured on the app
 
-maximum_instance_count = 4
+maximum_instance_count = 40 # Flex's lowest maximum; below 40 only in westeurope, australiaeast, westus2 (preview)
 instance_memory_in_mb  = 2048
 log_retention_in_days  = 30
 

@@ -37,11 +37,14 @@ locals {
     AzureChina        = "api://AzureADTokenExchangeChina"
   }[var.pal_cloud]
 
-  # Entra authority of each cloud: the issuer of the managed identity's tokens.
-  entra_authority = {
+  # The issuer host of the managed identity's tokens in each cloud: what the
+  # federated credential names (<host>/<tenant>/v2.0). In Azure China it is
+  # not the authority host login.chinacloudapi.cn (docs/reference.md, "Entra
+  # ID: the app's token"); azure.FederatedIssuerHost is the same map.
+  federated_issuer_host = {
     AzurePublic       = "https://login.microsoftonline.com"
     AzureUSGovernment = "https://login.microsoftonline.us"
-    AzureChina        = "https://login.chinacloudapi.cn"
+    AzureChina        = "https://login.partner.microsoftonline.cn"
   }[var.pal_cloud]
 }
 
@@ -83,7 +86,7 @@ resource "azuread_application_federated_identity_credential" "function" {
   application_id = azuread_application.pal[0].id
   display_name   = "pal-keeper-function"
   description    = "The pal-keeper function's user-assigned managed identity"
-  issuer         = "${local.entra_authority}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"
+  issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"
   subject        = azurerm_user_assigned_identity.func.principal_id
   audiences      = [local.exchange_audience]
 }

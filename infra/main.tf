@@ -5,6 +5,12 @@
 # Application Insights with Entra ID).
 
 locals {
+  # The regions where Flex Consumption lets maximum_instance_count go below 40,
+  # as a preview (azure-functions-host#10523, 2026-01-05: "West Europe,
+  # Australia East, and West US 2"); everywhere else the lowest maximum is 40
+  # (learn.microsoft.com azure-functions flex-consumption-plan, "Scale").
+  flex_low_maximum_regions = ["westeurope", "australiaeast", "westus2"]
+
   # Suffix for the names that must be globally unique (storage account, Service Bus
   # namespace, function app): stable for a subscription and base name.
   suffix = substr(sha256("${var.subscription_id}/${var.name}"), 0, 6)
@@ -229,10 +235,12 @@ resource "azurerm_function_app_flex_consumption" "main" {
   }
 
   app_settings = {
-    # Host storage, identity-based. The provider writes a key-based
-    # AzureWebJobsStorage for Flex apps; the empty value overrides it so the host
-    # uses the AzureWebJobsStorage__* settings instead.
-    AzureWebJobsStorage                  = ""
+    # Host storage, identity-based: no AzureWebJobsStorage setting at all (an
+    # empty one breaks the host's start, azure-functions-host#11796). azurerm
+    # 4.58 still writes a key-based AzureWebJobsStorage on every create and
+    # update and strips it on read (terraform-provider-azurerm#29149, #33211), so
+    # azapi_resource_action.app_settings below puts the app settings back
+    # without it.
     AzureWebJobsStorage__blobServiceUri  = azurerm_storage_account.host.primary_blob_endpoint
     AzureWebJobsStorage__queueServiceUri = azurerm_storage_account.host.primary_queue_endpoint
     AzureWebJobsStorage__tableServiceUri = azurerm_storage_account.host.primary_table_endpoint
@@ -281,13 +289,48 @@ resource "azurerm_function_app_flex_consumption" "main" {
 
   tags = var.tags
 
+  lifecycle {
+    # Flex Consumption refuses a maximum below 40 except as a preview in a few
+    # regions (variables.tf, local.flex_low_maximum_regions).
+    precondition {
+      condition     = var.maximum_instance_count >= 40 || contains(local.flex_low_maximum_regions, var.location)
+      error_message = "maximum_instance_count must be at least 40 (Flex Consumption's lowest maximum); lower values are a preview only in westeurope, australiaeast and westus2."
+    }
+  }
+
   # The host must be able to reach its storage, queue and telemetry from its
   # first start: create the role assignments before the app.
   depends_on = [
     azurerm_role_assignment.host_storage_blob,
     azurerm_role_assignment.host_storage_table,
-    azurerm_role_assignment.queue_receiver,
-    azurerm_role_assignment.queue_sender,
+    azurerm_role_assignment.queue_owner,
+    azurerm_role_assignment.sweep_queue_owner,
     azurerm_role_assignment.metrics_publisher,
   ]
+}
+
+# The app settings as they must be: exactly the function app's app_settings
+# (and the Application Insights connection string the provider writes from
+# site_config), without the key-based AzureWebJobsStorage that azurerm 4.58
+# writes on every create and update of a Flex app
+# (terraform-provider-azurerm#29149, #30732, #33211: it builds the setting
+# from storage_access_key even with identity-based storage, and drops it from
+# app_settings on read, so a value set in app_settings never converges). PUT
+# replaces the whole dictionary; it runs again whenever the app is updated
+# (replace_triggered_by), so the key-based value never stays. A second plan
+# shows no change: the provider's read strips AzureWebJobsStorage, and this
+# body is unchanged.
+resource "azapi_resource_action" "app_settings" {
+  type        = "Microsoft.Web/sites/config@2024-04-01"
+  resource_id = "${azurerm_function_app_flex_consumption.main.id}/config/appsettings"
+  method      = "PUT"
+  body = {
+    properties = merge(azurerm_function_app_flex_consumption.main.app_settings, {
+      APPLICATIONINSIGHTS_CONNECTION_STRING = azurerm_application_insights.main.connection_string
+    })
+  }
+
+  lifecycle {
+    replace_triggered_by = [azurerm_function_app_flex_consumption.main]
+  }
 }

@@ -28,45 +28,33 @@ resource "azurerm_role_assignment" "host_storage_table" {
   description          = "pal-keeper: Functions host diagnostic events and the compliance record"
 }
 
-# The onboarding trigger receives, completes and abandons messages on this one queue.
-# (Without Manage rights the Service Bus scaler estimates backlog from the oldest
-# message instead of the queue length; fine for onboarding volumes, and far less
-# than Data Owner on the namespace.)
-resource "azurerm_role_assignment" "queue_receiver" {
+# Service Bus: Azure Service Bus Data Owner on each queue a function is triggered by,
+# and nothing on the namespace. The triggers receive, complete and abandon; the
+# handler sends retry copies and sweep work items (docs/contracts.md, "Failure
+# semantics"); and the Flex scale controller reads each queue's runtime
+# properties (its message count) with this identity. Reading them needs the
+# Manage right, which among the Service Bus data roles only Data Owner holds:
+# with Data Receiver alone the scaler cannot count the queue, logs "does not
+# have Manage claim", and falls back to the first message's age (one message
+# at a time) instead of scaling to the backlog (ServiceBusMetricsProvider in
+# Azure/azure-sdk-for-net; the Functions Service Bus docs list Data Receiver
+# and Data Owner for the trigger; docs/reference.md, "Flex Consumption scale").
+# Data Owner includes send and receive, so no Receiver or Sender besides it.
+# Scoped to the queue it gives no right on any other entity.
+resource "azurerm_role_assignment" "queue_owner" {
   scope                = azurerm_servicebus_queue.onboarding.id
-  role_definition_name = "Azure Service Bus Data Receiver"
+  role_definition_name = "Azure Service Bus Data Owner"
   principal_id         = azurerm_user_assigned_identity.func.principal_id
   principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: the onboarding trigger"
+  description          = "pal-keeper: the onboarding trigger, its retry copies and the scale controller's message count"
 }
 
-# The handler may schedule a delayed copy of a message that hit transient trouble
-# (docs/contracts.md, "Failure semantics"): send on the same queue only.
-resource "azurerm_role_assignment" "queue_sender" {
-  scope                = azurerm_servicebus_queue.onboarding.id
-  role_definition_name = "Azure Service Bus Data Sender"
-  principal_id         = azurerm_user_assigned_identity.func.principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: delayed retry copies of onboarding messages"
-}
-
-# The distributed sweep: the coordinator sends work items and the workers schedule
-# retry copies (Sender); the sweep-check trigger receives them (Receiver). This one
-# queue only.
-resource "azurerm_role_assignment" "sweep_queue_sender" {
+resource "azurerm_role_assignment" "sweep_queue_owner" {
   scope                = azurerm_servicebus_queue.sweep.id
-  role_definition_name = "Azure Service Bus Data Sender"
+  role_definition_name = "Azure Service Bus Data Owner"
   principal_id         = azurerm_user_assigned_identity.func.principal_id
   principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: sweep work items and their retry copies"
-}
-
-resource "azurerm_role_assignment" "sweep_queue_receiver" {
-  scope                = azurerm_servicebus_queue.sweep.id
-  role_definition_name = "Azure Service Bus Data Receiver"
-  principal_id         = azurerm_user_assigned_identity.func.principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: the sweep-check trigger"
+  description          = "pal-keeper: sweep work items, the sweep-check trigger and the scale controller's message count"
 }
 
 # Application Insights accepts only Entra ID-authenticated telemetry

@@ -198,12 +198,12 @@ variable "pal_http_role" {
 
 variable "maximum_instance_count" {
   type        = number
-  description = "Most instances Flex Consumption may scale out to. Every instance calls ARM as the same identity and ARM throttles per identity (reads: 250 burst, 25/s): 4 instances x 8 concurrent messages (host.json maxConcurrentCalls) x 8 requests each is about that burst. Onboarding volume rarely needs more than one instance."
-  default     = 4
+  description = "Most on-demand instances Flex Consumption may scale each function group out to (docs/reference.md, \"Flex Consumption scale\"). 40 is Flex's lowest maximum; lower values (1-39) are a preview only in westeurope, australiaeast and westus2 (azure-functions-host#10523), and apply refuses them elsewhere. The maximum applies per function group: the HTTP functions (links, report, dashboard) are one group, and onboarding, sweep-check and the sweep each scale on their own, so up to 4 x this many instances may run, every one calling ARM as the same identity (reads: 250 burst, 25/s per principal). ARM load is bounded per instance by PAL_ARM_CONCURRENCY (in-flight ARM requests of the process; host.json maxConcurrentCalls = 8 messages share them) and by the pacer, which slows every instance to 25 requests/s when ARM reports a bucket low; across instances azcore's retries honour ARM's 429 Retry-After."
+  default     = 40
 
   validation {
     condition     = var.maximum_instance_count >= 1 && var.maximum_instance_count <= 1000 && floor(var.maximum_instance_count) == var.maximum_instance_count
-    error_message = "maximum_instance_count must be a whole number from 1 to 1000."
+    error_message = "maximum_instance_count must be a whole number from 1 to 1000 (at least 40 outside the preview regions westeurope, australiaeast, westus2)."
   }
 }
 

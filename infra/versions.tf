@@ -9,9 +9,15 @@ terraform {
       source  = "hashicorp/azurerm"
       # 4.58.0 is the first release that accepts a maximum_instance_count below
       # 40 on azurerm_function_app_flex_consumption (the range went from 40-1000
-      # to 1-1000: https://github.com/hashicorp/terraform-provider-azurerm/pull/31392);
-      # the default here is 4.
+      # to 1-1000: https://github.com/hashicorp/terraform-provider-azurerm/pull/31392),
+      # which the preview regions of lower maximums need (variables.tf).
       version = "~> 4.58"
+    }
+    # azapi_resource_action.app_settings (main.tf): the app settings without
+    # the key-based AzureWebJobsStorage azurerm writes on Flex apps.
+    azapi = {
+      source  = "azure/azapi"
+      version = "~> 2.0"
     }
     # The app registration of PAL_IDENTITY=app/direct (identity.tf).
     azuread = {
@@ -38,3 +44,8 @@ provider "azurerm" {
 
 # Entra ID, in the tenant Terraform signs in to: the managing tenant.
 provider "azuread" {}
+
+# ARM, as the same signed-in identity, for the one call azurerm cannot make.
+provider "azapi" {
+  subscription_id = var.subscription_id
+}

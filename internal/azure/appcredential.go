@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -40,6 +41,33 @@ func ExchangeAudience(cloudName string) (string, bool) {
 	return "", false
 }
 
+// Federated-credential issuer hosts: a managed identity's token has the
+// issuer <host>/<tenant ID>/v2.0, and an app's federated credential trusting
+// it must name exactly that. In Azure China the host is not the authority
+// host (login.chinacloudapi.cn) that tokens and consent URLs use.
+const (
+	IssuerHostPublic = "https://login.microsoftonline.com"
+	IssuerHostUSGov  = "https://login.microsoftonline.us"
+	IssuerHostChina  = "https://login.partner.microsoftonline.cn"
+)
+
+// FederatedIssuerHost returns the federated-credential issuer host of the
+// cloud named cloudName (one of [Clouds]), and false for an unknown cloud.
+// infra/identity.tf's local.federated_issuer_host is the same map, which the
+// offline infra checks hold to these values.
+func FederatedIssuerHost(cloudName string) (string, bool) {
+	c, _ := CloudName(cloudName)
+	switch c {
+	case CloudAzurePublic:
+		return IssuerHostPublic, true
+	case CloudAzureUSGovernment:
+		return IssuerHostUSGov, true
+	case CloudAzureChina:
+		return IssuerHostChina, true
+	}
+	return "", false
+}
+
 // AppIdentity is an app registration that trusts a managed identity as a
 // federated identity credential: the identity's token for the token-exchange
 // audience is the app's client assertion, so the function acts as the app's
@@ -51,6 +79,10 @@ type AppIdentity struct {
 	ClientID string
 	// Audience is the token-exchange audience, see [ExchangeAudience].
 	Audience string
+	// IssuerHost is the federated credential's issuer host, see
+	// [FederatedIssuerHost]; it only words the hint of an issuer mismatch.
+	// Empty means the public cloud's.
+	IssuerHost string
 	// Cloud is the cloud configuration; its ActiveDirectoryAuthorityHost is the
 	// Entra authority the assertion is exchanged at.
 	Cloud cloud.Configuration
@@ -90,7 +122,7 @@ func (a AppIdentity) Credential(tenantID string, direct bool) (azcore.TokenCrede
 	if a.Cloud.ActiveDirectoryAuthorityHost == "" {
 		a.Cloud.ActiveDirectoryAuthorityHost = cloud.AzurePublic.ActiveDirectoryAuthorityHost
 	}
-	return &appCredential{app: a, tenantID: strings.ToLower(tenantID), direct: direct}, nil
+	return shareTokens(&appCredential{app: a, tenantID: strings.ToLower(tenantID), direct: direct}), nil
 }
 
 // assertion returns the managed identity's token for the exchange audience.
@@ -118,6 +150,21 @@ type appCredential struct {
 	mu       sync.Mutex
 	tenantID string
 	inner    *azidentity.ClientAssertionCredential
+
+	// rejected is the managed identity's permanent failure (CodeRejected) to
+	// give the assertion MSAL last asked for: MSAL keeps only its text.
+	rejected atomic.Pointer[pal.Error]
+}
+
+// assertion is the assertion callback: the managed identity's token, its
+// permanent failure kept for GetToken.
+func (c *appCredential) assertion(ctx context.Context) (string, error) {
+	a, err := c.app.assertion(ctx)
+	var pe *pal.Error
+	if errors.As(err, &pe) && pe.Code == pal.CodeRejected {
+		c.rejected.Store(pe)
+	}
+	return a, err
 }
 
 // GetToken implements azcore.TokenCredential.
@@ -127,9 +174,12 @@ func (c *appCredential) GetToken(ctx context.Context, opts policy.TokenRequestOp
 		return azcore.AccessToken{}, err
 	}
 	tk, err := inner.GetToken(ctx, opts)
+	if pe := c.rejected.Swap(nil); err != nil && pe != nil {
+		return azcore.AccessToken{}, pe
+	}
 	if err != nil {
 		return azcore.AccessToken{}, translateEntra(err, entraContext{
-			tenantID: tenant, clientID: c.app.ClientID, audience: c.app.Audience,
+			tenantID: tenant, clientID: c.app.ClientID, audience: c.app.Audience, issuerHost: c.app.IssuerHost,
 			authority: c.app.Cloud.ActiveDirectoryAuthorityHost, direct: c.direct,
 		})
 	}
@@ -148,6 +198,9 @@ func (c *appCredential) credential(ctx context.Context) (*azidentity.ClientAsser
 		// managed identity as federated credential only there): read it from
 		// the assertion's tid claim.
 		a, err := c.app.assertion(ctx)
+		if pal.ErrorCodeOf(err) == pal.CodeRejected {
+			return nil, "", err // the managed identity's own permanent failure, e.g. a wrong AZURE_CLIENT_ID
+		}
 		if err != nil {
 			return nil, "", &pal.Error{Code: pal.CodeTransient, Message: "get the managed identity's token for " + c.app.Audience + ": the credential could not give one", Err: err}
 		}
@@ -163,7 +216,7 @@ func (c *appCredential) credential(ctx context.Context) (*azidentity.ClientAsser
 		// discovery to the public authority.
 		DisableInstanceDiscovery: c.app.CustomAuthority,
 	}
-	inner, err := azidentity.NewClientAssertionCredential(c.tenantID, c.app.ClientID, c.app.assertion, opts)
+	inner, err := azidentity.NewClientAssertionCredential(c.tenantID, c.app.ClientID, c.assertion, opts)
 	if err != nil {
 		return nil, "", fmt.Errorf("app credential in tenant %s: %w", c.tenantID, err)
 	}

@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
@@ -222,5 +225,81 @@ func TestRoleAssignmentFilterIsEncoded(t *testing.T) {
 func TestQueryEscapeSpaces(t *testing.T) {
 	if got := queryEscape("principalId eq 'x'"); got != "principalId%20eq%20%27x%27" {
 		t.Errorf("got %q, want spaces as %%20 and quotes escaped", got)
+	}
+}
+
+// TestIssuerHintPerCloud (issue 15 item 3): the hint of AADSTS700211 names the
+// issuer of the managed identity's tokens in the app's cloud, which in Azure
+// China is login.partner.microsoftonline.cn, not the authority host
+// login.chinacloudapi.cn. Before the fix the hint named the authority host.
+func TestIssuerHintPerCloud(t *testing.T) {
+	for _, c := range []struct{ cloud, want string }{
+		{CloudAzurePublic, "https://login.microsoftonline.com/<managing tenant ID>/v2.0"},
+		{CloudAzureUSGovernment, "https://login.microsoftonline.us/<managing tenant ID>/v2.0"},
+		{CloudAzureChina, "https://login.partner.microsoftonline.cn/<managing tenant ID>/v2.0"},
+	} {
+		t.Run(c.cloud, func(t *testing.T) {
+			host, ok := FederatedIssuerHost(c.cloud)
+			if !ok {
+				t.Fatalf("FederatedIssuerHost(%q): unknown", c.cloud)
+			}
+			got := translateEntra(&azidentity.AuthenticationFailedError{RawResponse: entraAnswer(t, 401, 700211)},
+				entraContext{tenantID: testTenant, clientID: testApp, issuerHost: host, authority: "https://authority.example/"})
+			pe := palError(t, got)
+			if !strings.Contains(pe.Message, "set the federated credential's issuer to "+c.want) {
+				t.Errorf("hint %q, want the issuer %s", pe.Message, c.want)
+			}
+		})
+	}
+	if _, ok := FederatedIssuerHost("Mars"); ok {
+		t.Error("FederatedIssuerHost(Mars): known, want unknown")
+	}
+}
+
+// entraAnswer is an Entra ID error answer with an AADSTS code.
+func entraAnswer(t *testing.T, status, code int) *http.Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	entraError(rec, status, code, "refused.")
+	return rec.Result()
+}
+
+// TestIssuerHostsMatchTerraform: infra/identity.tf's federated_issuer_host
+// map holds the same issuer hosts as FederatedIssuerHost (one map, two
+// languages).
+func TestIssuerHostsMatchTerraform(t *testing.T) {
+	b, err := os.ReadFile("../../infra/identity.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cloud := range Clouds() {
+		host, _ := FederatedIssuerHost(cloud)
+		re := regexp.MustCompile(`(?m)^\s*` + cloud + `\s*=\s*"` + regexp.QuoteMeta(host) + `"`)
+		if !re.Match(b) {
+			t.Errorf("infra/identity.tf: no %s = %q in local.federated_issuer_host", cloud, host)
+		}
+	}
+}
+
+// TestAppCredentialKeepsTheAssertionsPermanentFailure (issue 15 item 8): when
+// the managed identity cannot give the assertion for good (a wrong
+// AZURE_CLIENT_ID: Rejected), the app's token fails with that error, also in
+// a customer tenant, where MSAL asks for the assertion itself and drops the
+// error's type. Before, a customer tenant's token then failed as transient.
+func TestAppCredentialKeepsTheAssertionsPermanentFailure(t *testing.T) {
+	et := newEntraTest(t, func(w http.ResponseWriter, _ string, _ url.Values) {
+		t.Error("Entra ID asked for a token without an assertion")
+	})
+	for _, tenant := range []string{"", testCustomer} {
+		app, mi := et.app(t)
+		mi.err = &pal.Error{Code: pal.CodeRejected, Message: "the managed-identity endpoint answered 400 for … (AZURE_CLIENT_ID)"}
+		cred, err := app.Credential(tenant, tenant != "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}})
+		if pe := palError(t, err); pe.Code != pal.CodeRejected || !strings.Contains(pe.Message, "AZURE_CLIENT_ID") {
+			t.Errorf("tenant %q: got %s %q, want the assertion's Rejected naming AZURE_CLIENT_ID", tenant, pe.Code, pe.Message)
+		}
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/pal-keeper/pal-keeper/internal/pal"
 )
 
 // Credential kinds [NewCredential] accepts, as the PAL_CREDENTIAL setting spells them.
@@ -56,7 +59,13 @@ type CredentialOptions struct {
 //
 //   - [CredentialManagedIdentity]: a user-assigned identity when clientID is set
 //     (azidentity.ClientID), else the system-assigned one. cfg and
-//     options.Retry go into the credential's client options.
+//     options.Retry go into the credential's client options. The identity
+//     endpoint's 400 (no such identity on the app) fails with CodeRejected,
+//     naming AZURE_CLIENT_ID and the client ID used; other failures are left
+//     to [translate] (transient).
+//
+// Concurrent token requests for the same scope share one request (single
+// flight), so a cold start does not send one per caller.
 //   - [CredentialAzureCLI]: the identity logged in to the Azure CLI, in the cloud
 //     the CLI is set to (az cloud set); clientID, cfg and options are not used.
 func NewCredential(kind, clientID string, cfg cloud.Configuration, options *CredentialOptions) (azcore.TokenCredential, error) {
@@ -76,16 +85,55 @@ func NewCredential(kind, clientID string, cfg cloud.Configuration, options *Cred
 		if err != nil {
 			return nil, fmt.Errorf("new managed identity credential: %w", err)
 		}
-		return cred, nil
+		return shareTokens(managedIdentity{cred: cred, clientID: clientID}), nil
 	case CredentialAzureCLI:
 		cred, err := azidentity.NewAzureCLICredential(nil)
 		if err != nil {
 			return nil, fmt.Errorf("new Azure CLI credential: %w", err)
 		}
-		return cred, nil
+		return shareTokens(cred), nil
 	default:
 		return nil, fmt.Errorf("unknown credential kind %q: want %q or %q",
 			kind, CredentialManagedIdentity, CredentialAzureCLI)
+	}
+}
+
+// managedIdentity is the managed identity credential with its permanent
+// failure told apart: the identity endpoint's 400.
+type managedIdentity struct {
+	cred     azcore.TokenCredential
+	clientID string
+}
+
+// GetToken implements azcore.TokenCredential.
+func (m managedIdentity) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tk, err := m.cred.GetToken(ctx, opts)
+	if err != nil {
+		return azcore.AccessToken{}, translateManagedIdentity(err, m.clientID)
+	}
+	return tk, nil
+}
+
+// translateManagedIdentity turns the identity endpoint's 400 into a
+// CodeRejected error that names the setting to fix: App Service answers 400
+// ("Unable to load the proper Managed Identity.") for a client ID no identity
+// of the app has, IMDS for an identity not assigned to the resource. Any
+// other error is returned as it is.
+func translateManagedIdentity(err error, clientID string) error {
+	var afe *azidentity.AuthenticationFailedError
+	if !errors.As(err, &afe) || afe.RawResponse == nil || afe.RawResponse.StatusCode != http.StatusBadRequest {
+		return err
+	}
+	which := "the system-assigned identity (AZURE_CLIENT_ID is empty)"
+	fix := "give the function app a system-assigned identity, or set AZURE_CLIENT_ID to the client ID of its user-assigned identity"
+	if clientID != "" {
+		which = "the user-assigned identity with client ID " + clientID + " (AZURE_CLIENT_ID)"
+		fix = "set AZURE_CLIENT_ID to the client ID of a user-assigned identity assigned to the function app"
+	}
+	return &pal.Error{
+		Code:    pal.CodeRejected,
+		Message: "the managed-identity endpoint answered 400 for " + which + ": no such identity is assigned to the app; " + fix,
+		Err:     err,
 	}
 }
 

@@ -33,14 +33,24 @@ func TestNewCredentialKinds(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewCredential(%q) error: %v", tt.kind, err)
 			}
+			// The credential comes wrapped: shared token requests, and the
+			// managed identity's 400 told apart.
+			st, ok := cred.(*sharedToken)
+			if !ok {
+				t.Fatalf("got %T, want *azure.sharedToken", cred)
+			}
+			inner := st.cred
+			if mi, ok := inner.(managedIdentity); ok {
+				inner = mi.cred
+			}
 			switch tt.wantType {
 			case "*azidentity.ManagedIdentityCredential":
-				if _, ok := cred.(*azidentity.ManagedIdentityCredential); !ok {
-					t.Errorf("got %T, want %s", cred, tt.wantType)
+				if _, ok := inner.(*azidentity.ManagedIdentityCredential); !ok {
+					t.Errorf("got %T, want %s", inner, tt.wantType)
 				}
 			case "*azidentity.AzureCLICredential":
-				if _, ok := cred.(*azidentity.AzureCLICredential); !ok {
-					t.Errorf("got %T, want %s", cred, tt.wantType)
+				if _, ok := inner.(*azidentity.AzureCLICredential); !ok {
+					t.Errorf("got %T, want %s", inner, tt.wantType)
 				}
 			}
 		})

@@ -29,8 +29,8 @@ var aadstsPattern = regexp.MustCompile(`AADSTS([0-9]{4,7})`)
 
 // entraContext is what a translated message needs to say.
 type entraContext struct {
-	tenantID, clientID, audience, authority string
-	direct                                  bool
+	tenantID, clientID, audience, authority, issuerHost string
+	direct                                              bool
 }
 
 // translateEntra turns an error of the app's ClientAssertionCredential into a
@@ -59,7 +59,11 @@ func translateEntra(err error, ec entraContext) error {
 	status := afe.RawResponse.StatusCode
 	code := aadstsCode(afe.RawResponse)
 	prefix := fmt.Sprintf("Entra ID refused the managed identity's assertion for app %s in tenant %s (AADSTS%d): ", ec.clientID, ec.tenantID, code)
-	issuer := strings.TrimRight(ec.authority, "/") + "/<managing tenant ID>/v2.0"
+	host := ec.issuerHost
+	if host == "" {
+		host = IssuerHostPublic
+	}
+	issuer := strings.TrimRight(host, "/") + "/<managing tenant ID>/v2.0"
 	rejected := func(msg string) error {
 		return &pal.Error{Code: pal.CodeRejected, Message: prefix + msg, Err: err}
 	}

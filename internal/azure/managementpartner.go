@@ -66,7 +66,8 @@ func (c *PartnerClient) CurrentLink(ctx context.Context) (*pal.Link, error) {
 
 // CreateLink links the caller to partnerID: PUT /providers/Microsoft.ManagementPartner/partners/{partnerID}.
 // PUT is not idempotent: when the caller is linked already, to any ID, Azure
-// refuses and the error has code CodeAlreadyLinked; change a link with
+// refuses with 409 and the error has code CodeAlreadyLinked, whatever code
+// Azure named; change a link with
 // [PartnerClient.UpdateLink]. partnerID must pass [pal.ValidPartnerID] (CodeInvalidInput).
 func (c *PartnerClient) CreateLink(ctx context.Context, partnerID string) (*pal.Link, error) {
 	return c.write(ctx, "PartnerClient.Create", http.MethodPut, partnerID)
@@ -88,7 +89,7 @@ func (c *PartnerClient) write(ctx context.Context, apiName, method, partnerID st
 	op := method + " partner link " + partnerID
 	body, err := c.do(ctx, apiName, method, partnerID)
 	if err != nil {
-		return nil, translate(op, err)
+		return nil, conflictIsRace(method, translate(op, err))
 	}
 	if !isEmptyBody(body) {
 		return parseLink(op, body)
@@ -101,6 +102,20 @@ func (c *PartnerClient) write(ctx context.Context, apiName, method, partnerID st
 		return nil, &pal.Error{Code: pal.CodeTransient, Message: op + ": Azure accepted the link but does not show it yet"}
 	}
 	return link, nil
+}
+
+// conflictIsRace turns a PUT's 409, whatever its error code, into
+// CodeAlreadyLinked: the spec names the code "Conflict", the service answers
+// "PartnerIdAlreadyLinked", and either way another writer linked the caller
+// first, so the engine reads the link again and applies its policy.
+func conflictIsRace(method string, err error) error {
+	var pe *pal.Error
+	var re *azcore.ResponseError
+	if method != http.MethodPut || !errors.As(err, &pe) || !errors.As(err, &re) || re.StatusCode != http.StatusConflict {
+		return err
+	}
+	pe.Code = pal.CodeAlreadyLinked
+	return pe
 }
 
 // do sends one request without a body to the partners collection (partnerID

@@ -256,6 +256,37 @@ func TestCreateLinkAlreadyLinked(t *testing.T) {
 	}
 }
 
+// TestCreateLinkAnyConflictIsARace: Microsoft's spec names the PUT's conflict
+// code "Conflict", the live service "PartnerIdAlreadyLinked"; any 409 on the
+// PUT, whatever its code (or none), means another writer linked the identity
+// first, so the engine re-reads the link. Before the fix only
+// PartnerIdAlreadyLinked was, and a 409 Conflict failed the invocation.
+func TestCreateLinkAnyConflictIsARace(t *testing.T) {
+	for _, code := range []string{"Conflict", "PartnerIdAlreadyLinked", "SomethingNew", ""} {
+		t.Run("code_"+code, func(t *testing.T) {
+			at := newARMTest(t, func(w http.ResponseWriter, r *http.Request) {
+				if code == "" {
+					w.WriteHeader(http.StatusConflict)
+					return
+				}
+				armError(w, http.StatusConflict, code, "conflict")
+			}, &policy.RetryOptions{MaxRetries: 3, RetryDelay: time.Millisecond})
+			_, err := at.clients.Partner.CreateLink(context.Background(), "1234567")
+			if got := pal.ErrorCodeOf(err); got != pal.CodeAlreadyLinked {
+				t.Fatalf("error code = %q (%v), want %q", got, err, pal.CodeAlreadyLinked)
+			}
+		})
+	}
+	// A 409 on PATCH is no race the PUT policy knows: it stays rejected.
+	at := newARMTest(t, func(w http.ResponseWriter, r *http.Request) {
+		armError(w, http.StatusConflict, "Conflict", "conflict")
+	}, nil)
+	_, err := at.clients.Partner.UpdateLink(context.Background(), "1234567")
+	if got := pal.ErrorCodeOf(err); got != pal.CodeRejected {
+		t.Fatalf("PATCH 409: error code = %q (%v), want %q", got, err, pal.CodeRejected)
+	}
+}
+
 func TestPartnerIDValidatedBeforeRequest(t *testing.T) {
 	at := newARMTest(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, "{}") }, nil)
 	ctx := context.Background()

@@ -10,10 +10,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-// ARM's rate-limit headers: the reads left in the caller's bucket.
+// ARM's rate-limit headers: the reads left in the caller's buckets (the
+// principal's per subscription and per tenant) and in the subscription's
+// global bucket, which all principals share (15 times a principal's).
 var rateLimitHeaders = []string{
 	"x-ms-ratelimit-remaining-subscription-reads",
 	"x-ms-ratelimit-remaining-tenant-reads",
+	"x-ms-ratelimit-remaining-subscription-global-reads",
 }
 
 // DefaultPacePerSecond is the pace of ARM requests while a rate-limit header
@@ -25,7 +28,8 @@ const DefaultPacePerSecond = 25
 // RateLimitOptions tunes the pacing on ARM's rate-limit headers.
 type RateLimitOptions struct {
 	// Threshold: requests are paced while the latest answer's
-	// x-ms-ratelimit-remaining-subscription-reads or -tenant-reads is below it.
+	// x-ms-ratelimit-remaining-subscription-reads, -tenant-reads or
+	// -subscription-global-reads is below it.
 	// Zero means twice the concurrency (requests already in flight spend
 	// reads before the pacing sees the answers).
 	Threshold int

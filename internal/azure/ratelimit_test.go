@@ -106,3 +106,36 @@ func TestRateLimiterAvoids429WithTheEmulator(t *testing.T) {
 	}
 	t.Logf("429s: %d unpaced, %d paced (took %v)", unpaced, paced, took)
 }
+
+// TestRateLimiterReadsEveryReadsHeader: each of ARM's read-bucket headers
+// (the principal's subscription and tenant buckets, and the subscription's
+// global bucket shared by all principals) turns the pacing on when low.
+// Before the fix the global-reads header was ignored.
+func TestRateLimiterReadsEveryReadsHeader(t *testing.T) {
+	for _, name := range []string{
+		"x-ms-ratelimit-remaining-subscription-reads",
+		"x-ms-ratelimit-remaining-tenant-reads",
+		"x-ms-ratelimit-remaining-subscription-global-reads",
+	} {
+		t.Run(name, func(t *testing.T) {
+			// One request every 1,000 s while paced: the second waits.
+			l := newRateLimiter(RateLimitOptions{Threshold: 10, PerSecond: 0.001}, 1)
+			h := http.Header{}
+			h.Set(name, "3")
+			l.observe(h)
+			if err := l.wait(context.Background()); err != nil {
+				t.Fatalf("first wait: %v", err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := l.wait(ctx); err == nil {
+				t.Errorf("%s: 3 = low bucket did not pace the next request", name)
+			}
+			h.Set(name, "500")
+			l.observe(h)
+			if err := l.wait(ctx); err != nil {
+				t.Errorf("%s: refilled bucket still paces: %v", name, err)
+			}
+		})
+	}
+}

@@ -34,6 +34,13 @@ const (
 	defaultShutdownTimeout   = 30 * time.Second
 	// maxInvocationIDLen bounds an invocation ID taken from the header.
 	maxInvocationIDLen = 128
+	// maxDrainBytes bounds how much of an oversized invocation request is
+	// read (and discarded) after its first MaxBodyBytes, so that the host can
+	// finish sending it and read the answer on a connection still open. The
+	// Functions host accepts HTTP requests of up to 100 MB; their envelope
+	// carries the body at most twice, JSON-escaped. Beyond this the
+	// connection is closed after the answer.
+	maxDrainBytes = 1 << 30
 )
 
 // ServerOptions configures a Server. The zero value is ready to use.
@@ -47,8 +54,9 @@ type ServerOptions struct {
 	// ShutdownTimeout bounds how long Serve waits for in-flight invocations
 	// after its context ends. Default 30s.
 	ShutdownTimeout time.Duration
-	// MaxBodyBytes bounds an invocation request body; larger ones fail with
-	// 413. Default 4 MiB.
+	// MaxBodyBytes bounds an invocation request body; larger ones are read
+	// no further and fail with 413, or, for a function registered with
+	// HandleHTTP, get its too-large answer. Default 4 MiB.
 	MaxBodyBytes int64
 }
 
@@ -65,6 +73,9 @@ type Server struct {
 type registered struct {
 	name string
 	h    HandlerFunc
+	// tooLarge answers an invocation request over MaxBodyBytes; nil: the
+	// invocation fails with 413.
+	tooLarge *Result
 }
 
 // NewServer returns a Server that logs through log: its level, context fields
@@ -97,7 +108,21 @@ func NewServer(log zerolog.Logger, opts *ServerOptions) *Server {
 // name; matched case-insensitively, as the host does). It panics on an empty
 // or duplicate name, like http.ServeMux.
 func (s *Server) Handle(function string, h HandlerFunc) {
-	if function == "" || strings.Contains(function, "/") || h == nil {
+	s.register(function, registered{name: function, h: h})
+}
+
+// HandleHTTP registers h for an HTTP-triggered function, like Handle, and
+// tooLarge as the answer to its invocation requests larger than
+// MaxBodyBytes: such a request is read no further and the invocation
+// succeeds with tooLarge, which should set the function's http output to a
+// 413. (A failed invocation would reach the caller as the host's empty 500.)
+func (s *Server) HandleHTTP(function string, h HandlerFunc, tooLarge Result) {
+	s.register(function, registered{name: function, h: h, tooLarge: &tooLarge})
+}
+
+// register adds reg under function, panicking on an invalid or duplicate name.
+func (s *Server) register(function string, reg registered) {
+	if function == "" || strings.Contains(function, "/") || reg.h == nil {
 		panic(fmt.Sprintf("customhandler: invalid registration of function %q", function))
 	}
 	key := strings.ToLower(function)
@@ -106,7 +131,7 @@ func (s *Server) Handle(function string, h HandlerFunc) {
 	if _, dup := s.handlers[key]; dup {
 		panic(fmt.Sprintf("customhandler: function %q registered twice", function))
 	}
-	s.handlers[key] = registered{name: function, h: h}
+	s.handlers[key] = reg
 }
 
 // Serve serves on ln until ctx ends. Then it stops accepting, waits up to
@@ -243,13 +268,21 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, reg registered) 
 // run reads the invocation request and calls the handler, turning bad
 // requests and panics into failures.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, reg registered, id string, log zerolog.Logger) (res Result) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
 	if err != nil {
-		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("invocation request larger than %d bytes", s.opts.MaxBodyBytes))
-		}
 		log.Warn().Err(err).Msg("cannot read the invocation request")
 		return fail(http.StatusBadRequest, "cannot read the invocation request")
+	}
+	if int64(len(body)) > s.opts.MaxBodyBytes {
+		// Decided on the first MaxBodyBytes+1 bytes: the rest is discarded
+		// as it arrives, never held, so the host can read the answer.
+		drained, _ := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrainBytes))
+		log.Warn().Int64("limit", s.opts.MaxBodyBytes).Int64("bytes_read", int64(len(body))+drained).
+			Msg("invocation request too large; not read")
+		if reg.tooLarge != nil {
+			return *reg.tooLarge
+		}
+		return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("invocation request larger than %d bytes", s.opts.MaxBodyBytes))
 	}
 	var req invocationRequest
 	if err := json.Unmarshal(body, &req); err != nil {

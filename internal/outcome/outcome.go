@@ -131,7 +131,7 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 		var budget *budgetExceeded
 		if errors.As(context.Cause(ctx), &budget) {
 			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: pal.CodeTransient,
-				Reason: budget.Error() + "; it will be tried again"}
+				Reason: budget.Error()}
 		}
 		return failed(StatusClientClosedRequest, "", reasonCancelled, nil)
 	}

@@ -20,7 +20,8 @@ const (
 	CodeNotFound ErrorCode = "NotFound"
 	// CodeForbidden: Azure answered 403 for the resource.
 	CodeForbidden ErrorCode = "Forbidden"
-	// CodeAlreadyLinked: PUT of a partner link failed with PartnerIdAlreadyLinked.
+	// CodeAlreadyLinked: PUT of a partner link answered 409 (any code: the spec
+	// names "Conflict", the service "PartnerIdAlreadyLinked") or PartnerIdAlreadyLinked.
 	CodeAlreadyLinked ErrorCode = "PartnerIdAlreadyLinked"
 	// CodeTransient: throttling (429), 408, 5xx, timeouts, dropped connections or an
 	// unavailable token endpoint. Worth retrying later, see RetryAfter.

@@ -111,7 +111,7 @@ func newIdentityLink(links PartnerLinker) *identityLink {
 //   - linked to an ID outside the allowed set: PATCH when RelinkForeign (and
 //     writing), otherwise report it as foreign.
 //
-// A PUT that fails with PartnerIdAlreadyLinked means another writer raced us:
+// A PUT that fails with CodeAlreadyLinked (any 409) means another writer raced us:
 // the link is read again and the policy applied to what is there now.
 func (p *linkPolicy) ensure(ctx context.Context, log *zerolog.Logger, id *identityLink, req linkRequest) (linkState, error) {
 	cur, err := id.links.CurrentLink(ctx)

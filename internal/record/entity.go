@@ -66,22 +66,25 @@ type verdictEntity struct {
 	SubscriptionID string `json:"SubscriptionId"`
 	DisplayName    string `json:"DisplayName"`
 	Status         string `json:"Status"`
-	Roles          string `json:"Roles"` // ;-joined
-	Detail         string `json:"Detail"`
-	LinkPartnerID  string `json:"LinkPartnerId"`
-	LinkAction     string `json:"LinkAction"`
-	CheckedAt      string `json:"CheckedAt"`
-	CheckedAtType  string `json:"CheckedAt@odata.type,omitempty"`
-	CheckedBy      string `json:"CheckedBy"`
-	Since          string `json:"Since"`
-	SinceType      string `json:"Since@odata.type,omitempty"`
+	// RoleNames is the roles as a JSON array (encodeRoles); Roles, ;-joined,
+	// is only read, from rows written before.
+	RoleNames     string `json:"RoleNames,omitempty"`
+	Roles         string `json:"Roles,omitempty"`
+	Detail        string `json:"Detail"`
+	LinkPartnerID string `json:"LinkPartnerId"`
+	LinkAction    string `json:"LinkAction"`
+	CheckedAt     string `json:"CheckedAt"`
+	CheckedAtType string `json:"CheckedAt@odata.type,omitempty"`
+	CheckedBy     string `json:"CheckedBy"`
+	Since         string `json:"Since"`
+	SinceType     string `json:"Since@odata.type,omitempty"`
 }
 
 func verdictRow(v Verdict) verdictEntity {
 	return verdictEntity{
 		PartitionKey: tenantPrefix + v.TenantID, RowKey: verdictPrefix + v.SubscriptionID, Kind: kindVerdict,
 		TenantID: v.TenantID, SubscriptionID: v.SubscriptionID, DisplayName: v.DisplayName,
-		Status: string(v.Status), Roles: strings.Join(v.Roles, ";"), Detail: v.Detail,
+		Status: string(v.Status), RoleNames: encodeRoles(v.Roles), Detail: v.Detail,
 		LinkPartnerID: v.LinkPartnerID, LinkAction: string(v.LinkAction),
 		CheckedAt: formatTime(v.CheckedAt), CheckedAtType: edmDateTime, CheckedBy: v.CheckedBy,
 		Since: formatTime(v.Since), SinceType: edmDateTime,
@@ -94,10 +97,10 @@ func (e verdictEntity) verdict() (Verdict, error) {
 		Status: pal.Status(e.Status), Detail: e.Detail, LinkPartnerID: e.LinkPartnerID,
 		LinkAction: pal.LinkAction(e.LinkAction), CheckedBy: e.CheckedBy,
 	}
-	if e.Roles != "" {
-		v.Roles = strings.Split(e.Roles, ";")
-	}
 	var err error
+	if v.Roles, err = decodeRoles(e.RoleNames, e.Roles); err != nil {
+		return v, fmt.Errorf("verdict %s/%s: RoleNames: %w", e.PartitionKey, e.RowKey, err)
+	}
 	if v.CheckedAt, err = parseTime(e.CheckedAt); err != nil {
 		return v, fmt.Errorf("verdict %s/%s: CheckedAt: %w", e.PartitionKey, e.RowKey, err)
 	}
@@ -153,7 +156,13 @@ type runEntity struct {
 	ItemsSent      int32  `json:"ItemsSent"`
 	ItemsDone      int32  `json:"ItemsDone"`
 	ItemsFailed    int32  `json:"ItemsFailed"`
-	Detail         string `json:"Detail"`
+	// SubscriptionsSent, Listed and NotJudged: see Run (absent in rows written before).
+	SubscriptionsSent int32  `json:"SubscriptionsSent,omitempty"`
+	Listed            bool   `json:"Listed,omitempty"`
+	NotJudged         int32  `json:"NotJudged,omitempty"`
+	ClosedRunID       string `json:"ClosedRunId,omitempty"`
+	ClosedNotJudged   int32  `json:"ClosedNotJudged,omitempty"`
+	Detail            string `json:"Detail"`
 	// Counted is Run.Counted in base64.
 	Counted string `json:"Counted,omitempty"`
 }
@@ -166,7 +175,7 @@ func runRow(r Run) (runEntity, error) {
 	if r.Summary == nil {
 		sum = []byte("{}")
 	}
-	for _, n := range []int{r.ItemsSent, r.ItemsDone, r.ItemsFailed} {
+	for _, n := range []int{r.ItemsSent, r.ItemsDone, r.ItemsFailed, r.SubscriptionsSent, r.NotJudged, r.ClosedNotJudged} {
 		if n < 0 || n > math.MaxInt32 {
 			return runEntity{}, invalid("items", "must be between 0 and 2147483647")
 		}
@@ -175,6 +184,8 @@ func runRow(r Run) (runEntity, error) {
 		PartitionKey: runPartition, RowKey: runPrefix + r.ID, Kind: kindRun, RunID: r.ID,
 		StartedAt: formatTime(r.StartedAt), StartedAtType: edmDateTime, Outcome: r.Outcome, Summary: string(sum),
 		ItemsSent: int32(r.ItemsSent), ItemsDone: int32(r.ItemsDone), ItemsFailed: int32(r.ItemsFailed), Detail: r.Detail,
+		SubscriptionsSent: int32(r.SubscriptionsSent), Listed: r.Listed, NotJudged: int32(r.NotJudged),
+		ClosedRunID: r.ClosedRunID, ClosedNotJudged: int32(r.ClosedNotJudged),
 		Counted: base64.StdEncoding.EncodeToString(r.Counted),
 	}
 	if !r.FinishedAt.IsZero() {
@@ -184,7 +195,9 @@ func runRow(r Run) (runEntity, error) {
 }
 
 func (e runEntity) run() (Run, error) {
-	r := Run{ID: e.RunID, Outcome: e.Outcome, ItemsSent: int(e.ItemsSent), ItemsDone: int(e.ItemsDone), ItemsFailed: int(e.ItemsFailed), Detail: e.Detail}
+	r := Run{ID: e.RunID, Outcome: e.Outcome, ItemsSent: int(e.ItemsSent), ItemsDone: int(e.ItemsDone), ItemsFailed: int(e.ItemsFailed), Detail: e.Detail,
+		SubscriptionsSent: int(e.SubscriptionsSent), Listed: e.Listed, NotJudged: int(e.NotJudged),
+		ClosedRunID: e.ClosedRunID, ClosedNotJudged: int(e.ClosedNotJudged)}
 	var err error
 	if r.StartedAt, err = parseTime(e.StartedAt); err != nil {
 		return r, fmt.Errorf("run %s: StartedAt: %w", e.RunID, err)

@@ -73,6 +73,22 @@ type Run struct {
 	ItemsSent   int
 	ItemsDone   int
 	ItemsFailed int
+	// SubscriptionsSent counts the subscriptions of the items sent. The
+	// coordinator records both after each batched send.
+	SubscriptionsSent int
+	// Listed says the coordinator listed every subscription and sent every
+	// item: ItemsSent is final, and the run can end when they are counted.
+	Listed bool
+	// NotJudged is set when a run is closed other than by its last item (its
+	// coordinator stopped, or its listing failed): how many subscriptions of
+	// the record this run had not judged then — never sent, or in items not
+	// counted done.
+	NotJudged int
+	// ClosedRunID and ClosedNotJudged name the earlier run this run's
+	// coordinator closed because its own coordinator had stopped, and that
+	// run's NotJudged: the report shows them with this run.
+	ClosedRunID     string
+	ClosedNotJudged int
 	// Detail says why a run is partial or failed (public text, no secret).
 	Detail string
 	// Counted is the bitmap of the work items counted in ItemsDone or

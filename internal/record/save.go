@@ -61,13 +61,9 @@ func prepareVerdict(v Verdict) (Verdict, error) {
 	if v.CheckedAt.IsZero() {
 		return v, invalid("checkedAt", "is required")
 	}
-	for _, r := range v.Roles {
-		if strings.Contains(r, ";") {
-			return v, invalid("roles", fmt.Sprintf("role %q contains ';'", r))
-		}
-	}
 	v.CheckedAt = normTime(v.CheckedAt)
-	v.Roles = slices.Clone(v.Roles)
+	v.DisplayName, v.Detail = storedText(v.DisplayName), storedText(v.Detail)
+	v.Roles = storedRoles(v.Roles)
 	return v, nil
 }
 
@@ -107,6 +103,7 @@ func prepareRun(r Run) (Run, error) {
 
 // normRun normalises a run's times and copies its summary.
 func normRun(r Run) Run {
+	r.Detail = storedText(r.Detail)
 	r.StartedAt = normTime(r.StartedAt)
 	r.FinishedAt = normTime(r.FinishedAt)
 	r.Summary = maps.Clone(r.Summary)

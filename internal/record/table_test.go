@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -171,10 +172,21 @@ func TestTable(t *testing.T) {
 		if err := json.Unmarshal(resp.Value, &row); err != nil {
 			t.Fatal(err)
 		}
-		for k, want := range map[string]any{"Kind": "verdict", "Status": "attributed", "Roles": "Contributor;Reader", "CheckedBy": "sweep"} {
+		for k, want := range map[string]any{"Kind": "verdict", "Status": "attributed", "RoleNames": `["Contributor","Reader"]`, "CheckedBy": "sweep"} {
 			if row[k] != want {
 				t.Errorf("verdict row %s: got %v, want %v", k, row[k], want)
 			}
+		}
+		// A row written before RoleNames (roles ;-joined in Roles) still reads.
+		delete(row, "RoleNames")
+		row["Roles"] = "Owner;Reader"
+		legacy, _ := json.Marshal(row)
+		if _, err := svc.NewClient(name).UpsertEntity(ctx, legacy, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace}); err != nil {
+			t.Fatalf("UpsertEntity of a legacy row: %v", err)
+		}
+		got, err := s.Verdicts(ctx, record.Filter{})
+		if err != nil || len(got) != 1 || !slices.Equal(got[0].Roles, []string{"Owner", "Reader"}) {
+			t.Errorf("legacy row: got %+v, %v, want roles [Owner Reader]", got, err)
 		}
 	})
 

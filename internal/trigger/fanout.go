@@ -50,6 +50,7 @@ type runRecord interface {
 	SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error)
 	StartRun(ctx context.Context, r record.Run) error
 	UpdateRun(ctx context.Context, id string, fn func(*record.Run)) (*record.Run, error)
+	LastRun(ctx context.Context) (*record.Run, error)
 }
 
 // fanoutReport is the ReturnValue of a coordinator invocation.
@@ -64,11 +65,13 @@ type fanoutReport struct {
 // is the coordinator of a distributed sweep. It starts a run in the record,
 // repairs the link once, lists the subscriptions page by page and sends one
 // work item per batch (a tenant's subscriptions, at most
-// maxWorkItemSubscriptions) to the sweep queue, then writes ItemsSent to the
-// run, which stays running until the workers have accounted for every item.
-// It judges nothing itself, so the invocation ends in seconds. It needs
-// Options.Record and Options.SweepQueue (without them every invocation
-// fails 500).
+// maxWorkItemSubscriptions) to the sweep queue, recording the items and
+// subscriptions sent after each batched send; then it marks the run listed
+// (a write retried for 30 s), and the run stays running until the workers
+// have accounted for every item. It judges nothing itself, so the
+// invocation ends in seconds. A previous run whose coordinator stopped
+// before it had listed everything is closed once this one has listed the
+// estate (closeAbandoned).
 func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
 	opts := options.withDefaults()
 	rec, queue := opts.Record, opts.SweepQueue
@@ -82,28 +85,36 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 		workCtx, cancel := workContext(ctx, opts.InvocationTimeout)
 		defer cancel()
 
+		prev, err := rec.LastRun(workCtx)
+		if err != nil {
+			log.Warn().Str("error", outcome.PublicMessage(err)).Msg("could not read the last run; an abandoned one stays open until the next sweep")
+		}
+		stale := abandoned(prev, now, opts.MaxChainAge+opts.InvocationTimeout)
 		if err := rec.StartRun(workCtx, record.Run{ID: runID, StartedAt: now, Outcome: record.OutcomeRunning}); err != nil {
 			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
 		principal, link, listing, err := engine.StartSweep(workCtx, &log)
 		if err != nil {
 			out := outcome.Decide(workCtx, nil, err)
-			failRun(ctx, &log, rec, runID, opts.Now, 0, "the sweep could not start: "+out.Reason)
+			failRun(ctx, &log, rec, runID, opts.Now, 0, 0, "the sweep could not start: "+out.Reason)
 			return sweepFailed(&log, out, runID)
 		}
-		sent, err := sendWorkItems(workCtx, queue, listing, runID, principal, link)
+		sent, subs, err := sendWorkItems(workCtx, &log, rec, queue, listing, runID, principal, link)
 		if err != nil {
 			out := outcome.Decide(workCtx, nil, err)
-			failRun(ctx, &log, rec, runID, opts.Now, sent,
-				fmt.Sprintf("the sweep stopped after sending %d work item(s): %s", sent, out.Reason))
+			failRun(ctx, &log, rec, runID, opts.Now, sent, subs,
+				fmt.Sprintf("the sweep stopped after sending %d work item(s) (%d subscription(s)): %s", sent, subs, out.Reason))
 			return sweepFailed(&log, out, runID)
 		}
-		run, err := updateRun(ctx, rec, runID, func(r *record.Run) {
-			r.ItemsSent = sent
+		run, err := persistRun(ctx, &log, rec, runID, func(r *record.Run) {
+			r.ItemsSent, r.SubscriptionsSent, r.Listed = sent, subs, true
 			finishIfAccounted(r, opts.Now())
 		})
 		if err != nil {
 			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
+		}
+		if stale {
+			closeAbandoned(ctx, &log, rec, prev.ID, runID, subs, opts.Now())
 		}
 		log.Info().Str("outcome", string(outcome.KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
@@ -113,12 +124,14 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 }
 
 // sendWorkItems lists the batches and sends a work item for each, sendChunk
-// at a time. It returns how many were sent.
-func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, error) {
+// at a time, recording the progress in the run after each send. It returns
+// how many items, and subscriptions in them, were sent.
+func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec runRecord, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, int, error) {
 	var (
-		pending []QueueMessage
-		sent    int
-		next    int
+		pending     []QueueMessage
+		pendingSubs int
+		sent, subs  int
+		next        int
 	)
 	flush := func() error {
 		if len(pending) == 0 {
@@ -127,8 +140,9 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 		if err := queue.SendMessages(ctx, pending); err != nil {
 			return &pal.Error{Code: pal.CodeTransient, Message: "the sweep queue refused the work items", Err: err}
 		}
-		sent += len(pending)
-		pending = pending[:0]
+		sent, subs = sent+len(pending), subs+pendingSubs
+		pending, pendingSubs = pending[:0], 0
+		recordProgress(ctx, log, rec, runID, sent, subs)
 		return nil
 	}
 	err := listing.Batches(ctx, maxWorkItemSubscriptions, func(b pal.SweepBatch) error {
@@ -140,7 +154,7 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 			return err
 		}
 		next++
-		pending = append(pending, m)
+		pending, pendingSubs = append(pending, m), pendingSubs+len(b.Subscriptions)
 		if len(pending) >= sendChunk {
 			return flush()
 		}
@@ -149,7 +163,7 @@ func sendWorkItems(ctx context.Context, queue SweepQueue, listing SweepListing, 
 	if err == nil {
 		err = flush()
 	}
-	return sent, err
+	return sent, subs, err
 }
 
 // newRunID names a run after its start time and the invocation: sortable,
@@ -160,14 +174,12 @@ func newRunID(now time.Time, invocationID string) string {
 }
 
 // finishIfAccounted ends a running run whose coordinator has finished
-// sending (ItemsSent set) and whose items are all done or failed: complete,
-// or partial when any failed. A run without items is complete at once.
+// listing (Listed: ItemsSent is final) and whose items are all done or
+// failed: complete, or partial when any failed. A run without items is
+// complete at once.
 func finishIfAccounted(r *record.Run, now time.Time) {
-	if r.Outcome != record.OutcomeRunning || r.ItemsDone+r.ItemsFailed < r.ItemsSent {
+	if r.Outcome != record.OutcomeRunning || !r.Listed || r.ItemsDone+r.ItemsFailed < r.ItemsSent {
 		return
-	}
-	if r.ItemsSent == 0 && (r.ItemsDone > 0 || r.ItemsFailed > 0) {
-		return // items counted before the coordinator wrote ItemsSent
 	}
 	r.Outcome = record.OutcomeComplete
 	if r.ItemsFailed > 0 {
@@ -188,10 +200,11 @@ func updateRun(ctx context.Context, rec runRecord, id string, fn func(*record.Ru
 	return rec.UpdateRun(rctx, id, fn)
 }
 
-// failRun ends a run as failed with a public reason.
-func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, now func() time.Time, sent int, detail string) {
-	if _, err := updateRun(ctx, rec, id, func(r *record.Run) {
-		r.ItemsSent = sent
+// failRun ends a run as failed with a public reason (a write retried like
+// the end of a listing).
+func failRun(ctx context.Context, log *zerolog.Logger, rec runRecord, id string, now func() time.Time, sent, subs int, detail string) {
+	if _, err := persistRun(ctx, log, rec, id, func(r *record.Run) {
+		r.ItemsSent, r.SubscriptionsSent = max(r.ItemsSent, sent), max(r.SubscriptionsSent, subs)
 		r.Outcome, r.FinishedAt, r.Detail = record.OutcomeFailed, now(), detail
 	}); err != nil {
 		log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not record the failed run")

@@ -62,7 +62,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			return answerError(&log, status, why, nil, nil)
 		}
 		if len(hr.Body) > maxHTTPBody {
-			return answerError(&log, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB", nil, nil)
+			return tooLarge(&log)
 		}
 
 		if method == http.MethodPost && len(hr.Body) == 0 && lengthUnknown(hr.Header) {
@@ -100,8 +100,10 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 		} else {
 			res, err = engine.Status(workCtx, &log, req)
 		}
-		if err == nil {
+		if err == nil && method == http.MethodPost {
 			err = rec.Save(workCtx, &recLog, res)
+		} else if err == nil {
+			err = rec.saveRead(workCtx, &recLog, res)
 		}
 		out := outcome.Decide(workCtx, res, err)
 		logResult(&log, res, out)

@@ -129,7 +129,7 @@ func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []by
 	if final, why := o.giveUp(st, deliveries, o.OnboardingMaxDeliveryCount, out); final {
 		log.Error().Str("why", why).Int("max_attempts", o.MaxAttempts).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
 			Msg("retries given up; failing the invocation so Service Bus dead-letters the message")
-		out.Reason = why + ": " + out.Reason
+		out.Reason = why + ": " + withoutRetryAdvice(out.Reason) + "; not retried again: Service Bus dead-letters the message after its last delivery"
 		return failWith(log, whatOnboarding, out)
 	}
 	delay := retryDelay(st.attempt, out.RetryAfter, o.Jitter())

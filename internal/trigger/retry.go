@@ -85,8 +85,10 @@ type messageState struct {
 
 // readMessageState reads the Service Bus metadata of an invocation. The
 // attempt is the largest of what is known — the pal-attempt property and the
-// /attempt-N suffix of the MessageId — so unreadable properties never reset it;
-// the original ID falls back to the MessageId without that suffix.
+// /attempt-N suffix of the MessageId — so unreadable properties never reset it
+// (a forged, higher attempt only ends the forger's own chain sooner). The
+// original ID is the MessageId without that suffix; pal-original-message-id
+// replaces it only when the MessageId is a copy's ID derived from it (names).
 func readMessageState(md map[string]json.RawMessage) messageState {
 	st := messageState{attempt: 1}
 	st.messageID, _ = customhandler.MetadataString(md, "MessageId")
@@ -108,10 +110,19 @@ func readMessageState(md map[string]json.RawMessage) messageState {
 			st.firstEnqueued = t
 		}
 	}
-	if s, ok := props[propOriginalID].(string); ok && s != "" {
+	if s, ok := props[propOriginalID].(string); ok && n > 1 && names(base, s) {
 		st.originalID = s
 	}
 	return st
+}
+
+// names reports whether a copy's MessageId stem (before /attempt-N) is what
+// the chain derives from the original ID claimed in pal-original-message-id:
+// the ID itself, or its hash (chainID). Any sender can set the property, so
+// it is trusted only then; a forged one names nothing but the forger's own
+// message, whose copies keep its own MessageId.
+func names(stem, original string) bool {
+	return original != "" && (stem == original || stem == hashedChainID(original))
 }
 
 // splitAttempt splits a copy's MessageId "<chain>/attempt-N" into the chain
@@ -155,14 +166,20 @@ func (st messageState) chainID(body []byte, next int) string {
 	if st.originalID != "" && len(st.originalID)+suffixLen <= maxMessageIDLen {
 		return st.originalID
 	}
-	h := sha256.New()
 	if st.originalID != "" {
-		h.Write([]byte(st.originalID))
-	} else {
-		h.Write([]byte("no-message-id\x00" + st.firstEnqueued.UTC().Format(time.RFC3339Nano) + "\x00"))
-		h.Write(body)
+		return hashedChainID(st.originalID)
 	}
+	h := sha256.New()
+	h.Write([]byte("no-message-id\x00" + st.firstEnqueued.UTC().Format(time.RFC3339Nano) + "\x00"))
+	h.Write(body)
 	return hashedIDPrefix + hex.EncodeToString(h.Sum(nil)[:20])
+}
+
+// hashedChainID is the chain ID of an original MessageId too long to carry
+// the suffix.
+func hashedChainID(original string) string {
+	h := sha256.Sum256([]byte(original))
+	return hashedIDPrefix + hex.EncodeToString(h[:20])
 }
 
 // nextCopy is the scheduled copy of a message for its next attempt.
@@ -248,4 +265,17 @@ const (
 // [outcome.WorkContext].
 func workContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	return outcome.WorkContext(ctx, timeout, budgetInvocation)
+}
+
+// withoutRetryAdvice returns reason without a trailing "; try again" or
+// "; try again later": transient reasons tell a caller to try again (an HTTP
+// answer, a command's message), and a chain that has given up drops that, so
+// its reason says truthfully what happens next.
+func withoutRetryAdvice(reason string) string {
+	for _, advice := range []string{"; try again later", "; try again"} {
+		if r, ok := strings.CutSuffix(reason, advice); ok {
+			return r
+		}
+	}
+	return reason
 }

@@ -23,7 +23,9 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 		// The sweep has its own budget (PAL_SWEEP_TIMEOUT), not PAL_INVOCATION_TIMEOUT.
 		workCtx, cancel := outcome.WorkContext(ctx, opts.SweepTimeout, budgetSweep)
 		defer cancel()
+		closed := closeDeadSweep(workCtx, &log, opts.Record, inv.ID, opts.Now())
 		res, out, _ := RecordedSweep(workCtx, &log, engine, rec, inv.ID, false)
+		noteClosed(ctx, &log, opts.Record, inv.ID, closed)
 		logResult(&log, res, out)
 		if out.Kind != outcome.KindDone {
 			ev := log.Error()

@@ -111,7 +111,9 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 			}
 			why = "the retry could not be scheduled on the last delivery"
 		}
-		reason := fmt.Sprintf("work item %d (tenant %s) failed: %s: %s", item.Item, item.TenantID, why, out.Reason)
+		reason := fmt.Sprintf("work item %d (tenant %s) failed: %s: %s; counted as failed in its run: Service Bus "+
+			"dead-letters it after its last delivery, and its subscriptions keep their last verdicts until the next sweep",
+			item.Item, item.TenantID, why, withoutRetryAdvice(out.Reason))
 		if _, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
 			// Not counted: fail without settling, so a redelivery tries again.
 			log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not count the failed work item in its run")

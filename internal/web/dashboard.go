@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
@@ -306,6 +307,13 @@ func sweepViewOf(s *Sweep) *sweepView {
 	v := &sweepView{Started: formatTime(s.StartedAt), Outcome: s.Outcome, Detail: s.Detail, Running: s.FinishedAt == nil}
 	if s.ItemsSent > 0 {
 		v.Items = fmt.Sprintf("work items: %d sent, %d done, %d failed", s.ItemsSent, s.ItemsDone, s.ItemsFailed)
+	}
+	if s.NotJudged > 0 {
+		v.Items = strings.TrimPrefix(v.Items+"; ", "; ") + fmt.Sprintf("%d subscription(s) not judged by this sweep", s.NotJudged)
+	}
+	if s.ClosedRunID != "" {
+		v.Items = strings.TrimPrefix(v.Items+"; ", "; ") + fmt.Sprintf("closed the earlier sweep %s, whose coordinator had stopped: %d subscription(s) not judged by it",
+			s.ClosedRunID, s.ClosedNotJudged)
 	}
 	if s.FinishedAt != nil {
 		v.Finished = formatTime(*s.FinishedAt)

@@ -42,6 +42,17 @@ type Sweep struct {
 	ItemsSent   int `json:"itemsSent,omitempty"`
 	ItemsDone   int `json:"itemsDone,omitempty"`
 	ItemsFailed int `json:"itemsFailed,omitempty"`
+	// SubscriptionsSent counts the subscriptions of the items sent.
+	SubscriptionsSent int `json:"subscriptionsSent,omitempty"`
+	// NotJudged, for a run closed other than by its last item (its
+	// coordinator stopped, or its listing failed): the subscriptions of the
+	// record it had not judged then.
+	NotJudged int `json:"notJudged,omitempty"`
+	// ClosedRunID is the earlier sweep this one closed because that sweep's
+	// coordinator had stopped; ClosedNotJudged is how many subscriptions that
+	// sweep did not judge.
+	ClosedRunID     string `json:"closedRunId,omitempty"`
+	ClosedNotJudged int    `json:"closedNotJudged,omitempty"`
 }
 
 // Subscription is one verdict as the report shows it.
@@ -142,7 +153,9 @@ func sweepOf(r *record.Run) *Sweep {
 		return nil
 	}
 	s := &Sweep{RunID: r.ID, StartedAt: r.StartedAt.UTC(), Outcome: r.Outcome, Summary: pal.NewSummary(), Detail: r.Detail,
-		ItemsSent: r.ItemsSent, ItemsDone: r.ItemsDone, ItemsFailed: r.ItemsFailed}
+		ItemsSent: r.ItemsSent, ItemsDone: r.ItemsDone, ItemsFailed: r.ItemsFailed,
+		SubscriptionsSent: r.SubscriptionsSent, NotJudged: r.NotJudged,
+		ClosedRunID: r.ClosedRunID, ClosedNotJudged: r.ClosedNotJudged}
 	if !r.FinishedAt.IsZero() {
 		t := r.FinishedAt.UTC()
 		s.FinishedAt = &t

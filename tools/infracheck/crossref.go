@@ -297,6 +297,7 @@ func CheckAll(root string) []error {
 	errs = append(errs, CheckDirectModule(direct)...)
 	errs = append(errs, CheckDirectTemplate(filepath.Join(direct, "direct.json"))...)
 	errs = append(errs, CheckWorkflows(filepath.Join(root, ".github", "workflows"))...)
+	errs = append(errs, CheckBuild(root)...)
 	errs = append(errs, CheckDocs(root, needs, m)...)
 	errs = append(errs, parseOtherModules(infra, infra, lighthouse, filepath.Join(lighthouse, "example"), direct)...)
 	return errs

@@ -71,13 +71,28 @@ var mutations = []mutation{
 	// infra/identity.tf: the app registration trusting the function's identity.
 	{"FIC subject the client ID", "infra/identity.tf", `subject        = azurerm_user_assigned_identity.func.principal_id`, `subject        = azurerm_user_assigned_identity.func.client_id`, "subject must be azurerm_user_assigned_identity.func.principal_id"},
 	{"FIC audience literal", "infra/identity.tf", `audiences      = [local.exchange_audience]`, `audiences      = ["api://AzureADTokenExchange"]`, "audiences must be [local.exchange_audience]"},
-	{"FIC issuer without tenant", "infra/identity.tf", `issuer         = "${local.entra_authority}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "${local.entra_authority}/common/v2.0"`, "issuer must be"},
+	{"FIC issuer without tenant", "infra/identity.tf", `issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "${local.federated_issuer_host}/common/v2.0"`, "issuer must be"},
+	// Issue 15 item 3: Azure China's issuer is login.partner.microsoftonline.cn, not the authority host.
+	{"China issuer is the authority host", "infra/identity.tf", `AzureChina        = "https://login.partner.microsoftonline.cn"`, `AzureChina        = "https://login.chinacloudapi.cn"`, "local.federated_issuer_host: AzureChina"},
+	{"FIC issuer not from the issuer map", "infra/identity.tf", `issuer         = "${local.federated_issuer_host}/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, `issuer         = "https://login.microsoftonline.com/${azurerm_user_assigned_identity.func.tenant_id}/v2.0"`, "issuer must be ${local.federated_issuer_host}"},
 	{"direct app single-tenant", "infra/identity.tf", `sign_in_audience = var.pal_identity == "direct" ? "AzureADMultipleOrgs" : "AzureADMyOrg"`, `sign_in_audience = "AzureADMyOrg"`, "sign_in_audience must be AzureADMultipleOrgs"},
 	{"app client ID literal", "infra/main.tf", `PAL_APP_CLIENT_ID       = local.use_app ? azuread_application.pal[0].client_id : ""`, `PAL_APP_CLIENT_ID       = ""`, "want a reference to azuread_application.pal"},
 	// infra/main.tf: the function app.
 	{"runtime not custom", "infra/main.tf", `runtime_name    = "custom"`, `runtime_name    = "node"`, `runtime_name = "node", want "custom"`},
-	{"FUNCTIONS_WORKER_RUNTIME on Flex", "infra/main.tf", `    AzureWebJobsStorage                  = ""`, "    FUNCTIONS_WORKER_RUNTIME = \"custom\"\n    AzureWebJobsStorage                  = \"\"", "app setting FUNCTIONS_WORKER_RUNTIME"},
-	{"key-based AzureWebJobsStorage", "infra/main.tf", `    AzureWebJobsStorage                  = ""`, `    AzureWebJobsStorage                  = "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc"`, "AccountKey="},
+	{"FUNCTIONS_WORKER_RUNTIME on Flex", "infra/main.tf", "    AzureWebJobsStorage__blobServiceUri", "    FUNCTIONS_WORKER_RUNTIME = \"custom\"\n    AzureWebJobsStorage__blobServiceUri", "app setting FUNCTIONS_WORKER_RUNTIME"},
+	{"key-based AzureWebJobsStorage", "infra/main.tf", "    AzureWebJobsStorage__blobServiceUri", "    AzureWebJobsStorage = \"DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc\"\n    AzureWebJobsStorage__blobServiceUri", "AccountKey="},
+	// Issue 15 item 2: no AzureWebJobsStorage at all, and the app settings put back without azurerm's key-based one.
+	{"empty AzureWebJobsStorage", "infra/main.tf", "    AzureWebJobsStorage__blobServiceUri", "    AzureWebJobsStorage = \"\"\n    AzureWebJobsStorage__blobServiceUri", "app setting AzureWebJobsStorage = \"\": must be absent"},
+	{"app settings not put back", "infra/main.tf", `resource "azapi_resource_action" "app_settings" {`, `resource "azapi_resource_action" "other" {`, "azapi_resource_action.app_settings is missing"},
+	{"app settings PATCHed", "infra/main.tf", `  method      = "PUT"`, `  method      = "PATCH"`, "want PUT"},
+	{"app settings put back once only", "infra/main.tf", "    replace_triggered_by = [azurerm_function_app_flex_consumption.main]", "    replace_triggered_by = []", "replace_triggered_by must name"},
+	{"app settings put back with AzureWebJobsStorage", "infra/main.tf", "      APPLICATIONINSIGHTS_CONNECTION_STRING = azurerm_application_insights.main.connection_string\n", "      APPLICATIONINSIGHTS_CONNECTION_STRING = azurerm_application_insights.main.connection_string\n      AzureWebJobsStorage = \"\"\n", "body must not set AzureWebJobsStorage"},
+	{"azapi not required", "infra/versions.tf", "    azapi = {\n      source  = \"azure/azapi\"\n      version = \"~> 2.0\"\n    }\n", "", "azapi is missing"},
+	// Issue 15 item 1: Flex's lowest maximum is 40, lower only in the preview regions.
+	{"maximum below 40 by default", "infra/variables.tf", "  default     = 40\n", "  default     = 4\n", "default must be at least 40"},
+	{"no scale precondition", "infra/main.tf", "      condition     = var.maximum_instance_count >= 40 || contains(local.flex_low_maximum_regions, var.location)", "      condition     = true", "want a lifecycle precondition"},
+	{"scale precondition too lax", "infra/main.tf", "var.maximum_instance_count >= 40 ||", "var.maximum_instance_count >= 4 ||", "39 in eastus accepted = true, want false"},
+	{"undocumented preview region", "infra/main.tf", `flex_low_maximum_regions = ["westeurope", "australiaeast", "westus2"]`, `flex_low_maximum_regions = ["westeurope", "australiaeast", "westus2", "eastus"]`, "want the documented preview regions"},
 	{"storage key reference", "infra/main.tf", `storage_authentication_type       = "UserAssignedIdentity"`, "storage_authentication_type       = \"StorageAccountConnectionString\"\n  storage_access_key = azurerm_storage_account.host.primary_access_key", "key-based access"},
 	{"schedule setting missing", "infra/main.tf", "    PAL_SWEEP_SCHEDULE      = var.pal_sweep_schedule\n", "", "app setting PAL_SWEEP_SCHEDULE is missing"},
 	{"queue setting not the queue", "infra/main.tf", `PAL_ONBOARDING_QUEUE    = azurerm_servicebus_queue.onboarding.name`, `PAL_ONBOARDING_QUEUE    = "pal-onboarding"`, "want a reference to azurerm_servicebus_queue.onboarding.name"},
@@ -133,15 +148,16 @@ var mutations = []mutation{
 	{"azurerm not pessimistic", "infra/versions.tf", `version = "~> 4.58"`, `version = ">= 4.58"`, `want a pessimistic constraint`},
 	{"HCL syntax error", "infra/main.tf", "resource \"azurerm_service_plan\" \"main\" {", "resource \"azurerm_service_plan\" \"main\" {{", "main.tf"},
 	{"syntax error in another module", "infra/lighthouse/example/main.tf", `output "lighthouse_assignment_id" {`, `output "lighthouse_assignment_id" {{`, "example/main.tf"},
+	// Issue 15 item 10: the shipped handler is built by PACKAGE_GOTOOLCHAIN, scanned as built.
+	{"package built by go.mod's Go", "Makefile", "\tGOTOOLCHAIN=$(PACKAGE_GOTOOLCHAIN) $(GO) run ./internal/tools/mkzip", "\t$(GO) run ./internal/tools/mkzip", "target package must build with GOTOOLCHAIN"},
+	{"package toolchain not newer", "Makefile", "PACKAGE_GOTOOLCHAIN := go1.27.3", "PACKAGE_GOTOOLCHAIN := go1.26.8", "is not newer than go.mod's"},
+	{"toolchain directive in go.mod", "go.mod", "go 1.26.8\n", "go 1.26.8\n\ntoolchain go1.27.3\n", "no toolchain directive"},
+	{"govulncheck scans the runner's Go", ".ci/run", `GOTOOLCHAIN="$package_toolchain" CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \`, `CGO_ENABLED=0 \`, "govulncheck must scan the package build"},
 	// infra/roles.tf: least privilege.
-	{"receiver on the namespace", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", "scope                = azurerm_servicebus_namespace.main.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", `"Azure Service Bus Data Receiver" is scoped to "azurerm_servicebus_namespace"`},
-	{"data owner", "infra/roles.tf", `role_definition_name = "Azure Service Bus Data Sender"
-  principal_id         = azurerm_user_assigned_identity.func.principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: delayed retry copies of onboarding messages"`, `role_definition_name = "Azure Service Bus Data Owner"
-  principal_id         = azurerm_user_assigned_identity.func.principal_id
-  principal_type       = "ServicePrincipal"
-  description          = "pal-keeper: delayed retry copies of onboarding messages"`, `must not hold "Azure Service Bus Data Owner"`},
+	{"owner on the namespace", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", "scope                = azurerm_servicebus_namespace.main.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", `"Azure Service Bus Data Owner" is scoped to "azurerm_servicebus_namespace"`},
+	// Issue 15 item 6: Data Receiver alone does not let the Flex scale controller count the queue.
+	{"receiver only on the onboarding queue", "infra/roles.tf", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Receiver\"", `must not hold "Azure Service Bus Data Receiver"`},
+	{"no owner on the sweep queue", "infra/roles.tf", "scope                = azurerm_servicebus_queue.sweep.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", "scope                = azurerm_servicebus_queue.onboarding.id\n  role_definition_name = \"Azure Service Bus Data Owner\"", `lacks "Azure Service Bus Data Owner" on azurerm_servicebus_queue.sweep`},
 	{"no metrics publisher", "infra/roles.tf", `role_definition_name = "Monitoring Metrics Publisher"`, `role_definition_name = "Reader"`, `lacks "Monitoring Metrics Publisher"`},
 	{"role for client ID", "infra/roles.tf", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.principal_id", "role_definition_name = \"Storage Table Data Contributor\"\n  principal_id         = azurerm_user_assigned_identity.func.client_id", "not its client ID"},
 	// The compliance record and its drift alert (infra/main.tf, roles.tf, alerts.tf).
@@ -356,7 +372,7 @@ func copyRepo(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.json")} {
+	for _, f := range []string{"README.md", "host.json", filepath.Join("handler", "settings.json"), "Makefile", "go.mod", filepath.Join(".ci", "run")} {
 		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755); err != nil {
 			t.Fatal(err)
 		}

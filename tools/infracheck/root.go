@@ -70,11 +70,10 @@ const (
 // on a scope of the given resource type (least privilege: the queue, not the
 // namespace; the account, not the resource group).
 var identityRoles = map[string]string{
-	"Storage Blob Data Owner":         storageType,
-	"Storage Table Data Contributor":  storageType, // host diagnostics and the compliance record
-	"Azure Service Bus Data Receiver": queueType,
-	"Azure Service Bus Data Sender":   queueType,
-	"Monitoring Metrics Publisher":    appiType,
+	"Storage Blob Data Owner":        storageType,
+	"Storage Table Data Contributor": storageType, // host diagnostics and the compliance record
+	"Azure Service Bus Data Owner":   queueType,   // each triggered queue: receive, send, and the scale controller's message count (queueOwners)
+	"Monitoring Metrics Publisher":   appiType,
 }
 
 // forbiddenAppSettings must not be app settings of the Flex Consumption app.
@@ -153,7 +152,8 @@ var rootVariableCases = []variableCase{
 	{"pal_http_role", `""`, true},
 	{"pal_http_role", `"PalKeeper.Operator"`, true},
 	{"pal_http_role", `"Pal Keeper"`, false},
-	{"maximum_instance_count", `4`, true},
+	{"maximum_instance_count", `40`, true},
+	{"maximum_instance_count", `4`, true}, // the preview regions; the precondition refuses it elsewhere (flexScale)
 	{"maximum_instance_count", `0`, false},
 	{"maximum_instance_count", `1.5`, false},
 	{"maximum_instance_count", `1001`, false},
@@ -536,6 +536,8 @@ func (c *rootChecker) functionApp() {
 		c.wantRef(sc[0], "application_insights_connection_string", appiType, "telemetry to the Application Insights infra creates")
 	}
 	c.appSettings(app)
+	c.flexScale(app)
+	c.appSettingsPut(app)
 }
 
 // appSettings checks the function app's app_settings against the design and needs.
@@ -584,11 +586,12 @@ func (c *rootChecker) appSettings(app *hclsyntax.Block) {
 		}
 	}
 
-	// Host storage: identity-based.
+	// Host storage: identity-based, and no AzureWebJobsStorage at all: an empty
+	// value breaks the host's start (azure-functions-host#11796), a key-based
+	// one needs the shared keys that are off, and azurerm never converges on
+	// either (it strips the setting on read): appSettingsPut.
 	if e := items["AzureWebJobsStorage"]; e != nil {
-		if s, ok := constString(e); !ok || s != "" {
-			c.p.addf(where(e.Range()), "app setting AzureWebJobsStorage = %s: must be absent or \"\" (identity-based AzureWebJobsStorage__* instead)", c.m.text(e.Range()))
-		}
+		c.p.addf(where(e.Range()), "app setting AzureWebJobsStorage = %s: must be absent, neither empty nor key-based (identity-based AzureWebJobsStorage__* instead)", c.m.text(e.Range()))
 	}
 	wantConst("AzureWebJobsStorage__credential", "managedidentity")
 	wantRef("AzureWebJobsStorage__clientId", clientID, "the user-assigned identity's client ID")
@@ -727,6 +730,33 @@ func (c *rootChecker) roles() {
 	for _, role := range sortedKeys(identityRoles) {
 		if !seen[role] {
 			c.p.addf(c.m.Dir, "the function's identity lacks %q on its %s", role, identityRoles[role])
+		}
+	}
+	c.queueOwners(principal)
+}
+
+// queueOwners requires Azure Service Bus Data Owner on every queue a function
+// is triggered by (the queues of needs' queue settings): the Flex scale
+// controller reads the queue's message count with the app's identity, which
+// needs the Manage right; with Data Receiver alone it falls back to the first
+// message's age and does not scale to the backlog (docs/reference.md, "Flex
+// Consumption scale").
+func (c *rootChecker) queueOwners(principal string) {
+	for _, s := range c.needs.QueueSettings {
+		q := c.queues[s]
+		if q == nil {
+			continue
+		}
+		found := false
+		for _, b := range c.m.resources(roleType) {
+			role, _ := attrString(b.Body, "role_definition_name")
+			if role != "Azure Service Bus Data Owner" || !refersTo(attrExpr(b.Body, "principal_id"), principal) {
+				continue
+			}
+			found = found || refersTo(attrExpr(b.Body, "scope"), address(q)+".id")
+		}
+		if !found {
+			c.p.addf(c.m.Dir, "the function's identity lacks \"Azure Service Bus Data Owner\" on %s (%s): the scale controller cannot count its messages", address(q), s)
 		}
 	}
 }

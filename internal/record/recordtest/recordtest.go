@@ -33,6 +33,10 @@ func Run(t *testing.T, open Open, concurrency int) {
 		LinkPartnerID: "123456", LinkAction: pal.LinkNone, CheckedAt: t0, CheckedBy: "sweep",
 	}
 
+	runText(t, open, base)
+	runForget(t, open, base)
+	runProgress(t, open)
+
 	t.Run("first save appends a change from nothing", func(t *testing.T) {
 		s := open(t)
 		ch := mustSave(t, s, base)
@@ -405,7 +409,6 @@ func Run(t *testing.T, open Open, concurrency int) {
 			func(v *record.Verdict) { v.SubscriptionID = "a/b" },
 			func(v *record.Verdict) { v.Status = "" },
 			func(v *record.Verdict) { v.CheckedAt = time.Time{} },
-			func(v *record.Verdict) { v.Roles = []string{"a;b"} },
 		} {
 			v := base
 			mutate(&v)
@@ -555,5 +558,7 @@ func equalRun(a, b record.Run) bool {
 	}
 	return a.ID == b.ID && a.StartedAt.Equal(b.StartedAt) && a.FinishedAt.Equal(b.FinishedAt) && a.Outcome == b.Outcome &&
 		a.ItemsSent == b.ItemsSent && a.ItemsDone == b.ItemsDone && a.ItemsFailed == b.ItemsFailed && a.Detail == b.Detail &&
+		a.SubscriptionsSent == b.SubscriptionsSent && a.Listed == b.Listed && a.NotJudged == b.NotJudged &&
+		a.ClosedRunID == b.ClosedRunID && a.ClosedNotJudged == b.ClosedNotJudged &&
 		bytes.Equal(a.Counted, b.Counted)
 }

@@ -156,7 +156,7 @@ func (e *Emulator) serveARM(rw http.ResponseWriter, r *http.Request) {
 
 	if f, ok := e.takeFault(TargetARM, r); ok {
 		rec.Faulted = true
-		if !e.wait(r, f.Latency) || f.Drop {
+		if !e.pause(r, f) || f.Drop {
 			// Recorded before the connection closes: the client sees the drop
 			// only after the request is in Requests().
 			e.record(rec)
@@ -313,6 +313,7 @@ type subscriptionJSON struct {
 	ManagedByTenants     []tenantRef          `json:"managedByTenants"`
 	AuthorizationSource  string               `json:"authorizationSource"`
 	SubscriptionPolicies subscriptionPolicies `json:"subscriptionPolicies"`
+	Tags                 map[string]string    `json:"tags,omitempty"`
 }
 
 func renderSubscription(s Subscription) subscriptionJSON {
@@ -327,6 +328,7 @@ func renderSubscription(s Subscription) subscriptionJSON {
 		SubscriptionPolicies: subscriptionPolicies{
 			LocationPlacementID: "Public_2014-09-01", QuotaID: "PayAsYouGo_2014-09-01", SpendingLimit: "Off",
 		},
+		Tags: s.Tags,
 	}
 }
 
@@ -432,10 +434,30 @@ type jitPolicyJSON struct {
 }
 
 type authorizationJSON struct {
-	PrincipalID            string         `json:"principalId"`
-	PrincipalIDDisplayName string         `json:"principalIdDisplayName,omitempty"`
-	RoleDefinitionID       string         `json:"roleDefinitionId"`
-	JustInTimeAccessPolicy *jitPolicyJSON `json:"justInTimeAccessPolicy,omitempty"`
+	PrincipalID            string `json:"principalId"`
+	PrincipalIDDisplayName string `json:"principalIdDisplayName,omitempty"`
+	RoleDefinitionID       string `json:"roleDefinitionId"`
+	// DelegatedRoleDefinitionIDs: only on a User Access Administrator authorization.
+	DelegatedRoleDefinitionIDs []string       `json:"delegatedRoleDefinitionIds,omitempty"`
+	JustInTimeAccessPolicy     *jitPolicyJSON `json:"justInTimeAccessPolicy,omitempty"`
+}
+
+// systemDataJSON is ARM's systemData of a resource. The emulator's
+// delegations were all deployed by the customer's administrator at the
+// emulator's epoch.
+type systemDataJSON struct {
+	CreatedBy          string `json:"createdBy"`
+	CreatedByType      string `json:"createdByType"`
+	CreatedAt          string `json:"createdAt"`
+	LastModifiedBy     string `json:"lastModifiedBy"`
+	LastModifiedByType string `json:"lastModifiedByType"`
+	LastModifiedAt     string `json:"lastModifiedAt"`
+}
+
+// delegationSystemData is the systemData of every registration definition.
+func delegationSystemData() systemDataJSON {
+	const by, at = "admin@customer.example", "2024-01-01T00:00:00.0000000Z"
+	return systemDataJSON{CreatedBy: by, CreatedByType: "User", CreatedAt: at, LastModifiedBy: by, LastModifiedByType: "User", LastModifiedAt: at}
 }
 
 type definitionPropertiesJSON struct {
@@ -455,6 +477,7 @@ type definitionJSON struct {
 	ID         string                   `json:"id"`
 	Type       string                   `json:"type"`
 	Name       string                   `json:"name"`
+	SystemData systemDataJSON           `json:"systemData"`
 }
 
 type assignmentPropertiesJSON struct {
@@ -497,7 +520,11 @@ func (e *Emulator) renderAssignment(s Subscription, d Delegation, expand bool) a
 	}
 	auths := make([]authorizationJSON, 0, len(d.Authorizations))
 	for _, x := range d.Authorizations {
-		auths = append(auths, authorizationJSON{PrincipalID: x.PrincipalID, PrincipalIDDisplayName: x.PrincipalDisplayName, RoleDefinitionID: x.RoleDefinitionID})
+		a := authorizationJSON{PrincipalID: x.PrincipalID, PrincipalIDDisplayName: x.PrincipalDisplayName, RoleDefinitionID: x.RoleDefinitionID}
+		if x.RoleDefinitionID == RoleUserAccessAdministrator {
+			a.DelegatedRoleDefinitionIDs = slices.Clone(x.DelegatedRoleDefinitionIDs)
+		}
+		auths = append(auths, a)
 	}
 	var eligible []authorizationJSON
 	for _, x := range d.EligibleAuthorizations {
@@ -523,9 +550,10 @@ func (e *Emulator) renderAssignment(s Subscription, d Delegation, expand bool) a
 			EligibleAuthorizations:     eligible,
 			ProvisioningState:          "Succeeded",
 		},
-		ID:   defID,
-		Type: "Microsoft.ManagedServices/registrationDefinitions",
-		Name: d.DefinitionID,
+		ID:         defID,
+		Type:       "Microsoft.ManagedServices/registrationDefinitions",
+		Name:       d.DefinitionID,
+		SystemData: delegationSystemData(),
 	}
 	return a
 }

@@ -140,6 +140,13 @@ type Fault struct {
 	Times   int
 	Latency time.Duration
 	Drop    bool
+	// QueryContains, when set, must also be a substring of the raw query
+	// (e.g. "$skiptoken=500": one page of a listing).
+	QueryContains string
+	// Hold, when set, holds a matching request (after Latency) until it is
+	// closed, the request ends (the client went away) or the emulator closes:
+	// a test can stop a caller at a known point, e.g. mid-listing.
+	Hold <-chan struct{}
 }
 
 // Request is one request the emulator received.
@@ -632,6 +639,9 @@ func (e *Emulator) takeFault(t Target, r *http.Request) (Fault, bool) {
 		if f.PathContains != "" && !strings.Contains(strings.ToLower(r.URL.Path), strings.ToLower(f.PathContains)) {
 			continue
 		}
+		if f.QueryContains != "" && !strings.Contains(r.URL.RawQuery, f.QueryContains) {
+			continue
+		}
 		f.used++
 		if f.Times > 0 && f.used >= f.Times {
 			e.faults = slices.Delete(e.faults, i, i+1)
@@ -650,6 +660,24 @@ func (e *Emulator) wait(r *http.Request, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-e.closing:
+	}
+	return false
+}
+
+// pause applies a fault's Latency, then its Hold; false when the request or
+// the emulator ended first.
+func (e *Emulator) pause(r *http.Request, f Fault) bool {
+	if !e.wait(r, f.Latency) {
+		return false
+	}
+	if f.Hold == nil {
+		return true
+	}
+	select {
+	case <-f.Hold:
 		return true
 	case <-r.Context().Done():
 	case <-e.closing:

@@ -131,7 +131,7 @@ func (e *Emulator) serveEntra(rw http.ResponseWriter, r *http.Request) {
 	}()
 	if f, ok := e.takeFault(TargetEntra, r); ok {
 		rec.Faulted = true
-		if !e.wait(r, f.Latency) || f.Drop {
+		if !e.pause(r, f) || f.Drop {
 			recorded = true
 			e.record(rec) // before the client can see the connection close
 			drop(w)

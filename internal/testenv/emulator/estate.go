@@ -49,9 +49,6 @@ type Estate struct {
 type Tenant struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// Domain is the tenant's default domain; empty means the initial one
-	// derived from Name (Fabrikam: fabrikam.onmicrosoft.com).
-	Domain string `json:"domain,omitempty"`
 }
 
 // Identity is a managed identity.
@@ -81,6 +78,8 @@ type Subscription struct {
 	DirectAccess []string `json:"directAccess,omitempty"`
 	// ResourceGroups are the names of the subscription's resource groups.
 	ResourceGroups []string `json:"resourceGroups,omitempty"`
+	// Tags are the subscription's tags, answered as ARM's "tags" (absent when none).
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // Delegation is an Azure Lighthouse registration assignment on a subscription with
@@ -107,6 +106,10 @@ type Authorization struct {
 	// RoleDefinitionID is the role definition GUID (a full role definition ID is
 	// accepted and cut to its GUID).
 	RoleDefinitionID string `json:"roleDefinitionId"`
+	// DelegatedRoleDefinitionIDs are the roles a User Access Administrator
+	// authorization may assign to managed identities (its
+	// delegatedRoleDefinitionIds); ignored on other roles' authorizations.
+	DelegatedRoleDefinitionIDs []string `json:"delegatedRoleDefinitionIds,omitempty"`
 }
 
 // Link is a Partner Admin Link: the partner ID linked to one principal of one tenant.
@@ -438,14 +441,24 @@ func cloneRole(r RoleDefinition) RoleDefinition {
 func cloneSubscription(s Subscription) Subscription {
 	s.DirectAccess = slices.Clone(s.DirectAccess)
 	s.ResourceGroups = slices.Clone(s.ResourceGroups)
+	s.Tags = maps.Clone(s.Tags)
 	if s.Delegations != nil {
 		ds := make([]Delegation, len(s.Delegations))
 		for i, d := range s.Delegations {
-			d.Authorizations = slices.Clone(d.Authorizations)
-			d.EligibleAuthorizations = slices.Clone(d.EligibleAuthorizations)
+			d.Authorizations = cloneAuthorizations(d.Authorizations)
+			d.EligibleAuthorizations = cloneAuthorizations(d.EligibleAuthorizations)
 			ds[i] = d
 		}
 		s.Delegations = ds
 	}
 	return s
+}
+
+// cloneAuthorizations copies authorizations and their delegated role lists.
+func cloneAuthorizations(as []Authorization) []Authorization {
+	out := slices.Clone(as)
+	for i := range out {
+		out[i].DelegatedRoleDefinitionIDs = slices.Clone(out[i].DelegatedRoleDefinitionIDs)
+	}
+	return out
 }

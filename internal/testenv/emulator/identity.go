@@ -48,7 +48,7 @@ func (e *Emulator) serveIdentity(rw http.ResponseWriter, r *http.Request) {
 	}()
 	if f, ok := e.takeFault(TargetIdentity, r); ok {
 		rec.Faulted = true
-		if !e.wait(r, f.Latency) || f.Drop {
+		if !e.pause(r, f) || f.Drop {
 			// Recorded before the connection closes: the client sees the drop
 			// only after the request is in Requests().
 			e.record(rec)

@@ -1,16 +1,21 @@
 // Command vulncheck reads the output of `govulncheck -format json` and
-// prints every vulnerability it reports. It exits 1 only when a reachable
-// vulnerability (one with a call trace) is in a module outside the Go
-// distribution. Reachable standard-library and toolchain vulnerabilities are
-// printed as advisories: fixing them needs a newer Go release.
+// prints every vulnerability it reports. It exits 1 when any vulnerability
+// is reachable (has a call trace), whatever its module: a third-party module
+// (fixed by upgrading it in go.mod) or the Go distribution, the standard
+// library and the toolchain (fixed by a newer Go release for the package
+// build: PACKAGE_GOTOOLCHAIN in the Makefile). Imported or required but
+// unreachable vulnerabilities are printed for information.
 //
 // Usage:
 //
-//	govulncheck -format json ./... > vuln.json
-//	go run ./internal/tools/vulncheck [-traces n] [vuln.json]
+//	GOTOOLCHAIN=<package toolchain> govulncheck -format json ./... > vuln.json
+//	go run ./internal/tools/vulncheck [-traces n] [-go goX.Y.Z] [vuln.json]
 //
-// With no file it reads standard input. Exit status: 0 no blocking
-// finding, 1 blocking findings, 2 unusable input or usage.
+// With -go, the scan must have used that Go release (the config message's
+// go_version), so that the report is about the shipped binary's standard
+// library. With no file it reads standard input. Exit status: 0 nothing
+// reachable, 1 reachable vulnerabilities, 2 unusable input, a scan by another
+// Go release, or bad usage.
 package main
 
 import (
@@ -27,9 +32,11 @@ import (
 )
 
 func main() {
-	traces := flag.Int("traces", 3, "call traces to print per reachable vulnerability; 0 prints all")
+	var opts options
+	flag.IntVar(&opts.maxTraces, "traces", 3, "call traces to print per reachable vulnerability; 0 prints all")
+	flag.StringVar(&opts.goVersion, "go", "", "the Go release the scan must have used, e.g. go1.27.3 (empty: any)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: vulncheck [-traces n] [govulncheck.json]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: vulncheck [-traces n] [-go goX.Y.Z] [govulncheck.json]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -48,11 +55,17 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	code, err := run(in, os.Stdout, *traces)
+	code, err := run(in, os.Stdout, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vulncheck:", err)
 	}
 	os.Exit(code)
+}
+
+// options are the command's flags.
+type options struct {
+	maxTraces int    // call traces per reachable vulnerability; 0: all
+	goVersion string // the Go release the scan must have used; "": any
 }
 
 // The govulncheck JSON protocol (golang.org/x/vuln/internal/govulncheck,
@@ -128,13 +141,13 @@ func inDistribution(module string) bool {
 	return module == "stdlib" || module == "toolchain"
 }
 
-func (v *vuln) blocking() bool {
-	return v.level == levelSymbol && !inDistribution(v.module)
-}
+// blocking reports whether v fails the check: reachable, in any module.
+func (v *vuln) blocking() bool { return v.level == levelSymbol }
 
 // run reads govulncheck's JSON from in, prints a report to out and returns
 // the exit status.
-func run(in io.Reader, out io.Writer, maxTraces int) (int, error) {
+func run(in io.Reader, out io.Writer, opts options) (int, error) {
+	maxTraces := opts.maxTraces
 	var cfg *config
 	entries := map[string]*entry{}
 	vulns := map[[2]string]*vuln{}
@@ -180,6 +193,9 @@ func run(in io.Reader, out io.Writer, maxTraces int) (int, error) {
 	if cfg == nil {
 		return 2, errors.New("no config message: this is not the output of govulncheck -format json")
 	}
+	if opts.goVersion != "" && cfg.GoVersion != opts.goVersion {
+		return 2, fmt.Errorf("the scan used %s, want %s (the package's toolchain): run govulncheck with GOTOOLCHAIN=%s", cmp.Or(cfg.GoVersion, "an unknown Go"), opts.goVersion, opts.goVersion)
+	}
 	if !strings.HasPrefix(cfg.ProtocolVersion, "v1.") {
 		fmt.Fprintf(out, "WARNING: govulncheck JSON protocol %q; this reader knows v1\n", cfg.ProtocolVersion)
 	}
@@ -199,16 +215,15 @@ func run(in io.Reader, out io.Writer, maxTraces int) (int, error) {
 		}
 		return cmp.Or(cmp.Compare(b.level, a.level), cmp.Compare(a.id, b.id), cmp.Compare(a.module, b.module))
 	})
-	var blocking, advisory int
+	var blocking int
 	for _, v := range list {
 		note := "not reachable: informational"
-		switch {
-		case v.blocking():
-			note = "BLOCKING: reachable in a third-party module"
+		if v.blocking() {
 			blocking++
-		case v.level == levelSymbol:
-			note = "advisory: reachable in the Go distribution; fixed by a newer Go release"
-			advisory++
+			note = "BLOCKING: reachable; upgrade the module in go.mod"
+			if inDistribution(v.module) {
+				note = "BLOCKING: reachable in the Go distribution; build with a newer Go release (PACKAGE_GOTOOLCHAIN in the Makefile)"
+			}
 		}
 		fixed := "no fix"
 		if v.fixed != "" {
@@ -238,10 +253,9 @@ func run(in io.Reader, out io.Writer, maxTraces int) (int, error) {
 			fmt.Fprintf(out, "         %s\n", s)
 		}
 	}
-	fmt.Fprintf(out, "%d vulnerabilities: %d reachable in third-party modules, %d reachable in the Go distribution (advisory), %d not reachable\n",
-		len(list), blocking, advisory, len(list)-blocking-advisory)
+	fmt.Fprintf(out, "%d vulnerabilities: %d reachable, %d not reachable\n", len(list), blocking, len(list)-blocking)
 	if blocking > 0 {
-		fmt.Fprintf(out, "FAIL: %d reachable vulnerabilities in third-party modules; upgrade them (see \"fixed in\")\n", blocking)
+		fmt.Fprintf(out, "FAIL: %d reachable vulnerabilities (see \"fixed in\": a module upgrade in go.mod, or a newer Go release (PACKAGE_GOTOOLCHAIN in the Makefile) for the standard library)\n", blocking)
 		return 1, nil
 	}
 	return 0, nil

@@ -22,18 +22,22 @@ func TestRun(t *testing.T) {
 		lacks    []string
 	}{
 		{
-			name: "stdlib_reachable_is_advisory",
+			// Issue 15 item 10: a reachable standard-library vulnerability fails
+			// CI like any other (before, it was an advisory and CI passed).
+			name: "stdlib_reachable_fails",
 			file: "testdata/stdlib-reachable.json",
-			want: 0,
+			want: 1,
 			contains: []string{
-				"CALLED   GO-2026-6612 stdlib@v1.26.8 (fixed in v1.26.9) [advisory",
+				"CALLED   GO-2026-6612 stdlib@v1.26.8 (fixed in v1.26.9) [BLOCKING: reachable",
 				"internal/testenv/hostsim/http.go:75:19: hostsim.(*Host).HTTP → hostsim.(*Host).forward → hostsim.(*Host).roundTrip → hostsim.forward$1 → net/http.CanonicalHeaderKey",
 				"IMPORTED GO-2026-6604 stdlib@v1.26.8 (fixed in v1.26.9) [not reachable",
 				"REQUIRED GO-2026-5932 golang.org/x/crypto@v0.58.0",
 				"The golang.org/x/crypto/openpgp package is unmaintained",
-				"3 vulnerabilities: 0 reachable in third-party modules, 1 reachable in the Go distribution (advisory), 2 not reachable",
+				"3 vulnerabilities: 1 reachable, 2 not reachable",
+				"FAIL: 1 reachable vulnerabilities",
+				"a newer Go release (PACKAGE_GOTOOLCHAIN in the Makefile)",
 			},
-			lacks: []string{"FAIL", "BLOCKING"},
+			lacks: []string{"advisory"},
 		},
 		{
 			name: "third_party_reachable_fails",
@@ -42,9 +46,9 @@ func TestRun(t *testing.T) {
 			contains: []string{
 				"CALLED   GO-2026-6612 golang.org/x/net@v0.62.0 (fixed in v0.63.0) [BLOCKING",
 				"golang.org/x/net/http2.(*serverConn).processData",
-				"CALLED   GO-2026-6612 stdlib@v1.26.8 (fixed in v1.26.9) [advisory",
-				"4 vulnerabilities: 1 reachable in third-party modules, 1 reachable in the Go distribution (advisory), 2 not reachable",
-				"FAIL: 1 reachable vulnerabilities in third-party modules",
+				"CALLED   GO-2026-6612 stdlib@v1.26.8 (fixed in v1.26.9) [BLOCKING",
+				"4 vulnerabilities: 2 reachable, 2 not reachable",
+				"FAIL: 2 reachable vulnerabilities",
 			},
 		},
 	}
@@ -55,7 +59,7 @@ func TestRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			got, err := run(bytes.NewReader(in), &out, 3)
+			got, err := run(bytes.NewReader(in), &out, options{maxTraces: 3})
 			if err != nil {
 				t.Fatalf("run: %v", err)
 			}
@@ -88,7 +92,7 @@ func TestRunTraceLimit(t *testing.T) {
 		more        bool
 	}{{1, 1, true}, {0, 4, false}, {10, 4, false}} {
 		var out bytes.Buffer
-		if _, err := run(bytes.NewReader(in), &out, tt.max); err != nil {
+		if _, err := run(bytes.NewReader(in), &out, options{maxTraces: tt.max}); err != nil {
 			t.Fatal(err)
 		}
 		if got := strings.Count(out.String(), " → "+"net/http."); got != tt.traces {
@@ -100,15 +104,16 @@ func TestRunTraceLimit(t *testing.T) {
 	}
 }
 
-func TestRunDistributionModules(t *testing.T) {
+func TestRunEveryModule(t *testing.T) {
 	const head = `{"config":{"protocol_version":"v1.0.0","scanner_name":"govulncheck","scanner_version":"v1.9.0","go_version":"go1.26.8","scan_level":"symbol"}}`
 	const caller = `{"module":"github.com/pal-keeper/pal-keeper","package":"github.com/pal-keeper/pal-keeper/cmd/pal-keeper","function":"main","position":{"filename":"cmd/pal-keeper/main.go","line":10,"column":2}}`
 	tests := []struct {
 		name, finding string
 		want          int
 	}{
-		{"toolchain_is_advisory", `{"finding":{"osv":"GO-1","trace":[{"module":"toolchain","version":"v1.26.8","package":"cmd/go","function":"Run"},` + caller + `]}}`, 0},
-		{"stdlib_is_advisory", `{"finding":{"osv":"GO-2","trace":[{"module":"stdlib","version":"v1.26.8","package":"net/http","function":"Get"},` + caller + `]}}`, 0},
+		{"toolchain_blocks", `{"finding":{"osv":"GO-1","trace":[{"module":"toolchain","version":"v1.26.8","package":"cmd/go","function":"Run"},` + caller + `]}}`, 1},
+		{"stdlib_blocks", `{"finding":{"osv":"GO-2","trace":[{"module":"stdlib","version":"v1.26.8","package":"net/http","function":"Get"},` + caller + `]}}`, 1},
+		{"stdlib_package_level_is_informational", `{"finding":{"osv":"GO-6","trace":[{"module":"stdlib","version":"v1.26.8","package":"net/http"}]}}`, 0},
 		{"unknown_module_blocks", `{"finding":{"osv":"GO-3","trace":[{"package":"x","function":"F"},` + caller + `]}}`, 1},
 		{"third_party_package_level_is_informational", `{"finding":{"osv":"GO-4","trace":[{"module":"example.com/m","version":"v1.0.0","package":"example.com/m/p"}]}}`, 0},
 		{"third_party_symbol_in_own_module_blocks", `{"finding":{"osv":"GO-5","trace":[{"module":"example.com/m","version":"v1.0.0","package":"example.com/m/p","function":"F"}]}}`, 1},
@@ -116,7 +121,7 @@ func TestRunDistributionModules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			got, err := run(strings.NewReader(head+"\n"+tt.finding), &out, 3)
+			got, err := run(strings.NewReader(head+"\n"+tt.finding), &out, options{maxTraces: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,10 +143,26 @@ func TestRunBadInput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			got, err := run(strings.NewReader(in), &out, 3)
+			got, err := run(strings.NewReader(in), &out, options{maxTraces: 3})
 			if got != 2 || err == nil {
 				t.Errorf("run = %d, %v; want 2 and an error", got, err)
 			}
 		})
+	}
+}
+
+// TestRunGoVersion: with -go the scan must have used that Go release (the
+// package's toolchain), or the report is not about the shipped binary.
+func TestRunGoVersion(t *testing.T) {
+	const head = `{"config":{"protocol_version":"v1.0.0","scanner_version":"v1.9.0","go_version":"go1.27.3","scan_level":"symbol"}}`
+	for _, tt := range []struct {
+		want string
+		code int
+	}{{"", 0}, {"go1.27.3", 0}, {"go1.26.8", 2}} {
+		var out bytes.Buffer
+		got, err := run(strings.NewReader(head), &out, options{maxTraces: 3, goVersion: tt.want})
+		if got != tt.code || (tt.code == 2) != (err != nil) {
+			t.Errorf("-go %q: run = %d, %v; want %d", tt.want, got, err, tt.code)
+		}
 	}
 }
