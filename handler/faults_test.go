@@ -125,10 +125,14 @@ func newInProcess(t *testing.T, maxAttempts int, viaIdentityEndpoint bool) *inPr
 		t.Fatal(err)
 	}
 	p := &inProcess{emu: emu, queue: &loopQueue{}, clock: &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}}
-	p.handler = trigger.Onboarding(engine, &trigger.Options{
+	p.handler, err = trigger.Onboarding(engine, &trigger.Options{
 		Queue: p.queue, MaxAttempts: maxAttempts, DelegationWait: 30 * time.Minute,
-		InvocationTimeout: 5 * time.Second, Now: p.clock.Now, Jitter: func() float64 { return 0.5 },
+		OnboardingMaxDeliveryCount: 10, SweepMaxDeliveryCount: 10,
+		InvocationTimeout: 5 * time.Second, SweepTimeout: time.Minute, Now: p.clock.Now, Jitter: func() float64 { return 0.5 },
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -49,8 +49,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}
 		defer closeQueues(&log)
 	}
+	fns, err := functions(s, engine, rec, dir, onboarding, work)
+	if err != nil {
+		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
+		return 1
+	}
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
-	for name, h := range functions(s, engine, rec, dir, onboarding, work) {
+	for name, h := range fns {
 		if trigger.IsHTTP(name) {
 			srv.HandleHTTP(name, h, trigger.TooLarge())
 		} else {
@@ -88,10 +93,11 @@ type azureAccess struct {
 // functions wires the handler of every function from the settings, the
 // engine, the record, the dashboard's directory (nil: IDs only) and the
 // queues' senders (nil without Service Bus): the one wiring of the product
-// and of the end-to-end tests' handler.
-func functions(s settings, engine trigger.Engine, rec record.Store, dir web.Directory, onboarding, work queueSender) map[string]customhandler.HandlerFunc {
+// and of the end-to-end tests' handler. The
+// triggers' options take every value from the settings: the table of
+// settings.go is the one place of their defaults.
+func functions(s settings, engine trigger.Engine, rec record.Store, dir web.Directory, onboarding, work queueSender) (map[string]customhandler.HandlerFunc, error) {
 	opts := &trigger.Options{
-		Directory:                  dir,
 		MaxAttempts:                s.MaxAttempts,
 		OnboardingMaxDeliveryCount: s.OnboardingMaxDeliveryCount,
 		SweepMaxDeliveryCount:      s.SweepMaxDeliveryCount,
@@ -113,19 +119,29 @@ func functions(s settings, engine trigger.Engine, rec record.Store, dir web.Dire
 	if distributed {
 		opts.SweepQueue = sweepQueue{serviceBusQueue{sender: work}}
 	}
+	views := &trigger.ViewOptions{HTTPRole: s.HTTPRole, Directory: dir}
 	fns := map[string]customhandler.HandlerFunc{
-		trigger.OnboardingFunction: trigger.Onboarding(engine, opts),
-		trigger.LinksFunction:      trigger.LinksForBrowsers(trigger.Links(engine, opts)),
-		trigger.ReportFunction:     trigger.Report(rec, opts),
-		trigger.DashboardFunction:  trigger.Dashboard(rec, opts),
+		trigger.ReportFunction:    trigger.Report(rec, views),
+		trigger.DashboardFunction: trigger.Dashboard(rec, views),
 	}
-	if distributed {
-		fns[trigger.SweepFunction] = trigger.SweepFanout(fanoutEngine{fe}, opts)
-		fns[trigger.SweepCheckFunction] = trigger.SweepCheck(fanoutEngine{fe}, opts)
-	} else {
-		fns[trigger.SweepFunction] = trigger.Sweep(engine, opts)
+	onboard, err := trigger.Onboarding(engine, opts)
+	if err != nil {
+		return nil, err
 	}
-	return fns
+	links, err := trigger.Links(engine, opts)
+	if err != nil {
+		return nil, err
+	}
+	fns[trigger.OnboardingFunction], fns[trigger.LinksFunction] = onboard, trigger.LinksForBrowsers(links)
+	if !distributed {
+		fns[trigger.SweepFunction], err = trigger.Sweep(engine, opts)
+		return fns, err
+	}
+	if fns[trigger.SweepFunction], err = trigger.SweepFanout(fanoutEngine{fe}, opts); err != nil {
+		return nil, err
+	}
+	fns[trigger.SweepCheckFunction], err = trigger.SweepCheck(fanoutEngine{fe}, opts)
+	return fns, err
 }
 
 // buildEngine wires the credential, the Azure clients and the engine of

@@ -66,7 +66,11 @@ func TestSweepWorkerLastDeliveryFollowsTheSetting(t *testing.T) {
 			if err := rec.StartRun(t.Context(), record.Run{ID: "run-1", StartedAt: time.Now(), Outcome: record.OutcomeRunning, ItemsSent: 1}); err != nil {
 				t.Fatal(err)
 			}
-			worker := functions(s, throttledEngine{}, rec, nil, downSender{}, downSender{})[trigger.SweepCheckFunction]
+			fns, err := functions(s, throttledEngine{}, rec, nil, downSender{}, downSender{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			worker := fns[trigger.SweepCheckFunction]
 			if worker == nil {
 				t.Fatal("no sweep-check function with Service Bus and a Lighthouse engine")
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/servicebus"
-	"github.com/pal-keeper/pal-keeper/internal/trigger"
 )
 
 // settings are the app settings (docs/operations.md, "Settings"), read from
@@ -108,7 +107,7 @@ const (
 	envPort              = "FUNCTIONS_CUSTOMHANDLER_PORT"
 	envMaxAttempts       = "PAL_MAX_ATTEMPTS"
 	// envOnboardingMaxDelivery and envSweepMaxDelivery are the queues' max
-	// delivery counts (default trigger.DefaultMaxDeliveryCount, Service Bus's).
+	// delivery counts (default Service Bus's, 10).
 	envOnboardingMaxDelivery = "PAL_ONBOARDING_MAX_DELIVERY_COUNT"
 	envSweepMaxDelivery      = "PAL_SWEEP_MAX_DELIVERY_COUNT"
 	envDelegationWait        = "PAL_DELEGATION_WAIT"
@@ -170,9 +169,12 @@ const (
 	// the sweep stops, so it can report before the host gives up on it.
 	sweepTimeoutMargin = 30 * time.Second
 	// hostFunctionTimeout is host.json's functionTimeout as shipped (10 min,
-	// the Consumption plan's maximum); trigger.DefaultSweepTimeout is
+	// the Consumption plan's maximum); PAL_SWEEP_TIMEOUT's default is
 	// sweepTimeoutMargin under it.
 	hostFunctionTimeout = 10 * time.Minute
+	// defaultInvocationTimeout is PAL_INVOCATION_TIMEOUT's default, lowered
+	// to nine tenths of a shorter functionTimeout (see [settings.deriveDefaults]).
+	defaultInvocationTimeout = 2 * time.Minute
 )
 
 // terraform says who sets a setting in a deployment (the "terraform" of
@@ -274,15 +276,15 @@ func settingTable() []setting {
 				s.ServiceBusNamespace = v
 				return nil
 			}},
-		{envMaxAttempts, strconv.Itoa(trigger.DefaultMaxAttempts), tfSet, "scheduled attempts of one onboarding message (1-100)",
+		{envMaxAttempts, "8", tfSet, "scheduled attempts of one onboarding message (1-100)",
 			intIn(1, 100, func(s *settings) *int { return &s.MaxAttempts })},
-		{envOnboardingMaxDelivery, strconv.Itoa(trigger.DefaultMaxDeliveryCount), tfSet, "the onboarding queue's max_delivery_count, from Terraform's queue",
+		{envOnboardingMaxDelivery, "10", tfSet, "the onboarding queue's max_delivery_count, from Terraform's queue",
 			deliveryCount(func(s *settings) *int { return &s.OnboardingMaxDeliveryCount })},
-		{envSweepMaxDelivery, strconv.Itoa(trigger.DefaultMaxDeliveryCount), tfSet, "the sweep queue's max_delivery_count, from Terraform's queue",
+		{envSweepMaxDelivery, "10", tfSet, "the sweep queue's max_delivery_count, from Terraform's queue",
 			deliveryCount(func(s *settings) *int { return &s.SweepMaxDeliveryCount })},
 		{envDelegationWait, "30m", tfSet, "how long an unreachable named subscription counts as a delegation on its way",
 			durationIn(0, 24*time.Hour, func(s *settings) *time.Duration { return &s.DelegationWait })},
-		{envInvocationTimeout, "", tfSet, "the budget of every invocation but the in-process sweep (default " + shortDuration(trigger.DefaultInvocationTimeout) + ")",
+		{envInvocationTimeout, "", tfSet, "the budget of every invocation but the in-process sweep (default " + shortDuration(defaultInvocationTimeout) + ")",
 			func(s *settings, v string) error {
 				s.invocationIsSet = v != ""
 				if !s.invocationIsSet {
@@ -433,7 +435,7 @@ func (s *settings) deriveDefaults() {
 		}
 	}
 	if !s.invocationIsSet {
-		s.InvocationTimeout = trigger.DefaultInvocationTimeout
+		s.InvocationTimeout = defaultInvocationTimeout
 		if limit := s.invocationLimit(); s.InvocationTimeout > limit {
 			s.InvocationTimeout = limit
 		}
@@ -459,8 +461,7 @@ func (s settings) invocationLimit() time.Duration {
 
 // defaultSweepTimeout is the sweep's budget when PAL_SWEEP_TIMEOUT is unset:
 // sweepTimeoutMargin under the host's functionTimeout. functionTimeout zero
-// (unknown or unbounded) means host.json's shipped value, giving
-// trigger.DefaultSweepTimeout.
+// (unknown or unbounded) means host.json's shipped value, giving 9m30s.
 func defaultSweepTimeout(functionTimeout time.Duration) time.Duration {
 	if functionTimeout <= 0 {
 		functionTimeout = hostFunctionTimeout

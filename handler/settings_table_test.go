@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
@@ -103,34 +104,58 @@ func TestSettingsTable(t *testing.T) {
 	}
 }
 
-// TestSettingsDefaultsAreThePackages: a default the table shares with a
-// package is the package's, and the loaded settings carry it.
-func TestSettingsDefaultsAreThePackages(t *testing.T) {
+// TestSettingsDefaultsHaveOnePlace: every default of an app setting is
+// applied in one place. The triggers have none of their own (their Options
+// refuse a zero bound: trigger's TestOptionsRequired), so the table's defaults
+// alone must wire every function, with Service Bus and without; the one
+// default the table shares with a package is that package's constant.
+func TestSettingsDefaultsHaveOnePlace(t *testing.T) {
 	defaults := map[string]string{}
 	for _, s := range settingTable() {
 		defaults[s.Name] = s.Default
 	}
-	for _, c := range []struct{ name, want string }{
-		{envMaxAttempts, strconv.Itoa(trigger.DefaultMaxAttempts)},
-		{envARMConcurrency, strconv.Itoa(pal.DefaultConcurrency)},
-	} {
-		if defaults[c.name] != c.want {
-			t.Errorf("%s: table default %q, want the package's %q", c.name, defaults[c.name], c.want)
-		}
-	}
-	if got := defaultSweepTimeout(hostFunctionTimeout); got != trigger.DefaultSweepTimeout {
-		t.Errorf("PAL_SWEEP_TIMEOUT with the shipped host.json: %v, want trigger.DefaultSweepTimeout %v", got, trigger.DefaultSweepTimeout)
+	if want := strconv.Itoa(pal.DefaultConcurrency); defaults[envARMConcurrency] != want {
+		t.Errorf("%s: table default %q, want pal.DefaultConcurrency %q (the engine's and the Azure clients' default too)",
+			envARMConcurrency, defaults[envARMConcurrency], want)
 	}
 	repoHost := func() ([]byte, error) { return os.ReadFile("../host.json") }
 	s, err := loadSettings(envFrom(map[string]string{envPartnerID: "1234567"}), repoHost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.MaxAttempts != trigger.DefaultMaxAttempts || s.InvocationTimeout != trigger.DefaultInvocationTimeout ||
-		s.SweepTimeout != trigger.DefaultSweepTimeout || s.ARMConcurrency != pal.DefaultConcurrency {
-		t.Errorf("MaxAttempts, InvocationTimeout, SweepTimeout, ARMConcurrency = %d, %v, %v, %d; want the packages' %d, %v, %v, %d",
-			s.MaxAttempts, s.InvocationTimeout, s.SweepTimeout, s.ARMConcurrency,
-			trigger.DefaultMaxAttempts, trigger.DefaultInvocationTimeout, trigger.DefaultSweepTimeout, pal.DefaultConcurrency)
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{envMaxAttempts, s.MaxAttempts, 8},
+		{envOnboardingMaxDelivery, s.OnboardingMaxDeliveryCount, 10},
+		{envSweepMaxDelivery, s.SweepMaxDeliveryCount, 10},
+		{envInvocationTimeout, s.InvocationTimeout, 2 * time.Minute},
+		{envSweepTimeout + " (shipped host.json)", s.SweepTimeout, 9*time.Minute + 30*time.Second},
+		{envARMConcurrency, s.ARMConcurrency, pal.DefaultConcurrency},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: default %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	for _, sb := range []bool{false, true} {
+		var onboarding, work queueSender
+		if sb {
+			onboarding, work = downSender{}, downSender{}
+		}
+		fns, err := functions(s, throttledEngine{}, record.NewMemory(), nil, onboarding, work)
+		if err != nil {
+			t.Fatalf("service bus %v: the table's defaults do not wire the functions: %v", sb, err)
+		}
+		want := []string{trigger.OnboardingFunction, trigger.LinksFunction, trigger.SweepFunction, trigger.ReportFunction, trigger.DashboardFunction}
+		if sb {
+			want = append(want, trigger.SweepCheckFunction)
+		}
+		for _, name := range want {
+			if fns[name] == nil {
+				t.Errorf("service bus %v: no %s function", sb, name)
+			}
+		}
 	}
 }
 

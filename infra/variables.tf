@@ -140,6 +140,33 @@ variable "pal_sweep_schedule" {
     condition     = length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 && can(regex("^[0-9A-Za-z*/,-]+( [0-9A-Za-z*/,-]+){5}$", trimspace(var.pal_sweep_schedule)))
     error_message = "pal_sweep_schedule must be an NCRONTAB expression with six fields separated by single spaces: {second} {minute} {hour} {day} {month} {day-of-week}, e.g. \"0 0 3 * * *\"."
   }
+
+  # Each field's values within its range, as the handler checks them at start
+  # (internal/ncrontab): every comma-separated part is *, N, N-M or a name
+  # (months JAN-DEC, days SUN-SAT), optionally /STEP; a range's start not after
+  # its end; STEP at least 1.
+  validation {
+    condition = alltrue([
+      for i, field in split(" ", trimspace(var.pal_sweep_schedule)) : alltrue([
+        for part in split(",", field) : try([
+          for g in [regex("^(?:(\\*)|([0-9]+|[A-Z]{3})(?:-([0-9]+|[A-Z]{3}))?)(?:/([0-9]+))?$", upper(part))] : [
+            for v in [{
+              min   = [0, 0, 0, 1, 1, 0][i]
+              max   = [59, 59, 23, 31, 12, 6][i]
+              names = i == 4 ? "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC" : i == 5 ? "SUN MON TUE WED THU FRI SAT" : ""
+              }] : [
+              for r in [{
+                lo   = g[0] != null ? v.min : can(tonumber(g[1])) ? tonumber(g[1]) : index(split(" ", v.names), g[1]) + (i == 4 ? 1 : 0)
+                hi   = g[0] != null || (g[2] == null && g[3] != null) ? v.max : can(tonumber(coalesce(g[2], g[1]))) ? tonumber(coalesce(g[2], g[1])) : index(split(" ", v.names), coalesce(g[2], g[1])) + (i == 4 ? 1 : 0)
+                step = g[3] != null ? tonumber(g[3]) : 1
+              }] : r.lo >= v.min && r.hi <= v.max && r.lo <= r.hi && r.step >= 1
+            ][0]
+          ][0]
+        ][0], false)
+      ])
+    ])
+    error_message = "pal_sweep_schedule has a value out of its field's range: second and minute 0-59, hour 0-23, day 1-31, month 1-12 or JAN-DEC, day of week 0-6 or SUN-SAT (Sunday 0); a range's start not after its end, a step of at least 1, e.g. \"0 30 9 * * MON-FRI\"."
+  }
 }
 
 variable "pal_max_attempts" {

@@ -1,7 +1,3 @@
-// Package outcome is pal-keeper's one outcome policy: from the engine's result
-// and error and the invocation's work context, [Decide] says whether an
-// invocation is done, to be retried or failed, with its status, its public
-// reason and, for the one-shot commands, its exit code.
 package outcome
 
 import (
@@ -30,9 +26,9 @@ const (
 	KindFailed Kind = "failed"
 )
 
-// StatusClientClosedRequest is the status of an invocation whose caller
+// statusClientClosedRequest is the status of an invocation whose caller
 // cancelled it before it finished (nginx's 499; nobody reads the answer).
-const StatusClientClosedRequest = 499
+const statusClientClosedRequest = 499
 
 // Exit codes of the one-shot commands (handler link, handler sweep).
 const (
@@ -65,8 +61,8 @@ func (b *budgetExceeded) Error() string {
 // Public reasons of the context rules.
 const (
 	reasonCancelled = "the invocation was cancelled by its caller before it finished"
-	// ReasonInternal is the public reason of an internal error.
-	ReasonInternal = "internal error; see the function's log"
+	// reasonInternal is the public reason of an internal error.
+	reasonInternal = "internal error; see the function's log"
 )
 
 // WorkContext bounds work by its own deadline, the budget that setting sets.
@@ -123,9 +119,9 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 	}
 	switch code := pal.ErrorCodeOf(err); code {
 	case pal.CodeInvalidInput:
-		return failed(http.StatusBadRequest, code, PublicMessage(err), FieldsOf(err))
+		return failed(http.StatusBadRequest, code, PublicMessage(err), fieldsOf(err))
 	case pal.CodePartnerNotAllowed:
-		return failed(http.StatusForbidden, code, PublicMessage(err), FieldsOf(err))
+		return failed(http.StatusForbidden, code, PublicMessage(err), fieldsOf(err))
 	}
 	if ctx.Err() != nil {
 		var budget *budgetExceeded
@@ -133,7 +129,7 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 			return Outcome{Kind: KindRetry, Status: http.StatusServiceUnavailable, Code: pal.CodeTransient,
 				Reason: budget.Error()}
 		}
-		return failed(StatusClientClosedRequest, "", reasonCancelled, nil)
+		return failed(statusClientClosedRequest, "", reasonCancelled, nil)
 	}
 	if err != nil {
 		switch code := pal.ErrorCodeOf(err); code {
@@ -149,7 +145,7 @@ func Decide(ctx context.Context, res *pal.Result, err error) Outcome {
 		}
 	}
 	if res == nil {
-		return failed(http.StatusInternalServerError, pal.CodeInternal, ReasonInternal, nil)
+		return failed(http.StatusInternalServerError, pal.CodeInternal, reasonInternal, nil)
 	}
 	errs := res.Errors()
 	reason := fmt.Sprintf("%d subscription(s) could not be judged, e.g. %s: %s", len(errs), errs[0].SubscriptionID, errs[0].Detail)
@@ -164,7 +160,7 @@ func failed(status int, code pal.ErrorCode, reason string, fields map[string]str
 }
 
 // Cancelled reports whether the caller gave up on the invocation.
-func (o Outcome) Cancelled() bool { return o.Status == StatusClientClosedRequest }
+func (o Outcome) Cancelled() bool { return o.Status == statusClientClosedRequest }
 
 // Why says what sets the delay of a retry: Azure's Retry-After, or the
 // handler's backoff.
@@ -210,11 +206,11 @@ func PublicMessage(err error) string {
 	if errors.As(err, &pe) && pe.Code != pal.CodeInternal {
 		return pe.Message
 	}
-	return ReasonInternal
+	return reasonInternal
 }
 
-// FieldsOf returns the per-field problems of an input error.
-func FieldsOf(err error) map[string]string {
+// fieldsOf returns the per-field problems of an input error.
+func fieldsOf(err error) map[string]string {
 	var pe *pal.Error
 	if errors.As(err, &pe) && pe.Fields != nil {
 		return pe.Fields

@@ -1,6 +1,3 @@
-// Package pal is the domain of pal-keeper: the Partner Admin Link policy and the
-// attribution of customer subscriptions. It knows no HTTP, no Service Bus and no
-// ARM; adapters around it implement the small interfaces it declares.
 package pal
 
 // Principal identifies the caller: the identity whose link is managed.

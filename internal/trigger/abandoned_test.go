@@ -36,7 +36,7 @@ func TestFanoutRecordsProgressAfterEachSend(t *testing.T) {
 	e := &fanEngine{tenants: 120, subs: 5} // 120 items: sends of 50, 50, 20
 	rec := record.NewMemory()
 	q := &progressQueue{rec: rec}
-	res := SweepFanout(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(context.Background(),
+	res := must(SweepFanout(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))(context.Background(),
 		&customhandler.Invocation{ID: "timer-1", Log: zerolog.Nop()})
 	if res.Failure != nil {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
@@ -78,12 +78,12 @@ func TestFanoutFinalWriteOutlastsAShortOutage(t *testing.T) {
 	e := &fanEngine{tenants: 3, subs: 2}
 	rec := &flakyRuns{Memory: record.NewMemory(), n: 3} // the progress write and the final write's first two attempts
 	q := &fanQueue{}
-	res := SweepFanout(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(context.Background(),
+	res := must(SweepFanout(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))(context.Background(),
 		&customhandler.Invocation{ID: "timer-1", Log: zerolog.Nop()})
 	if res.Failure != nil {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
 	}
-	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
+	worker := must(SweepCheck(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))
 	for _, m := range q.sent {
 		if r := worker(context.Background(), itemInvocation(m, 1)); r.Failure != nil {
 			t.Fatalf("worker: %+v", r.Failure)
@@ -132,7 +132,7 @@ func TestFanoutClosesTheRunOfAStoppedCoordinator(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := &fanEngine{tenants: 4, subs: 10}
-			res := SweepFanout(e, &Options{Record: rec, SweepQueue: &fanQueue{}, Now: func() time.Time { return now }})(ctx,
+			res := must(SweepFanout(e, withBounds(&Options{Record: rec, SweepQueue: &fanQueue{}, Now: func() time.Time { return now }})))(ctx,
 				&customhandler.Invocation{ID: "timer-2", Log: zerolog.Nop()})
 			if res.Failure != nil {
 				t.Fatalf("coordinator failed: %+v", res.Failure)
@@ -183,7 +183,7 @@ func TestSweepClosesTheRunOfAnInvocationThatDied(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res := Sweep(&estateEngine{}, &Options{Record: rec, Now: func() time.Time { return now }})(ctx,
+			res := must(Sweep(&estateEngine{}, withBounds(&Options{Record: rec, Now: func() time.Time { return now }})))(ctx,
 				&customhandler.Invocation{ID: "new-invocation", Log: zerolog.Nop()})
 			if res.Failure != nil {
 				t.Fatalf("sweep failed: %+v", res.Failure)

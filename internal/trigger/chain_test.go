@@ -37,7 +37,7 @@ func retryOnce(t *testing.T, opts Options, inv *customhandler.Invocation) (custo
 	opts.Now = func() time.Time { return now }
 	opts.Jitter = func() float64 { return 0.5 }
 	f := &fakeEngine{err: &pal.Error{Code: pal.CodeTransient, Message: "Azure answered 429", RetryAfter: time.Minute}}
-	return Onboarding(f, &opts)(context.Background(), inv), q
+	return must(Onboarding(f, withBounds(&opts)))(context.Background(), inv), q
 }
 
 func TestRetryChainFailsClosed(t *testing.T) {
@@ -62,7 +62,6 @@ func TestRetryChainFailsClosed(t *testing.T) {
 		{name: "unreadable_properties_cannot_outlive_max_attempts", opts: Options{MaxAttempts: 5}, messageID: "orig/attempt-5", enqueued: recent, props: `{`, wantFail: "attempts used up"},
 		{name: "chain_older_than_the_cap_fails", messageID: "orig/attempt-3", enqueued: recent, props: `{"pal-attempt":3,"pal-first-enqueued":"` + now.Add(-25*time.Hour).Format(time.RFC3339Nano) + `"}`, wantFail: "first enqueued 25h0m0s ago"},
 		{name: "old_copy_without_properties_fails", messageID: "orig/attempt-3", enqueued: now.Add(-25 * time.Hour), wantFail: "more than 24h0m0s"},
-		{name: "custom_cap", opts: Options{MaxChainAge: time.Hour}, messageID: "orig", enqueued: now.Add(-61 * time.Minute), wantFail: "more than 1h0m0s"},
 		{name: "young_chain_retries", messageID: "orig", enqueued: now.Add(-23 * time.Hour), wantAttempt: 2, wantID: "orig/attempt-2"},
 		{name: "first_enqueued_property_never_makes_a_chain_younger", messageID: "orig/attempt-2", enqueued: now.Add(-25 * time.Hour), props: `{"pal-first-enqueued":"` + recent.Format(time.RFC3339Nano) + `"}`, wantFail: "more than 24h0m0s"},
 		{name: "long_id_is_hashed", messageID: long, enqueued: recent, wantAttempt: 2},

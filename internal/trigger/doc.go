@@ -5,7 +5,10 @@
 // dashboard (HTTP, reading the compliance record). It holds the retry chain
 // of scheduled copies (retry.go), the sweep's work items (workitem.go) and
 // the recorder that writes the compliance record (record.go); what becomes
-// of each invocation is internal/outcome's Decide. It knows no ARM; the
+// of each invocation is internal/outcome's Decide. Each constructor takes
+// its engine (or the record's reader) and one options struct: [Options],
+// whose bounds come from the app settings and are required (no default of a
+// setting lives here), or [ViewOptions] for the views. It knows no ARM; the
 // engine knows no trigger.
 package trigger
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,12 +72,16 @@ type fanoutReport struct {
 // have accounted for every item. It judges nothing itself, so the
 // invocation ends in seconds. A previous run whose coordinator stopped
 // before it had listed everything is closed once this one has listed the
-// estate (closeAbandoned).
-func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+// estate (closeAbandoned). It needs Options.Record and Options.SweepQueue
+// (without them it returns an error).
+func SweepFanout(engine FanoutEngine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec, queue := opts.Record, opts.SweepQueue
 	if rec == nil || queue == nil {
-		return misconfigured(SweepFunction)
+		return nil, errNotDistributable
 	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		now := opts.Now().UTC()
@@ -89,7 +94,7 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 		if err != nil {
 			log.Warn().Str("error", outcome.PublicMessage(err)).Msg("could not read the last run; an abandoned one stays open until the next sweep")
 		}
-		stale := abandoned(prev, now, opts.MaxChainAge+opts.InvocationTimeout)
+		stale := abandoned(prev, now, maxChainAge+opts.InvocationTimeout)
 		if err := rec.StartRun(workCtx, record.Run{ID: runID, StartedAt: now, Outcome: record.OutcomeRunning}); err != nil {
 			return sweepFailed(&log, outcome.Decide(workCtx, nil, err), runID)
 		}
@@ -120,7 +125,7 @@ func SweepFanout(engine FanoutEngine, options *Options) customhandler.HandlerFun
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: fanoutReport{
 			RunID: runID, ItemsSent: sent, Link: link, Outcome: run.Outcome}}
-	}
+	}, nil
 }
 
 // sendWorkItems lists the batches and sends a work item for each, sendChunk
@@ -222,12 +227,6 @@ func sweepFailed(log *zerolog.Logger, out outcome.Outcome, runID string) customh
 	return fail(out.Status, out.Reason)
 }
 
-// misconfigured is the handler of a distributed-sweep function wired without
-// its record or sweep queue: a programming error, reported on every
-// invocation rather than hidden.
-func misconfigured(function string) customhandler.HandlerFunc {
-	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
-		inv.Log.Error().Str("function", function).Msg("the distributed sweep needs the compliance record and the sweep queue")
-		return fail(500, outcome.ReasonInternal)
-	}
-}
+// errNotDistributable refuses to wire a distributed-sweep function without
+// the record or the sweep queue.
+var errNotDistributable = errors.New("trigger: the distributed sweep needs Options.Record and Options.SweepQueue")

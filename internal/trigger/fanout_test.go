@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
-	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/rs/zerolog"
@@ -116,7 +115,7 @@ func itemInvocation(m QueueMessage, delivery int) *customhandler.Invocation {
 
 func coordinate(t *testing.T, e *fanEngine, rec record.Store, q *fanQueue) (fanoutReport, customhandler.Result) {
 	t.Helper()
-	res := SweepFanout(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(context.Background(),
+	res := must(SweepFanout(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))(context.Background(),
 		&customhandler.Invocation{ID: "timer-1", Log: zerolog.Nop()})
 	rep, _ := res.ReturnValue.(fanoutReport)
 	return rep, res
@@ -147,7 +146,7 @@ func TestFanoutEveryItemCountedOnceAndTheRunCompletes(t *testing.T) {
 	if run.Outcome != record.OutcomeRunning || run.ItemsSent != 15 {
 		t.Fatalf("after the coordinator: got %s with %d sent, want running with 15", run.Outcome, run.ItemsSent)
 	}
-	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
+	worker := must(SweepCheck(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))
 	for i, m := range q.sent {
 		for delivery := 1; delivery <= 1+i%2; delivery++ { // every other item delivered twice
 			if r := worker(context.Background(), itemInvocation(m, delivery)); r.Failure != nil {
@@ -173,7 +172,7 @@ func TestFanoutTransientItemIsRetriedThenCounted(t *testing.T) {
 	rec := record.NewMemory()
 	q := &fanQueue{}
 	rep, _ := coordinate(t, e, rec, q)
-	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }, Jitter: func() float64 { return 0 }})
+	worker := must(SweepCheck(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }, Jitter: func() float64 { return 0 }})))
 	for _, m := range q.sent {
 		if r := worker(context.Background(), itemInvocation(m, 1)); r.Failure != nil {
 			t.Fatalf("%s: %+v", m.MessageID, r.Failure)
@@ -213,7 +212,7 @@ func TestFanoutFailedItemShowsInTheRun(t *testing.T) {
 			rec := record.NewMemory()
 			q := &fanQueue{}
 			coordinate(t, e, rec, q)
-			worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
+			worker := must(SweepCheck(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))
 			m := q.sent[0]
 			m.Properties = map[string]any{propAttempt: tt.attempt}
 			r := worker(context.Background(), itemInvocation(m, tt.delivery))
@@ -280,7 +279,8 @@ func TestWorkItemRejectsBadInput(t *testing.T) {
 			tt.edit(&w)
 			b, _ := json.Marshal(w)
 			_, err := decodeWorkItem(b)
-			if pal.ErrorCodeOf(err) != pal.CodeInvalidInput || outcome.FieldsOf(err)[tt.field] == "" {
+			var pe *pal.Error
+			if !errors.As(err, &pe) || pe.Code != pal.CodeInvalidInput || pe.Fields[tt.field] == "" {
 				t.Errorf("got %v, want invalid input naming %s", err, tt.field)
 			}
 		})
@@ -339,7 +339,7 @@ func TestWorkerSavesAnItemInOneWriteAndLogsDriftOnce(t *testing.T) {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
 	}
 	var buf strings.Builder
-	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
+	worker := must(SweepCheck(e, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))
 	for _, m := range append(q.sent, q.sent[0]) { // item 0 twice
 		inv := itemInvocation(m, 1)
 		inv.Log = zerolog.New(&buf)
@@ -370,7 +370,7 @@ func TestWorkerSavesWhatItJudgedBeforeItsTimeRanOut(t *testing.T) {
 	if _, res := coordinate(t, e, rec, q); res.Failure != nil {
 		t.Fatalf("coordinator failed: %+v", res.Failure)
 	}
-	worker := SweepCheck(cutEngine{e}, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})
+	worker := must(SweepCheck(cutEngine{e}, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))
 	if r := worker(ctx, itemInvocation(q.sent[0], 1)); r.Failure != nil {
 		t.Fatalf("worker: %+v", r.Failure)
 	}
@@ -422,7 +422,7 @@ func TestWorkerDoesNotRecordErrorVerdicts(t *testing.T) {
 	var buf strings.Builder
 	inv := itemInvocation(q.sent[0], 1)
 	inv.Log = zerolog.New(&buf)
-	SweepCheck(errEngine{e}, &Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})(ctx, inv)
+	must(SweepCheck(errEngine{e}, withBounds(&Options{Record: rec, SweepQueue: q, Now: func() time.Time { return now }})))(ctx, inv)
 	vs, _ := rec.Verdicts(ctx, record.Filter{})
 	for _, v := range vs {
 		if v.SubscriptionID == first.SubscriptionID && (v.Status != pal.StatusAttributed || !v.Since.Equal(first.CheckedAt)) {
@@ -447,7 +447,7 @@ func TestSweepCheckLastDeliveryFollowsTheQueuesCount(t *testing.T) {
 			q := &fanQueue{}
 			coordinate(t, e, rec, q)
 			q.err = errors.New("amqp: connection refused") // no retry copy can be scheduled
-			worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: count, Now: func() time.Time { return now }})
+			worker := must(SweepCheck(e, withBounds(&Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: count, Now: func() time.Time { return now }})))
 			for delivery := 1; delivery < count; delivery++ {
 				if r := worker(context.Background(), itemInvocation(q.sent[0], delivery)); r.Failure == nil {
 					t.Fatalf("delivery %d: got success, want a failure for redelivery", delivery)
@@ -476,12 +476,12 @@ func TestSweepCheckCancelledSchedulesNothing(t *testing.T) {
 	rec := record.NewMemory()
 	q := &fanQueue{}
 	coordinate(t, e, rec, q)
-	worker := SweepCheck(e, &Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: 5, Now: func() time.Time { return now }})
+	worker := must(SweepCheck(e, withBounds(&Options{Record: rec, SweepQueue: q, SweepMaxDeliveryCount: 5, Now: func() time.Time { return now }})))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := worker(ctx, itemInvocation(q.sent[0], 1))
 	run, _ := rec.LastRun(context.Background())
-	if r.Failure == nil || r.Failure.Status != outcome.StatusClientClosedRequest || len(q.scheduled) != 0 || run.ItemsFailed != 0 {
+	if r.Failure == nil || r.Failure.Status != 499 || len(q.scheduled) != 0 || run.ItemsFailed != 0 {
 		t.Fatalf("delivery 1: got %+v, %d scheduled, run %+v; want 499, nothing scheduled, not counted", r.Failure, len(q.scheduled), run)
 	}
 	r = worker(ctx, itemInvocation(q.sent[0], 5))

@@ -109,7 +109,7 @@ func TestScheduledRetry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q := &fakeQueue{err: tt.queueErr}
 			f := &fakeEngine{err: tt.engineErr}
-			h := Onboarding(f, &Options{Queue: q, Now: func() time.Time { return now }, Jitter: func() float64 { return 0.5 }, DelegationWait: 30 * time.Minute})
+			h := must(Onboarding(f, withBounds(&Options{Queue: q, Now: func() time.Time { return now }, Jitter: func() float64 { return 0.5 }, DelegationWait: 30 * time.Minute})))
 			got := h(context.Background(), sbInvocation(t, good, enqueued, tt.props))
 			if tt.wantFail {
 				if got.Failure == nil {
@@ -185,7 +185,7 @@ func TestDelegationWait(t *testing.T) {
 				opts.Queue = q
 			}
 			f := &fakeEngine{res: unreachable}
-			got := Onboarding(f, opts)(context.Background(), sbInvocation(t, tt.body, now.Add(-tt.age), nil))
+			got := must(Onboarding(f, withBounds(opts)))(context.Background(), sbInvocation(t, tt.body, now.Add(-tt.age), nil))
 			if (got.Failure != nil) != tt.wantFail {
 				t.Fatalf("Failure = %+v, want failed %v", got.Failure, tt.wantFail)
 			}
@@ -207,7 +207,7 @@ func (s *slowEngine) Onboard(ctx context.Context, log *zerolog.Logger, req pal.R
 func TestInvocationTimeout(t *testing.T) {
 	opts := &Options{InvocationTimeout: 50 * time.Millisecond}
 	start := time.Now()
-	got := Onboarding(&slowEngine{}, opts)(context.Background(), invocation(t, onboardingBinding, `{"tenantId":"`+tenant+`"}`))
+	got := must(Onboarding(&slowEngine{}, withBounds(opts)))(context.Background(), invocation(t, onboardingBinding, `{"tenantId":"`+tenant+`"}`))
 	if got.Failure == nil || got.Failure.Status != http.StatusServiceUnavailable {
 		t.Errorf("Failure = %+v, want 503 (transient)", got.Failure)
 	}
@@ -217,7 +217,7 @@ func TestInvocationTimeout(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("the invocation did not stop at its deadline")
 	}
-	status, out := response(t, Links(&slowEngine{}, opts)(context.Background(),
+	status, out := response(t, must(Links(&slowEngine{}, withBounds(opts)))(context.Background(),
 		invocation(t, httpBinding, httpRequest("POST", "", "application/json", `{"tenantId":"`+tenant+`"}`))))
 	if status != http.StatusServiceUnavailable || out.Headers["Retry-After"] == "" {
 		t.Errorf("HTTP = %d %v, want 503 with Retry-After", status, out.Headers)
@@ -273,7 +273,7 @@ func TestHTTPHardening(t *testing.T) {
 			if q, ok := tt.opts.Queue.(*fakeQueue); ok && tt.queueErr != nil {
 				q.err = tt.queueErr
 			}
-			status, out := response(t, Links(f, &tt.opts)(context.Background(), invocation(t, httpBinding, tt.req)))
+			status, out := response(t, must(Links(f, withBounds(&tt.opts)))(context.Background(), invocation(t, httpBinding, tt.req)))
 			if status != tt.wantStatus {
 				t.Errorf("status = %d, want %d (body %s)", status, tt.wantStatus, out.Body)
 			}

@@ -38,8 +38,11 @@ type acceptedBody struct {
 // Links handles the HTTP trigger: POST onboards one customer (JSON or an HTML
 // form) and answers with the result; POST ?async=true enqueues the request
 // instead (202); GET reports the same evaluation without writing anything.
-func Links(engine Engine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+func Links(engine Engine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec := opts.recorder(LinksFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
@@ -111,7 +114,7 @@ func Links(engine Engine, options *Options) customhandler.HandlerFunc {
 			return answerOutcome(&log, out)
 		}
 		return respond(res, customhandler.JSONResponse(http.StatusOK, res, nil))
-	}
+	}, nil
 }
 
 // msgLengthRequired explains a 411: the Functions host copies a request body

@@ -25,11 +25,14 @@ const scheduleTimeout = 30 * time.Second
 // reachable yet while the message is younger than the delegation wait, and
 // the invocation's own deadline — schedules a delayed copy of the message and
 // completes the original when a queue is configured; otherwise, after
-// MaxAttempts, or when the chain is older than MaxChainAge, the invocation
+// MaxAttempts, or when the chain is older than 24 h, the invocation
 // fails so the host redelivers and finally dead-letters it. A cancelled
 // invocation fails (499) without scheduling anything.
-func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+func Onboarding(engine Engine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec := opts.recorder(OnboardingFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
@@ -72,7 +75,7 @@ func Onboarding(engine Engine, options *Options) customhandler.HandlerFunc {
 		default:
 			return failWith(&log, whatOnboarding, out)
 		}
-	}
+	}, nil
 }
 
 // decodeDelivery reads the message body of a Service Bus delivery and decodes
@@ -122,12 +125,12 @@ func (o Options) delegationPending(req pal.Request, res *pal.Result, st messageS
 
 // retryOrFail schedules the next attempt of a message and completes this
 // delivery. When the chain gives up (giveUp: attempts used up, older than
-// MaxChainAge) or the queue fails, the invocation fails instead, so the host
+// maxChainAge) or the queue fails, the invocation fails instead, so the host
 // redelivers the message and finally dead-letters it.
 func (o Options) retryOrFail(ctx context.Context, log *zerolog.Logger, body []byte, st messageState, deliveries int, out outcome.Outcome) customhandler.Result {
 	now := o.Now()
 	if final, why := o.giveUp(st, deliveries, o.OnboardingMaxDeliveryCount, out); final {
-		log.Error().Str("why", why).Int("max_attempts", o.MaxAttempts).Dur("max_chain_age", o.MaxChainAge).Str("reason", out.Reason).
+		log.Error().Str("why", why).Int("max_attempts", o.MaxAttempts).Dur("max_chain_age", maxChainAge).Str("reason", out.Reason).
 			Msg("retries given up; failing the invocation so Service Bus dead-letters the message")
 		out.Reason = why + ": " + withoutRetryAdvice(out.Reason) + "; not retried again: Service Bus dead-letters the message after its last delivery"
 		return failWith(log, whatOnboarding, out)

@@ -15,7 +15,7 @@ import (
 func TestAsyncRefusesAPartnerAsTheEngineDoes(t *testing.T) {
 	q := &fakeQueue{}
 	req := httpRequest("POST", "async=true", "application/json", `{"tenantId":"`+tenant+`","partnerId":"42"}`)
-	status, out := response(t, Links(&fakeEngine{}, &Options{Queue: q})(context.Background(), invocation(t, httpBinding, req)))
+	status, out := response(t, must(Links(&fakeEngine{}, withBounds(&Options{Queue: q})))(context.Background(), invocation(t, httpBinding, req)))
 	var got errorBody
 	if err := json.Unmarshal([]byte(out.Body), &got); err != nil {
 		t.Fatalf("body %s: %v", out.Body, err)

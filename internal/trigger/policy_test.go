@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
-	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/rs/zerolog"
 )
@@ -35,7 +34,7 @@ func TestBadDeliveryIsBadInput(t *testing.T) {
 			inv := invocation(t, onboardingBinding, "")
 			inv.Data = tt.data
 			f := &fakeEngine{}
-			got := Onboarding(f, &Options{Queue: &fakeQueue{}})(context.Background(), inv)
+			got := must(Onboarding(f, withBounds(&Options{Queue: &fakeQueue{}})))(context.Background(), inv)
 			if got.Failure == nil || got.Failure.Status != http.StatusBadRequest {
 				t.Fatalf("Failure = %+v, want 400", got.Failure)
 			}
@@ -75,7 +74,7 @@ func TestLengthRequired(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, out := response(t, Links(&fakeEngine{}, nil)(context.Background(), invocation(t, httpBinding, tt.req)))
+			status, out := response(t, must(Links(&fakeEngine{}, withBounds(nil)))(context.Background(), invocation(t, httpBinding, tt.req)))
 			if status != tt.wantStatus {
 				t.Fatalf("status = %d, want %d (body %s)", status, tt.wantStatus, out.Body)
 			}
@@ -124,42 +123,42 @@ func TestContextErrorsAlike(t *testing.T) {
 	body := `{"tenantId":"` + tenant + `"}`
 	for _, wrapped := range []bool{false, true} {
 		t.Run(fmt.Sprint("wrapped=", wrapped), func(t *testing.T) {
-			run := func(h func(Engine, *Options) customhandler.HandlerFunc, inv *customhandler.Invocation, q *fakeQueue) customhandler.Result {
+			run := func(h func(Engine, *Options) (customhandler.HandlerFunc, error), inv *customhandler.Invocation, q *fakeQueue) customhandler.Result {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				opts := &Options{InvocationTimeout: time.Hour}
 				if q != nil {
 					opts.Queue = q
 				}
-				return h(&cancellingEngine{cancel: cancel, wrapped: wrapped}, opts)(ctx, inv)
+				return must(h(&cancellingEngine{cancel: cancel, wrapped: wrapped}, withBounds(opts)))(ctx, inv)
 			}
 			q := &fakeQueue{}
 			got := run(Onboarding, invocation(t, onboardingBinding, body), q)
-			if got.Failure == nil || got.Failure.Status != outcome.StatusClientClosedRequest || strings.Contains(got.Failure.Message, "PAL_INVOCATION_TIMEOUT") {
+			if got.Failure == nil || got.Failure.Status != 499 || strings.Contains(got.Failure.Message, "PAL_INVOCATION_TIMEOUT") {
 				t.Errorf("onboarding Failure = %+v, want 499 cancelled, not a timeout", got.Failure)
 			}
 			if len(q.scheduled) != 0 {
 				t.Errorf("onboarding scheduled %d retries of a cancelled invocation, want none", len(q.scheduled))
 			}
 			status, out := response(t, run(Links, invocation(t, httpBinding, httpRequest("POST", "", "application/json", body)), nil))
-			if status != outcome.StatusClientClosedRequest || strings.Contains(out.Body, "PAL_INVOCATION_TIMEOUT") || out.Headers["Retry-After"] != "" {
+			if status != 499 || strings.Contains(out.Body, "PAL_INVOCATION_TIMEOUT") || out.Headers["Retry-After"] != "" {
 				t.Errorf("links = %d %v %s, want 499 cancelled without Retry-After", status, out.Headers, out.Body)
 			}
 			got = run(Sweep, invocation(t, "timer", map[string]any{}), nil)
-			if got.Failure == nil || got.Failure.Status != outcome.StatusClientClosedRequest {
+			if got.Failure == nil || got.Failure.Status != 499 {
 				t.Errorf("sweep Failure = %+v, want 499", got.Failure)
 			}
 		})
 	}
 	// The own deadline: a retry on every path, named as a timeout.
 	opts := &Options{InvocationTimeout: 20 * time.Millisecond, SweepTimeout: 20 * time.Millisecond, Queue: &fakeQueue{}, Now: func() time.Time { return now }}
-	got := Onboarding(&slowEngine{}, opts)(context.Background(), sbInvocation(t, body, now.Add(-time.Minute), nil))
+	got := must(Onboarding(&slowEngine{}, withBounds(opts)))(context.Background(), sbInvocation(t, body, now.Add(-time.Minute), nil))
 	if q := opts.Queue.(*fakeQueue); got.Failure != nil || len(q.scheduled) != 1 {
 		t.Errorf("onboarding at its deadline = %+v, scheduled %d; want a retry scheduled", got.Failure, len(q.scheduled))
 	}
 	// The sweep's own deadline is PAL_SWEEP_TIMEOUT (default 9m30s: set short).
 	opts.SweepTimeout = 20 * time.Millisecond
-	got = Sweep(&slowSweep{}, opts)(context.Background(), invocation(t, "timer", map[string]any{}))
+	got = must(Sweep(&slowSweep{}, withBounds(opts)))(context.Background(), invocation(t, "timer", map[string]any{}))
 	if got.Failure == nil || got.Failure.Status != 503 || !strings.Contains(got.Failure.Message, "PAL_SWEEP_TIMEOUT") {
 		t.Errorf("sweep at its deadline = %+v, want 503 naming PAL_SWEEP_TIMEOUT (its own budget)", got.Failure)
 	}
@@ -229,13 +228,13 @@ func TestResultLogLine(t *testing.T) {
 		wantLinkAct  string
 		wantSubLines int
 	}{
-		{name: "onboarding_done", h: Onboarding(&fakeEngine{res: mixed}, nil), inv: func() *customhandler.Invocation { return invocation(t, onboardingBinding, body) }, wantResult: 1, wantOutcome: "done", wantNotAttr: 2, wantLinkAct: "created", wantSubLines: 2},
-		{name: "links_done", h: Links(&fakeEngine{res: mixed}, nil), inv: func() *customhandler.Invocation { return invocation(t, httpBinding, post) }, wantResult: 1, wantOutcome: "done", wantNotAttr: 2, wantLinkAct: "created", wantSubLines: 2},
-		{name: "sweep_done", h: Sweep(&fakeEngine{res: mixed}, nil), inv: func() *customhandler.Invocation { return invocation(t, "timer", map[string]any{}) }, wantResult: 1, wantOutcome: "done", wantNotAttr: 2, wantLinkAct: "created", wantSubLines: 2},
-		{name: "onboarding_failed_with_result", h: Onboarding(&fakeEngine{res: failing}, nil), inv: func() *customhandler.Invocation { return invocation(t, onboardingBinding, body) }, wantResult: 1, wantOutcome: "failed", wantNotAttr: 1, wantLinkAct: "none", wantSubLines: 1},
-		{name: "links_failed_with_result", h: Links(&fakeEngine{res: failing}, nil), inv: func() *customhandler.Invocation { return invocation(t, httpBinding, post) }, wantResult: 1, wantOutcome: "failed", wantNotAttr: 1, wantLinkAct: "none", wantSubLines: 1},
-		{name: "sweep_failed_with_result", h: Sweep(&fakeEngine{res: failing}, nil), inv: func() *customhandler.Invocation { return invocation(t, "timer", map[string]any{}) }, wantResult: 1, wantOutcome: "failed", wantNotAttr: 1, wantLinkAct: "none", wantSubLines: 1},
-		{name: "failed_without_result", h: Onboarding(&fakeEngine{err: &pal.Error{Code: pal.CodeForbidden, Message: "no"}}, nil), inv: func() *customhandler.Invocation { return invocation(t, onboardingBinding, body) }},
+		{name: "onboarding_done", h: must(Onboarding(&fakeEngine{res: mixed}, withBounds(nil))), inv: func() *customhandler.Invocation { return invocation(t, onboardingBinding, body) }, wantResult: 1, wantOutcome: "done", wantNotAttr: 2, wantLinkAct: "created", wantSubLines: 2},
+		{name: "links_done", h: must(Links(&fakeEngine{res: mixed}, withBounds(nil))), inv: func() *customhandler.Invocation { return invocation(t, httpBinding, post) }, wantResult: 1, wantOutcome: "done", wantNotAttr: 2, wantLinkAct: "created", wantSubLines: 2},
+		{name: "sweep_done", h: must(Sweep(&fakeEngine{res: mixed}, withBounds(nil))), inv: func() *customhandler.Invocation { return invocation(t, "timer", map[string]any{}) }, wantResult: 1, wantOutcome: "done", wantNotAttr: 2, wantLinkAct: "created", wantSubLines: 2},
+		{name: "onboarding_failed_with_result", h: must(Onboarding(&fakeEngine{res: failing}, withBounds(nil))), inv: func() *customhandler.Invocation { return invocation(t, onboardingBinding, body) }, wantResult: 1, wantOutcome: "failed", wantNotAttr: 1, wantLinkAct: "none", wantSubLines: 1},
+		{name: "links_failed_with_result", h: must(Links(&fakeEngine{res: failing}, withBounds(nil))), inv: func() *customhandler.Invocation { return invocation(t, httpBinding, post) }, wantResult: 1, wantOutcome: "failed", wantNotAttr: 1, wantLinkAct: "none", wantSubLines: 1},
+		{name: "sweep_failed_with_result", h: must(Sweep(&fakeEngine{res: failing}, withBounds(nil))), inv: func() *customhandler.Invocation { return invocation(t, "timer", map[string]any{}) }, wantResult: 1, wantOutcome: "failed", wantNotAttr: 1, wantLinkAct: "none", wantSubLines: 1},
+		{name: "failed_without_result", h: must(Onboarding(&fakeEngine{err: &pal.Error{Code: pal.CodeForbidden, Message: "no"}}, withBounds(nil))), inv: func() *customhandler.Invocation { return invocation(t, onboardingBinding, body) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,7 +282,7 @@ func TestResultLogLine(t *testing.T) {
 // correlation ID the logger already carries.
 func TestQueuedLineKeysOnce(t *testing.T) {
 	body := `{"tenantId":"` + tenant + `"}`
-	lines := logLines(t, Links(&fakeEngine{}, &Options{Queue: &fakeQueue{}}), invocation(t, httpBinding, httpRequest("POST", "async=true", "application/json", body)))
+	lines := logLines(t, must(Links(&fakeEngine{}, withBounds(&Options{Queue: &fakeQueue{}}))), invocation(t, httpBinding, httpRequest("POST", "async=true", "application/json", body)))
 	found := false
 	for _, l := range lines {
 		if l["message"] == "request queued" {
@@ -305,7 +304,7 @@ func TestLinksErrorVerdicts(t *testing.T) {
 		{TenantID: tenant, SubscriptionID: "s1", Status: pal.StatusAttributed},
 		{TenantID: tenant, SubscriptionID: "s2", Status: pal.StatusError, Detail: "reading a role definition failed"}},
 		Summary: map[pal.Status]int{pal.StatusAttributed: 1, pal.StatusError: 1}}
-	status, out := response(t, Links(&fakeEngine{res: res}, nil)(context.Background(),
+	status, out := response(t, must(Links(&fakeEngine{res: res}, withBounds(nil)))(context.Background(),
 		invocation(t, httpBinding, httpRequest("GET", "tenantId="+tenant, "", ""))))
 	if status != http.StatusInternalServerError || !strings.Contains(out.Body, "1 subscription(s) could not be judged, e.g. s2") {
 		t.Errorf("answer = %d %s, want 500 naming s2", status, out.Body)

@@ -89,9 +89,9 @@ func saveVerdicts(ctx context.Context, log *zerolog.Logger, store verdictSaver, 
 	return nil
 }
 
-// Verdict records one verdict judged under link and logs the drift line when
+// verdict records one verdict judged under link and logs the drift line when
 // it took the subscription out of attributed. Error verdicts are not recorded.
-func (r *Recorder) Verdict(ctx context.Context, log *zerolog.Logger, link pal.LinkResult, v pal.SubscriptionResult) error {
+func (r *Recorder) verdict(ctx context.Context, log *zerolog.Logger, link pal.LinkResult, v pal.SubscriptionResult) error {
 	if r == nil || r.store == nil || v.Status == pal.StatusError {
 		return nil
 	}
@@ -136,8 +136,8 @@ func recordFailure(log *zerolog.Logger, op string, err error) error {
 	return &pal.Error{Code: pal.CodeTransient, Message: "the compliance record could not be written; try again", Err: err}
 }
 
-// SweepRecording records one sweep: its run row and every verdict it judges.
-type SweepRecording struct {
+// sweepRecording records one sweep: its run row and every verdict it judges.
+type sweepRecording struct {
 	rec *Recorder
 	id  string
 	log *zerolog.Logger
@@ -147,11 +147,11 @@ type SweepRecording struct {
 	counts map[pal.Status]int
 }
 
-// StartSweep writes the run row of sweep id (outcome running) and returns the
-// recording whose Options record every verdict. A failed write is returned:
+// startSweep writes the run row of sweep id (outcome running) and returns the
+// recording whose sweepOptions record every verdict. A failed write is returned:
 // the sweep must not run unrecorded.
-func (r *Recorder) StartSweep(ctx context.Context, log *zerolog.Logger, id string) (*SweepRecording, error) {
-	s := &SweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}}
+func (r *Recorder) startSweep(ctx context.Context, log *zerolog.Logger, id string) (*sweepRecording, error) {
+	s := &sweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}}
 	if r == nil || r.store == nil {
 		return s, nil
 	}
@@ -161,9 +161,9 @@ func (r *Recorder) StartSweep(ctx context.Context, log *zerolog.Logger, id strin
 	return s, nil
 }
 
-// Options returns sweep options that record every verdict as it is judged;
+// sweepOptions returns sweep options that record every verdict as it is judged;
 // ctx bounds those writes.
-func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepOptions {
+func (s *sweepRecording) sweepOptions(ctx context.Context, readOnly bool) *pal.SweepOptions {
 	return &pal.SweepOptions{
 		ReadOnly: readOnly,
 		Linked: func(l pal.LinkResult) {
@@ -176,17 +176,17 @@ func (s *SweepRecording) Options(ctx context.Context, readOnly bool) *pal.SweepO
 			s.counts[v.Status]++
 			link := s.link
 			s.mu.Unlock()
-			return s.rec.Verdict(ctx, s.log, link, v)
+			return s.rec.verdict(ctx, s.log, link, v)
 		},
 	}
 }
 
-// Finish closes the run row: finished now, outcome complete when out is
+// finish closes the run row: finished now, outcome complete when out is
 // done, partial when some subscriptions were judged, failed otherwise; the
 // summary of res (or of the verdicts judged when there is no result) and out's
 // reason as detail. It writes on a fresh context (ctx's values, not its end).
 // A failed write is returned.
-func (s *SweepRecording) Finish(ctx context.Context, res *pal.Result, out outcome.Outcome) error {
+func (s *sweepRecording) finish(ctx context.Context, res *pal.Result, out outcome.Outcome) error {
 	if s.rec == nil || s.rec.store == nil {
 		return nil
 	}

@@ -165,7 +165,7 @@ func TestEveryTriggerRecords(t *testing.T) {
 			return invocation(t, "timer", map[string]any{})
 		},
 	}
-	handlers := map[string]func(Engine, *Options) customhandler.HandlerFunc{
+	handlers := map[string]func(Engine, *Options) (customhandler.HandlerFunc, error){
 		OnboardingFunction: Onboarding, LinksFunction + " POST": Links, LinksFunction + " GET": Links, SweepFunction: Sweep,
 	}
 	for name, inv := range invs {
@@ -173,7 +173,7 @@ func TestEveryTriggerRecords(t *testing.T) {
 			store := record.NewMemory()
 			engine := &estateEngine{withError: true}
 			opts := &Options{Record: store, Now: func() time.Time { return now }}
-			handlers[name](engine, opts)(context.Background(), inv(t))
+			must(handlers[name](engine, withBounds(opts)))(context.Background(), inv(t))
 			vs, err := store.Verdicts(context.Background(), record.Filter{})
 			if err != nil {
 				t.Fatal(err)
@@ -215,7 +215,7 @@ func TestEveryTriggerRecords(t *testing.T) {
 // TestSweepRunComplete: a sweep without error verdicts ends complete.
 func TestSweepRunComplete(t *testing.T) {
 	store := record.NewMemory()
-	res := Sweep(&estateEngine{}, &Options{Record: store})(context.Background(), invocation(t, "timer", map[string]any{}))
+	res := must(Sweep(&estateEngine{}, withBounds(&Options{Record: store})))(context.Background(), invocation(t, "timer", map[string]any{}))
 	if res.Failure != nil {
 		t.Fatalf("sweep failed: %+v", res.Failure)
 	}
@@ -232,7 +232,7 @@ func TestSweepRunComplete(t *testing.T) {
 func TestDriftLoggedOncePerChange(t *testing.T) {
 	store := record.NewMemory()
 	engine := &estateEngine{}
-	h := Sweep(engine, &Options{Record: store})
+	h := must(Sweep(engine, withBounds(&Options{Record: store})))
 	n := 0
 	sweep := func() []map[string]any {
 		n++
@@ -272,12 +272,12 @@ func TestDriftLoggedOncePerChange(t *testing.T) {
 func TestRecordFailureIsTransient(t *testing.T) {
 	t.Run("onboarding", func(t *testing.T) {
 		store := &flakyStore{Memory: record.NewMemory(), failSave: errTable}
-		got := Onboarding(&estateEngine{}, &Options{Record: store})(context.Background(), invocation(t, onboardingBinding, `{"tenantId":"`+tenant+`"}`))
+		got := must(Onboarding(&estateEngine{}, withBounds(&Options{Record: store})))(context.Background(), invocation(t, onboardingBinding, `{"tenantId":"`+tenant+`"}`))
 		if got.Failure == nil || got.Failure.Status != http.StatusServiceUnavailable || got.ReturnValue != nil {
 			t.Fatalf("onboarding = %+v, want a 503 failure and no result", got)
 		}
 		q := &fakeQueue{}
-		got = Onboarding(&estateEngine{}, &Options{Record: store, Queue: q})(context.Background(), invocation(t, onboardingBinding, `{"tenantId":"`+tenant+`"}`))
+		got = must(Onboarding(&estateEngine{}, withBounds(&Options{Record: store, Queue: q})))(context.Background(), invocation(t, onboardingBinding, `{"tenantId":"`+tenant+`"}`))
 		if got.Failure != nil || len(q.scheduled) != 1 {
 			t.Errorf("onboarding with a queue = %+v, scheduled %d; want a retry scheduled", got, len(q.scheduled))
 		}
@@ -289,7 +289,7 @@ func TestRecordFailureIsTransient(t *testing.T) {
 			if method == "POST" {
 				body = `{"tenantId":"` + tenant + `"}`
 			}
-			got := Links(&estateEngine{}, &Options{Record: store})(context.Background(),
+			got := must(Links(&estateEngine{}, withBounds(&Options{Record: store})))(context.Background(),
 				invocation(t, httpBinding, httpRequest(method, "tenantId="+tenant, "application/json", body)))
 			status, out := response(t, got)
 			if status != http.StatusServiceUnavailable || out.Headers["Retry-After"] != "4" || got.ReturnValue != nil {
@@ -304,7 +304,7 @@ func TestRecordFailureIsTransient(t *testing.T) {
 			"finish": {Memory: record.NewMemory(), failUpdate: errTable},
 		} {
 			engine := &estateEngine{}
-			got := Sweep(engine, &Options{Record: store})(context.Background(), invocation(t, "timer", map[string]any{}))
+			got := must(Sweep(engine, withBounds(&Options{Record: store})))(context.Background(), invocation(t, "timer", map[string]any{}))
 			if got.Failure == nil || got.Failure.Status != http.StatusServiceUnavailable {
 				t.Errorf("sweep with a failing %s = %+v, want a 503 failure", name, got)
 			}
@@ -320,7 +320,7 @@ func TestRecordFailureIsTransient(t *testing.T) {
 	})
 	t.Run("refused data is not the caller's fault", func(t *testing.T) {
 		store := &flakyStore{Memory: record.NewMemory(), failSave: &pal.Error{Code: pal.CodeInvalidInput, Message: "record: roles bad"}}
-		got := Links(&estateEngine{}, &Options{Record: store})(context.Background(),
+		got := must(Links(&estateEngine{}, withBounds(&Options{Record: store})))(context.Background(),
 			invocation(t, httpBinding, httpRequest("GET", "tenantId="+tenant, "", "")))
 		if status, _ := response(t, got); status != http.StatusInternalServerError {
 			t.Errorf("status = %d, want 500", status)
@@ -328,7 +328,7 @@ func TestRecordFailureIsTransient(t *testing.T) {
 	})
 	t.Run("plain error", func(t *testing.T) {
 		store := &flakyStore{Memory: record.NewMemory(), failSave: errors.New("connection refused")}
-		got := Links(&estateEngine{}, &Options{Record: store})(context.Background(),
+		got := must(Links(&estateEngine{}, withBounds(&Options{Record: store})))(context.Background(),
 			invocation(t, httpBinding, httpRequest("GET", "tenantId="+tenant, "", "")))
 		if status, out := response(t, got); status != http.StatusServiceUnavailable || strings.Contains(out.Body, "refused") {
 			t.Errorf("status = %d %q, want 503 without the cause", status, out.Body)
@@ -339,7 +339,7 @@ func TestRecordFailureIsTransient(t *testing.T) {
 // TestNoRecordRecordsNothing: without Options.Record the triggers work as
 // before.
 func TestNoRecordRecordsNothing(t *testing.T) {
-	got := Sweep(&estateEngine{}, nil)(context.Background(), invocation(t, "timer", map[string]any{}))
+	got := must(Sweep(&estateEngine{}, withBounds(nil)))(context.Background(), invocation(t, "timer", map[string]any{}))
 	if got.Failure != nil || got.ReturnValue == nil {
 		t.Errorf("sweep without a record = %+v, want done", got)
 	}
@@ -350,7 +350,7 @@ func TestNoRecordRecordsNothing(t *testing.T) {
 // tenant (a key twice is one value lost in Application Insights).
 func TestDriftLineKeysOnce(t *testing.T) {
 	cases := map[string]struct {
-		h   func(Engine, *Options) customhandler.HandlerFunc
+		h   func(Engine, *Options) (customhandler.HandlerFunc, error)
 		inv func(t *testing.T) *customhandler.Invocation
 	}{
 		"onboarding": {Onboarding, func(t *testing.T) *customhandler.Invocation {
@@ -364,12 +364,12 @@ func TestDriftLineKeysOnce(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := record.NewMemory()
 			engine := &estateEngine{}
-			c.h(engine, &Options{Record: store})(context.Background(), c.inv(t))
+			must(c.h(engine, withBounds(&Options{Record: store})))(context.Background(), c.inv(t))
 			engine.status = pal.StatusNotDelegated
 			var buf bytes.Buffer
 			inv := c.inv(t)
 			inv.Log = zerolog.New(&buf)
-			c.h(engine, &Options{Record: store})(context.Background(), inv)
+			must(c.h(engine, withBounds(&Options{Record: store})))(context.Background(), inv)
 			var drift []string
 			for _, l := range strings.Split(buf.String(), "\n") {
 				if strings.Contains(l, `"message":"`+record.DriftMessage+`"`) {

@@ -28,12 +28,12 @@ const (
 // The scheduled copies of a message form a chain. Its rules fail closed: what
 // cannot be read never resets the count or the age.
 const (
-	// DefaultMaxChainAge is the default absolute age cap of a chain: a message
+	// maxChainAge is the absolute age cap of a chain (not a setting): a message
 	// whose first copy was enqueued longer ago than this is failed (so Service
 	// Bus dead-letters it), never scheduled again. With the default 8 attempts
 	// and the 15 min backoff cap a healthy chain ends within about 2 h; 24 h
 	// leaves room for long Retry-After and delegation waits.
-	DefaultMaxChainAge = 24 * time.Hour
+	maxChainAge = 24 * time.Hour
 	// maxMessageIDLen is Service Bus's limit on a MessageId.
 	maxMessageIDLen = 128
 	// attemptSuffix precedes the attempt number at the end of a copy's MessageId.
@@ -218,7 +218,7 @@ func (st messageState) nextCopy(body []byte, now time.Time) QueueMessage {
 //  2. Any other outcome that is not a retry ends it: retrying unchanged
 //     cannot mend it.
 //  3. The attempts are used up (PAL_MAX_ATTEMPTS).
-//  4. The chain is older than MaxChainAge.
+//  4. The chain is older than maxChainAge.
 func (o Options) giveUp(st messageState, deliveries, maxDeliveries int, out outcome.Outcome) (bool, string) {
 	switch {
 	case out.Cancelled():
@@ -230,9 +230,9 @@ func (o Options) giveUp(st messageState, deliveries, maxDeliveries int, out outc
 		return true, "not retried"
 	case st.attempt >= o.MaxAttempts:
 		return true, fmt.Sprintf("attempts used up (%d of PAL_MAX_ATTEMPTS %d)", st.attempt, o.MaxAttempts)
-	case !st.firstEnqueued.IsZero() && o.Now().Sub(st.firstEnqueued) > o.MaxChainAge:
+	case !st.firstEnqueued.IsZero() && o.Now().Sub(st.firstEnqueued) > maxChainAge:
 		return true, fmt.Sprintf("retries given up: the message was first enqueued %v ago, more than %v",
-			o.Now().Sub(st.firstEnqueued).Round(time.Second), o.MaxChainAge)
+			o.Now().Sub(st.firstEnqueued).Round(time.Second), maxChainAge)
 	}
 	return false, ""
 }

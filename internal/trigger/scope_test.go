@@ -36,7 +36,7 @@ func TestReadOnlyGetRecordsOnlyWhatTheRecordKnows(t *testing.T) {
 	}
 	opts := &Options{Record: rec}
 	get := httpRequest("GET", "tenantId="+tenant+"&subscriptionId="+known+","+madeUp+","+reached, "", "")
-	if status, out := response(t, Links(&fakeEngine{res: res}, opts)(ctx, invocation(t, httpBinding, get))); status != http.StatusOK {
+	if status, out := response(t, must(Links(&fakeEngine{res: res}, withBounds(opts)))(ctx, invocation(t, httpBinding, get))); status != http.StatusOK {
 		t.Fatalf("GET = %d %s", status, out.Body)
 	}
 	got := map[string]pal.Status{}
@@ -53,7 +53,7 @@ func TestReadOnlyGetRecordsOnlyWhatTheRecordKnows(t *testing.T) {
 	}
 
 	post := httpRequest("POST", "", "application/json", `{"tenantId":"`+tenant+`","subscriptionIds":["`+madeUp+`"]}`)
-	if status, out := response(t, Links(&fakeEngine{res: res}, opts)(ctx, invocation(t, httpBinding, post))); status != http.StatusOK {
+	if status, out := response(t, must(Links(&fakeEngine{res: res}, withBounds(opts)))(ctx, invocation(t, httpBinding, post))); status != http.StatusOK {
 		t.Fatalf("POST = %d %s", status, out.Body)
 	}
 	if vs, _ := rec.Verdicts(ctx, record.Filter{}); len(vs) != 3 {

@@ -15,8 +15,11 @@ import (
 // invocation ID) and every verdict as it is judged. What becomes of the
 // invocation is Decide's: it fails when something could not be judged or
 // recorded, after logging the report.
-func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+func Sweep(engine Engine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec := opts.recorder(SweepFunction)
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		log := inv.Log
@@ -37,7 +40,7 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 			return fail(out.Status, out.Reason)
 		}
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: res}
-	}
+	}, nil
 }
 
 // RecordedSweep runs one sweep with the run row runID and every verdict
@@ -46,11 +49,11 @@ func Sweep(engine Engine, options *Options) customhandler.HandlerFunc {
 // retry (transient) or a failure, never done. The timer trigger and
 // `handler sweep` share it.
 func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec *Recorder, runID string, readOnly bool) (*pal.Result, outcome.Outcome, error) {
-	run, err := rec.StartSweep(ctx, log, runID)
+	run, err := rec.startSweep(ctx, log, runID)
 	if err != nil {
 		return nil, outcome.Decide(ctx, nil, err), err
 	}
-	res, err := engine.Sweep(ctx, log, run.Options(ctx, readOnly))
+	res, err := engine.Sweep(ctx, log, run.sweepOptions(ctx, readOnly))
 	if inc := pal.IncompleteSweepOf(err); inc != nil {
 		// The budget ran out: the verdicts judged so far were emitted (and
 		// recorded); say what was left.
@@ -61,7 +64,7 @@ func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec 
 			Msg("sweep budget spent")
 	}
 	out := outcome.Decide(ctx, res, err)
-	if ferr := run.Finish(ctx, res, out); ferr != nil && out.Kind == outcome.KindDone {
+	if ferr := run.finish(ctx, res, out); ferr != nil && out.Kind == outcome.KindDone {
 		return res, outcome.Decide(ctx, nil, ferr), ferr
 	}
 	return res, out, err

@@ -29,8 +29,8 @@ type itemReport struct {
 // of one work item with the coordinator's principal and link, saves every
 // verdict to the record (logging drift), and counts the item in its run.
 //
-// It needs Options.Record and Options.SweepQueue (without them every
-// invocation fails 500).
+// It needs Options.Record and Options.SweepQueue (without them it returns
+// an error).
 //
 // Transient trouble is retried the way onboarding retries: a scheduled copy
 // on the sweep queue, this delivery completed. When the chain gives up (giveUp:
@@ -45,11 +45,14 @@ type itemReport struct {
 // yet, in the same optimistic-concurrency update, so no duplicate changes
 // ItemsDone, ItemsFailed or the summary twice. An item of a run that has
 // already ended is still judged and saved.
-func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+func SweepCheck(engine FanoutEngine, options *Options) (customhandler.HandlerFunc, error) {
+	opts, err := options.checked()
+	if err != nil {
+		return nil, err
+	}
 	rec, queue := opts.Record, opts.SweepQueue
 	if rec == nil || queue == nil {
-		return misconfigured(SweepCheckFunction)
+		return nil, errNotDistributable
 	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
@@ -120,7 +123,7 @@ func SweepCheck(engine FanoutEngine, options *Options) customhandler.HandlerFunc
 		}
 		out.Reason = reason
 		return failWith(&log, whatWorkItem, out)
-	}
+	}, nil
 }
 
 // judgeItem judges the item's subscriptions and saves their verdicts

@@ -99,7 +99,7 @@ func TestOnboarding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeEngine{err: tt.err, res: tt.res}
-			got := Onboarding(f, nil)(context.Background(), invocation(t, onboardingBinding, tt.body))
+			got := must(Onboarding(f, withBounds(nil)))(context.Background(), invocation(t, onboardingBinding, tt.body))
 			if (len(f.calls) > 0) != tt.wantEngine {
 				t.Errorf("engine calls = %v, want called %v", f.calls, tt.wantEngine)
 			}
@@ -208,7 +208,7 @@ func TestLinks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeEngine{err: tt.err}
-			status, out := response(t, Links(f, nil)(context.Background(), invocation(t, httpBinding, tt.req)))
+			status, out := response(t, must(Links(f, withBounds(nil)))(context.Background(), invocation(t, httpBinding, tt.req)))
 			if status != tt.wantStatus {
 				t.Errorf("status = %d, want %d (body %s)", status, tt.wantStatus, out.Body)
 			}
@@ -242,12 +242,12 @@ func TestLinks(t *testing.T) {
 
 func TestSweep(t *testing.T) {
 	f := &fakeEngine{}
-	got := Sweep(f, nil)(context.Background(), invocation(t, "timer", map[string]any{"IsPastDue": false}))
+	got := must(Sweep(f, withBounds(nil)))(context.Background(), invocation(t, "timer", map[string]any{"IsPastDue": false}))
 	if got.Failure != nil || got.ReturnValue == nil {
 		t.Errorf("sweep result = %+v, want success with a ReturnValue", got)
 	}
 	f = &fakeEngine{err: &pal.Error{Code: pal.CodeTransient, Message: "down"}}
-	got = Sweep(f, nil)(context.Background(), invocation(t, "timer", map[string]any{}))
+	got = must(Sweep(f, withBounds(nil)))(context.Background(), invocation(t, "timer", map[string]any{}))
 	if got.Failure == nil || got.Failure.Status != http.StatusServiceUnavailable {
 		t.Errorf("Failure = %+v, want 503", got.Failure)
 	}

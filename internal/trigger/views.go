@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
@@ -17,23 +18,41 @@ const (
 	DashboardFunction = "dashboard"
 )
 
+// ViewOptions holds the optional settings of [Report] and [Dashboard].
+type ViewOptions struct {
+	// HTTPRole, when set, is the App Service Authentication role a caller
+	// must hold (X-MS-CLIENT-PRINCIPAL), as [Options.HTTPRole].
+	HTTPRole string
+	// Directory names the dashboard's tenants and says which identity acts
+	// and how it is linked; nil shows IDs only.
+	Directory web.Directory
+	// now returns the current time (nil: time.Now); the package's tests set it.
+	now func() time.Time
+}
+
 // Report handles GET /api/report: the compliance record as JSON, or CSV with
 // format=csv. It reads the record only. A nil record answers 503 "the
 // compliance record is not configured".
-func Report(record web.Reader, options *Options) customhandler.HandlerFunc {
+func Report(record web.Reader, options *ViewOptions) customhandler.HandlerFunc {
 	return view(record, options, false)
 }
 
 // Dashboard handles GET /api/dashboard: the compliance record as an HTML page
 // rendered on the server, with the onboarding form. A nil record answers 503.
-func Dashboard(record web.Reader, options *Options) customhandler.HandlerFunc {
+func Dashboard(record web.Reader, options *ViewOptions) customhandler.HandlerFunc {
 	return view(record, options, true)
 }
 
 // view is the shared handler of the report and the dashboard: GET only,
 // the PAL_HTTP_ROLE gate, then the page.
-func view(record web.Reader, options *Options, html bool) customhandler.HandlerFunc {
-	opts := options.withDefaults()
+func view(record web.Reader, options *ViewOptions, html bool) customhandler.HandlerFunc {
+	var opts ViewOptions
+	if options != nil {
+		opts = *options
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
 	name := "report"
 	if html {
 		name = "dashboard"
@@ -73,9 +92,9 @@ func view(record web.Reader, options *Options, html bool) customhandler.HandlerF
 		}
 		var out customhandler.HTTPResponse
 		if html {
-			out, err = web.ServeDashboard(ctx, record, opts.Directory, query, opts.Now())
+			out, err = web.ServeDashboard(ctx, record, opts.Directory, query, opts.now())
 		} else {
-			out, err = web.ServeReport(ctx, record, query, opts.Now())
+			out, err = web.ServeReport(ctx, record, query, opts.now())
 		}
 		if err != nil {
 			ev := log.Warn()

@@ -71,7 +71,7 @@ func TestViews(t *testing.T) {
 	fixed := func() time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }
 	tests := []struct {
 		name        string
-		handler     func(*viewRecord, *Options) customhandler.HandlerFunc
+		handler     func(*viewRecord, *ViewOptions) customhandler.HandlerFunc
 		nilRecord   bool
 		role        string
 		method, url string
@@ -81,35 +81,35 @@ func TestViews(t *testing.T) {
 		contains    string
 		reads       bool
 	}{
-		{"report", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(r, o) }, false, "", "GET", base + "report?code=k",
+		{"report", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(r, o) }, false, "", "GET", base + "report?code=k",
 			nil, 200, "application/json; charset=utf-8", `"status":"unlinked"`, true},
-		{"report csv", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(r, o) }, false, "", "GET", base + "report?format=csv",
+		{"report csv", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(r, o) }, false, "", "GET", base + "report?format=csv",
 			nil, 200, "text/csv; charset=utf-8; header=present", "the link is foreign", true},
-		{"report bad status", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(r, o) }, false, "", "GET", base + "report?status=x",
+		{"report bad status", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(r, o) }, false, "", "GET", base + "report?status=x",
 			nil, 400, "application/json; charset=utf-8", `"status":"unknown status`, false},
-		{"report POST", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(r, o) }, false, "", "POST", base + "report",
+		{"report POST", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(r, o) }, false, "", "POST", base + "report",
 			nil, 405, "application/json; charset=utf-8", "use GET", false},
-		{"report no record", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(nil, o) }, true, "", "GET", base + "report",
+		{"report no record", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(nil, o) }, true, "", "GET", base + "report",
 			nil, 503, "application/json; charset=utf-8", "the compliance record is not configured", false},
-		{"report role missing", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(r, o) }, false, "PAL.Reader", "GET", base + "report",
+		{"report role missing", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(r, o) }, false, "PAL.Reader", "GET", base + "report",
 			nil, 401, "application/json; charset=utf-8", "sign in", false},
-		{"report role wrong", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(r, o) }, false, "PAL.Reader", "GET", base + "report",
+		{"report role wrong", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(r, o) }, false, "PAL.Reader", "GET", base + "report",
 			map[string]string{"X-MS-CLIENT-PRINCIPAL": viewPrincipal("Other")}, 403, "application/json; charset=utf-8", "lacks the role", false},
-		{"report role held", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Report(r, o) }, false, "PAL.Reader", "GET", base + "report",
+		{"report role held", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Report(r, o) }, false, "PAL.Reader", "GET", base + "report",
 			map[string]string{"X-MS-CLIENT-PRINCIPAL": viewPrincipal("PAL.Reader")}, 200, "application/json; charset=utf-8", `"generatedAt":"2026-03-01T00:00:00Z"`, true},
-		{"dashboard", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Dashboard(r, o) }, false, "", "GET", base + "dashboard?code=k",
+		{"dashboard", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Dashboard(r, o) }, false, "", "GET", base + "dashboard?code=k",
 			nil, 200, "text/html; charset=utf-8", `action="links?code=k"`, true},
-		{"dashboard no record", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Dashboard(nil, o) }, true, "", "GET", base + "dashboard?code=k",
+		{"dashboard no record", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Dashboard(nil, o) }, true, "", "GET", base + "dashboard?code=k",
 			nil, 503, "text/html; charset=utf-8", "the compliance record is not configured", false},
-		{"dashboard role wrong", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Dashboard(r, o) }, false, "PAL.Reader", "GET", base + "dashboard",
+		{"dashboard role wrong", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Dashboard(r, o) }, false, "PAL.Reader", "GET", base + "dashboard",
 			map[string]string{"X-MS-CLIENT-PRINCIPAL": viewPrincipal("Other")}, 403, "text/html; charset=utf-8", "lacks the role", false},
-		{"dashboard bad tenant", func(r *viewRecord, o *Options) customhandler.HandlerFunc { return Dashboard(r, o) }, false, "", "GET", base + "dashboard?tenantId=x",
+		{"dashboard bad tenant", func(r *viewRecord, o *ViewOptions) customhandler.HandlerFunc { return Dashboard(r, o) }, false, "", "GET", base + "dashboard?tenantId=x",
 			nil, 400, "text/html; charset=utf-8", "<strong>tenantId</strong>", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &viewRecord{}
-			h := tt.handler(rec, &Options{HTTPRole: tt.role, Now: fixed})
+			h := tt.handler(rec, &ViewOptions{HTTPRole: tt.role, now: fixed})
 			out := viewResponse(t, h(context.Background(), viewInvocation(t, tt.method, tt.url, tt.headers, "")))
 			if out.StatusCode != tt.status || out.Headers["Content-Type"] != tt.contentType {
 				t.Fatalf("got %d %q, want %d %q: %s", out.StatusCode, out.Headers["Content-Type"], tt.status, tt.contentType, out.Body)

@@ -34,8 +34,9 @@ func TestFailedItemSaysWhatHappensNext(t *testing.T) {
 	m := q.sent[0]
 	m.MessageID += "/attempt-3"
 	m.Properties = map[string]any{propAttempt: 3}
-	worker := SweepCheck(outOfTimeEngine{e}, &Options{Record: rec, SweepQueue: q, MaxAttempts: 3,
-		InvocationTimeout: 10 * time.Millisecond, Now: func() time.Time { return now }})
+	worker := must(SweepCheck(outOfTimeEngine{e}, withBounds(&Options{Record: rec, SweepQueue: q, MaxAttempts: 3,
+		InvocationTimeout: 10 * time.Millisecond, Now: func() time.Time { return now }})))
+
 	r := worker(context.Background(), itemInvocation(m, 1))
 	if r.Failure == nil {
 		t.Fatalf("worker succeeded; want the item failed")

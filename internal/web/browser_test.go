@@ -156,11 +156,15 @@ func save(t *testing.T, name string, png []byte) {
 func TestBrowserDashboard(t *testing.T) {
 	ctx := browser.Headless(t)
 	engine := &formEngine{}
-	opts := &trigger.Options{Directory: web.EstateDirectory()}
+	links, err := trigger.Links(engine, &trigger.Options{MaxAttempts: 8, OnboardingMaxDeliveryCount: 10, SweepMaxDeliveryCount: 10,
+		InvocationTimeout: 2 * time.Minute, SweepTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
-		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), opts),
-		trigger.ReportFunction:    trigger.Report(web.EstateRecord(), opts),
-		trigger.LinksFunction:     trigger.LinksForBrowsers(trigger.Links(engine, opts)),
+		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), &trigger.ViewOptions{Directory: web.EstateDirectory()}),
+		trigger.ReportFunction:    trigger.Report(web.EstateRecord(), nil),
+		trigger.LinksFunction:     trigger.LinksForBrowsers(links),
 	})
 	key := "?code=" + strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D").Replace(functionKey)
 
@@ -364,7 +368,7 @@ func TestBrowserDashboard10k(t *testing.T) {
 func TestBrowserDashboardFits(t *testing.T) {
 	ctx := browser.Headless(t)
 	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
-		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), &trigger.Options{Directory: web.EstateDirectory()}),
+		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), &trigger.ViewOptions{Directory: web.EstateDirectory()}),
 	})
 	for _, width := range []int64{400, 1400} {
 		do(t, ctx, chromedp.EmulateViewport(width, 900))

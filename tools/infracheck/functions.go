@@ -1,10 +1,12 @@
 package infracheck
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -21,6 +23,7 @@ var terraformFunctions = map[string]function.Function{
 	"distinct":    stdlib.DistinctFunc,
 	"endswith":    stringPredicate(strings.HasSuffix),
 	"floor":       stdlib.FloorFunc,
+	"index":       indexFunc,
 	"join":        stdlib.JoinFunc,
 	"length":      lengthFunc,
 	"lower":       stdlib.LowerFunc,
@@ -28,6 +31,7 @@ var terraformFunctions = map[string]function.Function{
 	"split":       stdlib.SplitFunc,
 	"startswith":  stringPredicate(strings.HasPrefix),
 	"strcontains": stringPredicate(strings.Contains),
+	"tonumber":    tonumberFunc,
 	"trimspace":   stdlib.TrimSpaceFunc,
 	"try":         tryfunc.TryFunc,
 	"upper":       stdlib.UpperFunc,
@@ -73,5 +77,36 @@ var lengthFunc = function.New(&function.Spec{
 			return stdlib.Strlen(args[0])
 		}
 		return stdlib.Length(args[0])
+	},
+})
+
+// indexFunc is Terraform's index(list, value): the position of the first
+// element equal to value, an error when there is none.
+var indexFunc = function.New(&function.Spec{
+	Params: []function.Parameter{
+		{Name: "list", Type: cty.DynamicPseudoType},
+		{Name: "value", Type: cty.DynamicPseudoType},
+	},
+	Type: function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if !args[0].Type().IsListType() && !args[0].Type().IsTupleType() {
+			return cty.NilVal, errors.New("argument must be a list or tuple")
+		}
+		for it := args[0].ElementIterator(); it.Next(); {
+			i, v := it.Element()
+			if eq, err := stdlib.Equal(v, args[1]); err == nil && eq.True() {
+				return i, nil
+			}
+		}
+		return cty.NilVal, errors.New("item not found")
+	},
+})
+
+// tonumberFunc is Terraform's tonumber: a number, or a string holding one.
+var tonumberFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return convert.Convert(args[0], cty.Number)
 	},
 })

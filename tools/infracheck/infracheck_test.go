@@ -181,6 +181,7 @@ var mutations = []mutation{
 	{"principal output is the client ID", "infra/outputs.tf", "value       = azurerm_user_assigned_identity.func.principal_id", "value       = azurerm_user_assigned_identity.func.client_id", "want a reference to azurerm_user_assigned_identity.func.principal_id"},
 	{"partner ID not validated", "infra/variables.tf", `can(regex("^[0-9]{1,10}$", var.pal_partner_id))`, `can(regex(".*", var.pal_partner_id))`, `variable pal_partner_id accepts "12a4567"`},
 	{"five-field schedule accepted", "infra/variables.tf", `condition     = length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 &&`, `condition     = true || length(split(" ", trimspace(var.pal_sweep_schedule))) == 6 &&`, `variable pal_sweep_schedule accepts "0 0 3 * *"`},
+	{"schedule ranges unchecked", "infra/variables.tf", `max   = [59, 59, 23, 31, 12, 6][i]`, `max   = [59, 59, 99, 31, 12, 6][i]`, `variable pal_sweep_schedule accepts "0 0 24 * * *"`},
 	{"untyped variable", "infra/variables.tf", "  type        = bool\n", "", "variable pal_relink_foreign has no type"},
 	{"bad example partner ID", "infra/example.tfvars", `pal_partner_id          = "1234567"`, `pal_partner_id          = "PLA-1234567"`, "pal_partner_id = \"PLA-1234567\" is rejected"},
 	// infra/lighthouse: Terraform module and ARM template.
