@@ -69,11 +69,44 @@ func newAzureDirectory(s settings, az azureAccess) (*azureDirectory, error) {
 	if az.acting == nil {
 		return nil, errors.New("dashboard directory: no credential")
 	}
-	clients, err := azure.NewClients(az.acting, az.cloud, &azure.ClientsOptions{Concurrency: 2, Retry: s.Retry})
+	// The clients are built on the first dashboard load, not at start-up.
+	src := lazyClients{get: sync.OnceValues(func() (*azure.Clients, error) {
+		c, err := azure.NewClients(az.acting, az.cloud, &azure.ClientsOptions{Concurrency: 2, Retry: s.Retry})
+		if err != nil {
+			return nil, fmt.Errorf("dashboard directory: %w", err)
+		}
+		return c, nil
+	})}
+	return directoryOf(id, src, src, src, time.Now), nil
+}
+
+// lazyClients reaches Azure with clients built on first use.
+type lazyClients struct {
+	get func() (*azure.Clients, error)
+}
+
+func (l lazyClients) ListTenants(ctx context.Context, limit int) ([]azure.Tenant, bool, error) {
+	c, err := l.get()
 	if err != nil {
-		return nil, fmt.Errorf("dashboard directory: %w", err)
+		return nil, false, err
 	}
-	return directoryOf(id, clients.Tenants, clients.Partner, clients.Principal, time.Now), nil
+	return c.Tenants.ListTenants(ctx, limit)
+}
+
+func (l lazyClients) CurrentLink(ctx context.Context) (*pal.Link, error) {
+	c, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return c.Partner.CurrentLink(ctx)
+}
+
+func (l lazyClients) Principal(ctx context.Context) (pal.Principal, error) {
+	c, err := l.get()
+	if err != nil {
+		return pal.Principal{}, err
+	}
+	return c.Principal.Principal(ctx)
 }
 
 // directoryOf is the directory of identity id on these sources.

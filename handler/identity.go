@@ -48,8 +48,7 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", envAppClientID, err)
 		}
-		engine, err := lighthouseEngine(s, cred, cfg, opts)
-		return engine, cred, err
+		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, cred, cfg, opts) }), cred, nil
 	case identityDirect:
 		app, err := appIdentity(s, base, cfg)
 		if err != nil {
@@ -67,8 +66,7 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 		})
 		return engine, nil, err
 	default:
-		engine, err := lighthouseEngine(s, base, cfg, opts)
-		return engine, base, err
+		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, base, cfg, opts) }), base, nil
 	}
 }
 

@@ -57,7 +57,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	srv := customhandler.NewServer(log, &customhandler.ServerOptions{Stdout: stdout})
 	for name, h := range fns {
 		if trigger.IsHTTP(name) {
-			srv.HandleHTTP(name, h, trigger.TooLarge())
+			srv.HandleHTTP(name, h, trigger.TooLarge)
 		} else {
 			srv.Handle(name, h)
 		}
@@ -106,6 +106,7 @@ func functions(s settings, engine trigger.Engine, rec record.Store, dir web.Dire
 		SweepTimeout:               s.SweepTimeout,
 		HTTPRole:                   s.HTTPRole,
 		Record:                     rec,
+		RecordRetention:            s.RecordRetention,
 	}
 	if onboarding != nil {
 		opts.Queue = serviceBusQueue{sender: onboarding}
@@ -152,10 +153,13 @@ func buildEngine(s settings, known func(context.Context) ([]string, error)) (tri
 	if err != nil {
 		return nil, azureAccess{}, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
 	}
-	cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg, &azure.CredentialOptions{Retry: s.Retry})
-	if err != nil {
-		return nil, azureAccess{}, fmt.Errorf("%s: %w", envCredential, err)
-	}
+	cred := newLazyCredential(func() (azcore.TokenCredential, error) {
+		cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg, &azure.CredentialOptions{Retry: s.Retry})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envCredential, err)
+		}
+		return cred, nil
+	})
 	az := azureAccess{cred: cred, cloud: cfg}
 	engine, acting, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency}, known)
 	az.acting = acting

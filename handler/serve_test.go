@@ -63,7 +63,7 @@ func TestSweepWorkerLastDeliveryFollowsTheSetting(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := record.NewMemory()
-			if err := rec.StartRun(t.Context(), record.Run{ID: "run-1", StartedAt: time.Now(), Outcome: record.OutcomeRunning, ItemsSent: 1}); err != nil {
+			if err := rec.StartRun(t.Context(), record.Run{ID: "run-1", StartedAt: time.Now(), Outcome: record.OutcomeRunning, ItemsSent: 1, Listed: true}); err != nil {
 				t.Fatal(err)
 			}
 			fns, err := functions(s, throttledEngine{}, rec, nil, downSender{}, downSender{})

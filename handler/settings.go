@@ -83,6 +83,9 @@ type settings struct {
 	RecordTableURL string
 	// recordSetting names the setting RecordTableURL came from.
 	recordSetting string
+	// RecordRetention is how long the record keeps changes and runs
+	// (PAL_RECORD_RETENTION, whole days; record.Retention).
+	RecordRetention time.Duration
 
 	// Read from the table, used by the rules and derived defaults only.
 	webJobsTableURL   string
@@ -350,6 +353,13 @@ func settingTable() []setting {
 			text(func(s *settings) *string { return &s.RecordTableURL })},
 		{envWebJobsTableURL, "", tfSet, "the host storage's table endpoint (identity-based host storage)",
 			text(func(s *settings) *string { return &s.webJobsTableURL })},
+		{record.SettingRetention, strconv.Itoa(int(record.DefaultRetention / (24 * time.Hour))), tfUnset,
+			"how many days the compliance record keeps changes and runs (1-3650)",
+			func(s *settings, v string) error {
+				d, err := record.Retention(v)
+				s.RecordRetention = d
+				return err
+			}},
 		{envAzureMaxRetries, "", tfUnset, "retries of one Azure request by azcore (0-10; unset: the SDK's)",
 			func(s *settings, v string) error {
 				if v == "" {

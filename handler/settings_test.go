@@ -173,6 +173,28 @@ func TestSettingsAccepts(t *testing.T) {
 	}
 }
 
+// TestSettingsRecordRetention: PAL_RECORD_RETENTION is whole days from 1
+// to 3650, 400 when unset; anything else stops the start naming it.
+func TestSettingsRecordRetention(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		want  time.Duration
+		bad   bool
+	}{
+		{"", 400 * 24 * time.Hour, false}, {"30", 30 * 24 * time.Hour, false}, {" 3650 ", 3650 * 24 * time.Hour, false},
+		{"0", 0, true}, {"3651", 0, true}, {"400d", 0, true}, {"-1", 0, true},
+	} {
+		env := map[string]string{envPartnerID: "1234567", record.SettingRetention: c.value}
+		s, err := loadSettings(func(k string) string { return env[k] }, func() ([]byte, error) { return nil, os.ErrNotExist })
+		switch {
+		case c.bad && (err == nil || !strings.Contains(err.Error(), record.SettingRetention)):
+			t.Errorf("%q: got %v, want an error naming %s", c.value, err, record.SettingRetention)
+		case !c.bad && (err != nil || s.RecordRetention != c.want):
+			t.Errorf("%q: got %v, %v, want %v", c.value, s.RecordRetention, err, c.want)
+		}
+	}
+}
+
 // TestLocalSettingsExampleNamesEverySetting keeps local.settings.json.example
 // in step with the settings table.
 func TestLocalSettingsExampleNamesEverySetting(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -25,7 +26,9 @@ const (
 	aadstsSubjectMismatch    = 700213 // no federated credential with the assertion's subject
 )
 
-var aadstsPattern = regexp.MustCompile(`AADSTS([0-9]{4,7})`)
+// aadstsPattern finds an AADSTS error code in a message (compiled on first
+// use: no regexp is compiled at package init).
+var aadstsPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`AADSTS([0-9]{4,7})`) })
 
 // entraContext is what a translated message needs to say.
 type entraContext struct {
@@ -114,13 +117,13 @@ func aadstsCode(resp *http.Response) int {
 		if len(e.Codes) > 0 {
 			return e.Codes[0]
 		}
-		if m := aadstsPattern.FindStringSubmatch(e.Description); m != nil {
+		if m := aadstsPattern().FindStringSubmatch(e.Description); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			return n
 		}
 		return 0
 	}
-	if m := aadstsPattern.FindSubmatch(body); m != nil {
+	if m := aadstsPattern().FindSubmatch(body); m != nil {
 		n, _ := strconv.Atoi(string(m[1]))
 		return n
 	}

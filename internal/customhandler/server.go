@@ -75,7 +75,7 @@ type registered struct {
 	h    HandlerFunc
 	// tooLarge answers an invocation request over MaxBodyBytes; nil: the
 	// invocation fails with 413.
-	tooLarge *Result
+	tooLarge func() Result
 }
 
 // NewServer returns a Server that logs through log: its level, context fields
@@ -114,10 +114,15 @@ func (s *Server) Handle(function string, h HandlerFunc) {
 // HandleHTTP registers h for an HTTP-triggered function, like Handle, and
 // tooLarge as the answer to its invocation requests larger than
 // MaxBodyBytes: such a request is read no further and the invocation
-// succeeds with tooLarge, which should set the function's http output to a
-// 413. (A failed invocation would reach the caller as the host's empty 500.)
-func (s *Server) HandleHTTP(function string, h HandlerFunc, tooLarge Result) {
-	s.register(function, registered{name: function, h: h, tooLarge: &tooLarge})
+// succeeds with tooLarge's answer, which should set the function's http
+// output to a 413. (A failed invocation would reach the caller as the host's
+// empty 500.) tooLarge is called only then, so registering builds no answer
+// at start (docs/reliability.md, "Fast start").
+func (s *Server) HandleHTTP(function string, h HandlerFunc, tooLarge func() Result) {
+	if tooLarge == nil {
+		panic(fmt.Sprintf("customhandler: nil tooLarge for function %q", function))
+	}
+	s.register(function, registered{name: function, h: h, tooLarge: tooLarge})
 }
 
 // register adds reg under function, panicking on an invalid or duplicate name.
@@ -280,7 +285,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reg registered, id 
 		log.Warn().Int64("limit", s.opts.MaxBodyBytes).Int64("bytes_read", int64(len(body))+drained).
 			Msg("invocation request too large; not read")
 		if reg.tooLarge != nil {
-			return *reg.tooLarge
+			return reg.tooLarge()
 		}
 		return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("invocation request larger than %d bytes", s.opts.MaxBodyBytes))
 	}

@@ -18,8 +18,12 @@ func TestHTTPFunctionTooLarge(t *testing.T) {
 	s, out, ts := newTestServer(t, &ServerOptions{MaxBodyBytes: 1024})
 	called := 0
 	answer := Result{Outputs: map[string]any{"res": HTTPResponse{StatusCode: 413, Body: `{"error":"too large"}`}}}
-	s.HandleHTTP("links", func(context.Context, *Invocation) Result { called++; return Result{} }, answer)
+	builds := 0
+	s.HandleHTTP("links", func(context.Context, *Invocation) Result { called++; return Result{} }, func() Result { builds++; return answer })
 	s.Handle("onboarding", func(context.Context, *Invocation) Result { called++; return Result{} })
+	if builds != 0 {
+		t.Fatalf("registering built the too-large answer %d times, want 0 (it is built when a request is too large)", builds)
+	}
 	for _, size := range []int{1025, 64 << 10, 8 << 20} {
 		body := `{"Data":{"req":{"Method":"POST","Body":"` + strings.Repeat("a", size) + `"}},"Metadata":{}}`
 		status, ct, got := post(t, ts.URL+"/links", "id-1", body)

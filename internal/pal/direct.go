@@ -1,9 +1,11 @@
 package pal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -268,6 +270,13 @@ func (d *DirectEngine) Sweep(ctx context.Context, log *zerolog.Logger, options *
 			res.addSwept(r)
 			if options.Emit != nil {
 				if err := options.Emit(r); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if options.EmitBatch != nil {
+			for batch := range slices.Chunk(tr.results, max(1, cmp.Or(options.MaxBatch, DefaultMaxBatch))) {
+				if err := options.EmitBatch(batch); err != nil {
 					return nil, err
 				}
 			}

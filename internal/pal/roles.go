@@ -1,59 +1,68 @@
 package pal
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // PEC eligibility of Azure built-in roles, from the documented table
 // (learn.microsoft.com partner-center/billing/azure-roles-perms-pec; see
 // docs/reference.md, "PEC-eligible roles"). Names are compared case-insensitively.
 
-// pecEligibleRoles are the built-in roles the table marks eligible.
-var pecEligibleRoles = roleSet(
-	"Owner", "Contributor", "AcrDelete", "AcrImageSigner", "AcrPull", "AcrPush", "AcrQuarantineWriter",
-	"API Management Service Contributor", "API Management Service Operator Role",
-	"Application Insights Component Contributor", "Application Insights Snapshot Debugger",
-	"Automation Job Operator", "Automation Operator", "Automation Runbook Operator",
-	"Avere Contributor", "Avere Operator",
-	"Azure Event Hubs Data Owner", "Azure Event Hubs Data Receiver", "Azure Event Hubs Data Sender",
-	"Azure Kubernetes Service Cluster Admin Role", "Azure Kubernetes Service Cluster User Role",
-	"Azure Service Bus Data Owner", "Azure Service Bus Data Receiver", "Azure Service Bus Data Sender",
-	"Azure Stack Registration Owner", "Backup Contributor", "Backup Operator", "BizTalk Contributor",
-	"Blockchain Member Node Access (Preview)", "Blueprint Contributor", "Blueprint Operator",
-	"CDN Endpoint Contributor", "CDN Profile Contributor", "Classic Network Contributor",
-	"Classic Storage Account Contributor", "Classic Storage Account Key Operator Service Role",
-	"Classic Virtual Machine Contributor", "Cognitive Services Contributor", "Cosmos DB Operator",
-	"CosmosBackupOperator", "Cost Management Contributor", "Data Box Contributor", "Data Factory Contributor",
-	"Data Lake Analytics Developer", "Data Purger", "DevTest Labs User", "DNS Zone Contributor",
-	"DocumentDB Account Contributor", "EventGrid EventSubscription Contributor", "HDInsight Cluster Operator",
-	"HDInsight Domain Services Contributor", "Intelligent Systems Account Contributor", "Key Vault Contributor",
-	"Lab Creator", "Log Analytics Contributor", "Logic App Contributor", "Logic App Operator",
-	"Managed Application Operator Role", "Managed Identity Contributor", "Managed Identity Operator",
-	"Management Group Contributor", "Monitoring Contributor", "Monitoring Metrics Publisher",
-	"Network Contributor", "New Relic APM Account Contributor", "Reader and Data Access",
-	"Redis Cache Contributor", "Resource Policy Contributor", "Scheduler Job Collections Contributor",
-	"Search Service Contributor", "Security Admin", "Security Manager (Legacy)", "Site Recovery Contributor",
-	"Site Recovery Operator", "Spatial Anchors Account Contributor", "Spatial Anchors Account Owner",
-	"SQL DB Contributor", "SQL Managed Instance Contributor", "SQL Security Manager", "SQL Server Contributor",
-	"Storage Account Contributor", "Storage Account Key Operator Service Role", "Storage Blob Data Contributor",
-	"Storage Blob Data Owner", "Storage Blob Delegator", "Storage File Data SMB Share Contributor",
-	"Storage File Data SMB Share Elevated Contributor", "Storage Queue Data Contributor",
-	"Storage Queue Data Message Processor", "Storage Queue Data Message Sender", "Support Request Contributor",
-	"Traffic Manager Contributor", "User Access Administrator", "Virtual Machine Administrator Login",
-	"Virtual Machine Contributor", "Virtual Machine User Login", "Web Plan Contributor", "Website Contributor",
-)
+// pecEligibleRoles are the built-in roles the table marks eligible (built on
+// first use: nothing is built at package init, see docs/reliability.md).
+var pecEligibleRoles = sync.OnceValue(func() map[string]bool {
+	return roleSet(
+		"Owner", "Contributor", "AcrDelete", "AcrImageSigner", "AcrPull", "AcrPush", "AcrQuarantineWriter",
+		"API Management Service Contributor", "API Management Service Operator Role",
+		"Application Insights Component Contributor", "Application Insights Snapshot Debugger",
+		"Automation Job Operator", "Automation Operator", "Automation Runbook Operator",
+		"Avere Contributor", "Avere Operator",
+		"Azure Event Hubs Data Owner", "Azure Event Hubs Data Receiver", "Azure Event Hubs Data Sender",
+		"Azure Kubernetes Service Cluster Admin Role", "Azure Kubernetes Service Cluster User Role",
+		"Azure Service Bus Data Owner", "Azure Service Bus Data Receiver", "Azure Service Bus Data Sender",
+		"Azure Stack Registration Owner", "Backup Contributor", "Backup Operator", "BizTalk Contributor",
+		"Blockchain Member Node Access (Preview)", "Blueprint Contributor", "Blueprint Operator",
+		"CDN Endpoint Contributor", "CDN Profile Contributor", "Classic Network Contributor",
+		"Classic Storage Account Contributor", "Classic Storage Account Key Operator Service Role",
+		"Classic Virtual Machine Contributor", "Cognitive Services Contributor", "Cosmos DB Operator",
+		"CosmosBackupOperator", "Cost Management Contributor", "Data Box Contributor", "Data Factory Contributor",
+		"Data Lake Analytics Developer", "Data Purger", "DevTest Labs User", "DNS Zone Contributor",
+		"DocumentDB Account Contributor", "EventGrid EventSubscription Contributor", "HDInsight Cluster Operator",
+		"HDInsight Domain Services Contributor", "Intelligent Systems Account Contributor", "Key Vault Contributor",
+		"Lab Creator", "Log Analytics Contributor", "Logic App Contributor", "Logic App Operator",
+		"Managed Application Operator Role", "Managed Identity Contributor", "Managed Identity Operator",
+		"Management Group Contributor", "Monitoring Contributor", "Monitoring Metrics Publisher",
+		"Network Contributor", "New Relic APM Account Contributor", "Reader and Data Access",
+		"Redis Cache Contributor", "Resource Policy Contributor", "Scheduler Job Collections Contributor",
+		"Search Service Contributor", "Security Admin", "Security Manager (Legacy)", "Site Recovery Contributor",
+		"Site Recovery Operator", "Spatial Anchors Account Contributor", "Spatial Anchors Account Owner",
+		"SQL DB Contributor", "SQL Managed Instance Contributor", "SQL Security Manager", "SQL Server Contributor",
+		"Storage Account Contributor", "Storage Account Key Operator Service Role", "Storage Blob Data Contributor",
+		"Storage Blob Data Owner", "Storage Blob Delegator", "Storage File Data SMB Share Contributor",
+		"Storage File Data SMB Share Elevated Contributor", "Storage Queue Data Contributor",
+		"Storage Queue Data Message Processor", "Storage Queue Data Message Sender", "Support Request Contributor",
+		"Traffic Manager Contributor", "User Access Administrator", "Virtual Machine Administrator Login",
+		"Virtual Machine Contributor", "Virtual Machine User Login", "Web Plan Contributor", "Website Contributor",
+	)
+})
 
-// pecIneligibleRoles are the built-in roles the table marks not eligible.
-var pecIneligibleRoles = roleSet(
-	"Reader", "AcrQuarantineReader", "API Management Service Reader Role", "Azure Maps Data Reader",
-	"Backup Reader", "Billing Reader", "CDN Endpoint Reader", "CDN Profile Reader",
-	"Cognitive Services Data Reader (Preview)", "Cognitive Services User", "Cosmos DB Account Reader Role",
-	"Cost Management Reader", "Data Box Reader", "EventGrid EventSubscription Reader", "Log Analytics Reader",
-	"Managed Applications Reader", "Management Group Reader", "Monitoring Reader", "Security Reader",
-	"Site Recovery Reader", "Spatial Anchors Account Reader", "Storage Blob Data Reader",
-	"Storage File Data SMB Share Reader", "Storage Queue Data Reader",
-	// Not in the table, but it grants nothing on resources: it only lets the customer's
-	// delegation be removed by the partner.
-	"Managed Services Registration assignment Delete Role",
-)
+// pecIneligibleRoles are the built-in roles the table marks not eligible
+// (built on first use).
+var pecIneligibleRoles = sync.OnceValue(func() map[string]bool {
+	return roleSet(
+		"Reader", "AcrQuarantineReader", "API Management Service Reader Role", "Azure Maps Data Reader",
+		"Backup Reader", "Billing Reader", "CDN Endpoint Reader", "CDN Profile Reader",
+		"Cognitive Services Data Reader (Preview)", "Cognitive Services User", "Cosmos DB Account Reader Role",
+		"Cost Management Reader", "Data Box Reader", "EventGrid EventSubscription Reader", "Log Analytics Reader",
+		"Managed Applications Reader", "Management Group Reader", "Monitoring Reader", "Security Reader",
+		"Site Recovery Reader", "Spatial Anchors Account Reader", "Storage Blob Data Reader",
+		"Storage File Data SMB Share Reader", "Storage Queue Data Reader",
+		// Not in the table, but it grants nothing on resources: it only lets the customer's
+		// delegation be removed by the partner.
+		"Managed Services Registration assignment Delete Role",
+	)
+})
 
 // wellKnownRoles maps the GUIDs of common built-in roles to their names, so that
 // the usual Lighthouse delegations need no role-definition lookup.
@@ -112,9 +121,9 @@ func judgeRole(def RoleDefinition) roleVerdict {
 	switch {
 	case !def.BuiltIn:
 		return roleVerdict{name, false, "custom roles are not PEC-eligible"}
-	case pecEligibleRoles[key]:
+	case pecEligibleRoles()[key]:
 		return roleVerdict{name, true, "documented PEC-eligible role"}
-	case pecIneligibleRoles[key]:
+	case pecIneligibleRoles()[key]:
 		return roleVerdict{name, false, "documented as not PEC-eligible"}
 	case strings.Contains(key, "reader"):
 		return roleVerdict{name, false, "reader roles are not PEC-eligible"}

@@ -34,7 +34,7 @@ func TestJudgeRole(t *testing.T) {
 func TestWellKnownRolesAgreeWithTable(t *testing.T) {
 	for id, name := range wellKnownRoles {
 		v := judgeRole(RoleDefinition{ID: id, Name: name, BuiltIn: true})
-		inTable := pecEligibleRoles[strings.ToLower(name)] || pecIneligibleRoles[strings.ToLower(name)]
+		inTable := pecEligibleRoles()[strings.ToLower(name)] || pecIneligibleRoles()[strings.ToLower(name)]
 		if !inTable {
 			t.Errorf("well-known role %s %q is not in the PEC table", id, name)
 		}

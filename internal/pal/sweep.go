@@ -43,6 +43,14 @@ type SweepOptions struct {
 	// Emit, when set, receives every verdict of [Engine.Sweep] as soon as it is
 	// judged (calls are serialized). An error stops the sweep.
 	Emit func(SubscriptionResult) error
+	// EmitBatch, when set, receives the verdicts of each batch of one tenant
+	// (at most MaxBatch) once all of them were judged, after Emit had each;
+	// verdicts left unjudged when the sweep stops are not in it. Calls for
+	// different batches may run at once (it must be safe for that), each in
+	// one of the judging slots, so they are bounded by the engine's
+	// concurrency. An error stops the sweep. The recording sweep saves each
+	// batch with it, in one write.
+	EmitBatch func([]SubscriptionResult) error
 	// Linked, when set, receives the link of [Engine.Sweep] once, before the
 	// first verdict goes to Emit: every verdict of the sweep is judged under it.
 	// A direct-mode sweep ([DirectEngine.Sweep]) calls it once per tenant,
@@ -172,7 +180,7 @@ func groupBatches(page []Subscription, managing string, maxBatch int) []SweepBat
 // stops the batch and is returned.
 func (e *Engine) JudgeBatch(ctx context.Context, log *zerolog.Logger, principal Principal, link LinkResult, b SweepBatch, emit func(SubscriptionResult) error) error {
 	j := newJudges(ctx, e, log, principal, e.policy.stateOf(link), e.concurrency, emit)
-	j.batch(b)
+	j.batch(b, nil)
 	judged, unjudged, err := j.wait()
 	if err != nil {
 		return err
@@ -210,33 +218,72 @@ func newJudges(ctx context.Context, e *Engine, log *zerolog.Logger, p Principal,
 }
 
 // batch schedules every subscription of b; it blocks while the pool is full.
-func (j *judges) batch(b SweepBatch) {
+// done, when not nil, receives the batch's verdicts once every subscription
+// of b was judged or left unjudged, outside the lock that serializes emit
+// (the batches' done calls may run at once); it is not called when none was
+// judged.
+func (j *judges) batch(b SweepBatch, done func([]SubscriptionResult) error) {
+	var (
+		results []SubscriptionResult
+		left    = len(b.Subscriptions)
+	)
+	// settle counts one subscription of b as finished (r nil: unjudged) and
+	// returns the batch's verdicts when it was the last; j.mu is held.
+	settle := func(r *SubscriptionResult) []SubscriptionResult {
+		if r != nil && done != nil {
+			results = append(results, *r)
+		}
+		if left--; left > 0 || done == nil || len(results) == 0 {
+			return nil
+		}
+		return results
+	}
+	finish := func(rs []SubscriptionResult) error {
+		if rs == nil {
+			return nil
+		}
+		if err := done(rs); err != nil {
+			j.cancel(err)
+			return err
+		}
+		return nil
+	}
 	for i := range b.Subscriptions {
 		if j.ctx.Err() != nil {
 			j.unjudged.Add(1)
+			j.mu.Lock()
+			rs := settle(nil)
+			j.mu.Unlock()
+			if rs != nil {
+				j.g.Go(func() error { return finish(rs) })
+			}
 			continue
 		}
 		s := b.Subscriptions[i]
 		j.g.Go(func() error {
 			ref := subscriptionRef{id: strings.ToLower(s.ID), tenantID: b.TenantID, sub: &s}
 			r := j.engine.evaluate(j.ctx, j.principal, j.link, ref)
+			j.mu.Lock()
 			if r.Status == StatusError && j.ctx.Err() != nil {
 				// Stopped, not judged: an error verdict here would overwrite a
 				// good one in the record and raise a false alarm.
 				j.unjudged.Add(1)
-				return nil
+				rs := settle(nil)
+				j.mu.Unlock()
+				return finish(rs)
 			}
 			if r.Status == StatusError {
 				j.log.Warn().Str("subscription_id", ref.id).Str("detail", r.Detail).Msg("subscription could not be judged")
 			}
-			j.mu.Lock()
-			defer j.mu.Unlock()
 			if err := j.emit(r); err != nil {
+				j.mu.Unlock()
 				j.cancel(err)
 				return err
 			}
 			j.judged.Add(1)
-			return nil
+			rs := settle(&r)
+			j.mu.Unlock()
+			return finish(rs)
 		})
 	}
 }
@@ -293,8 +340,12 @@ func (e *Engine) Sweep(ctx context.Context, log *zerolog.Logger, options *SweepO
 			}
 		})
 	}()
+	var done func([]SubscriptionResult) error
+	if options.EmitBatch != nil {
+		done = options.EmitBatch
+	}
 	for b := range queue {
-		j.batch(b)
+		j.batch(b, done)
 	}
 	judged, unjudged, emitErr := j.wait()
 	sortResults(res.Results)

@@ -297,3 +297,54 @@ func TestSweepRunBatchesPageByPage(t *testing.T) {
 		t.Errorf("batch sizes = %v, want %v", sizes, want)
 	}
 }
+
+// TestSweepEmitsEachBatchOnceJudged: EmitBatch gets every batch (one tenant,
+// at most MaxBatch) once, after Emit had each of its verdicts, and together
+// the batches hold every verdict exactly once.
+func TestSweepEmitsEachBatchOnceJudged(t *testing.T) {
+	p := &pagedFake{fakeAzure: bigFake(5), pageSize: 3}
+	e := pagedEngine(t, p, &EngineOptions{Concurrency: 4})
+	var mu sync.Mutex // EmitBatch calls may run at once
+	emitted := map[string]bool{}
+	inBatch := map[string]int{}
+	batches := 0
+	_, err := e.Sweep(context.Background(), nop(), &SweepOptions{MaxBatch: 2,
+		Emit: func(r SubscriptionResult) error {
+			mu.Lock()
+			defer mu.Unlock()
+			emitted[r.SubscriptionID] = true
+			return nil
+		},
+		EmitBatch: func(rs []SubscriptionResult) error {
+			mu.Lock()
+			defer mu.Unlock()
+			batches++
+			if len(rs) == 0 || len(rs) > 2 {
+				t.Errorf("a batch of %d verdicts, want 1 or 2", len(rs))
+			}
+			for _, r := range rs {
+				if r.TenantID != rs[0].TenantID {
+					t.Errorf("a batch of tenants %s and %s", rs[0].TenantID, r.TenantID)
+				}
+				if !emitted[r.SubscriptionID] {
+					t.Errorf("%s in a batch before Emit had it", r.SubscriptionID)
+				}
+				inBatch[r.SubscriptionID]++
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inBatch) != 10 || len(emitted) != 10 {
+		t.Fatalf("batches hold %d subscriptions, Emit had %d; want 10 each", len(inBatch), len(emitted))
+	}
+	for id, n := range inBatch {
+		if n != 1 {
+			t.Errorf("%s in %d batches, want 1", id, n)
+		}
+	}
+	if batches < 5 {
+		t.Errorf("%d batches, want at least 5 (2 tenants × 5 subscriptions, at most 2 per batch)", batches)
+	}
+}

@@ -34,8 +34,11 @@ const (
 	kindStart   = "runStart"
 )
 
-// edmDateTime is the OData type annotation of a DateTime property.
-const edmDateTime = "Edm.DateTime"
+// OData type annotations of DateTime and Binary properties.
+const (
+	edmDateTime = "Edm.DateTime"
+	edmBinary   = "Edm.Binary"
+)
 
 // inverted returns t as 19 digits that sort newest first.
 func inverted(t time.Time) string {
@@ -163,8 +166,10 @@ type runEntity struct {
 	ClosedRunID       string `json:"ClosedRunId,omitempty"`
 	ClosedNotJudged   int32  `json:"ClosedNotJudged,omitempty"`
 	Detail            string `json:"Detail"`
-	// Counted is Run.Counted in base64.
-	Counted string `json:"Counted,omitempty"`
+	// Counted is Run.Counted, an Edm.Binary property (base64 in JSON).
+	Counted     string `json:"Counted,omitempty"`
+	CountedType string `json:"Counted@odata.type,omitempty"`
+	ETag        string `json:"odata.etag,omitempty"`
 }
 
 func runRow(r Run) (runEntity, error) {
@@ -186,7 +191,9 @@ func runRow(r Run) (runEntity, error) {
 		ItemsSent: int32(r.ItemsSent), ItemsDone: int32(r.ItemsDone), ItemsFailed: int32(r.ItemsFailed), Detail: r.Detail,
 		SubscriptionsSent: int32(r.SubscriptionsSent), Listed: r.Listed, NotJudged: int32(r.NotJudged),
 		ClosedRunID: r.ClosedRunID, ClosedNotJudged: int32(r.ClosedNotJudged),
-		Counted: base64.StdEncoding.EncodeToString(r.Counted),
+	}
+	if len(r.Counted) > 0 {
+		e.Counted, e.CountedType = base64.StdEncoding.EncodeToString(r.Counted), edmBinary
 	}
 	if !r.FinishedAt.IsZero() {
 		e.FinishedAt, e.FinishedAtType = formatTime(r.FinishedAt), edmDateTime
@@ -218,16 +225,11 @@ func (e runEntity) run() (Run, error) {
 	return r, nil
 }
 
-// startEntity is a run's index row, newest first in the run partition.
-type startEntity struct {
-	PartitionKey string `json:"PartitionKey"`
-	RowKey       string `json:"RowKey"`
-	Kind         string `json:"Kind"`
-	RunID        string `json:"RunId"`
-}
-
-func startRow(r Run) startEntity {
-	return startEntity{PartitionKey: runPartition, RowKey: startPrefix + inverted(r.StartedAt) + "_" + r.ID, Kind: kindStart, RunID: r.ID}
+// startRow is a run's index row, newest first in the run partition: a copy
+// of the run row (rows written before the copy was kept hold only RunId).
+func startRow(e runEntity, started time.Time) runEntity {
+	e.RowKey, e.Kind, e.ETag = startPrefix+inverted(started)+"_"+e.RunID, kindStart, ""
+	return e
 }
 
 // odataQuote quotes s as an OData string literal.
@@ -238,4 +240,97 @@ func odataQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''")
 func prefixRange(prop, prefix string) string {
 	end := prefix[:len(prefix)-1] + string(prefix[len(prefix)-1]+1)
 	return prop + " ge " + odataQuote(prefix) + " and " + prop + " lt " + odataQuote(end)
+}
+
+// Rows of the summaries and the change index (see docs/contracts.md).
+const (
+	// summaryRow is the RowKey of a tenant's summary in its partition.
+	summaryRow = "summary"
+	// dirPartition holds a copy of every tenant's summary (RowKey
+	// tenantPrefix + tenant) and the estate's totals (RowKey estateRow).
+	dirPartition = "dir"
+	estateRow    = "estate"
+	// indexPrefix + the UTC month of the write (YYYYMM) is a partition of
+	// the change index; its RowKeys are inverted time + "_" + tenant + "_" +
+	// subscription + "_" + random: newest first across tenants.
+	indexPrefix = "x_"
+	// Kinds of rows.
+	kindTenantSummary = "tenantSummary"
+	kindEstate        = "estate"
+	kindIndex         = "changeIndex"
+)
+
+// summaryEntity is a tenant's summary (in its partition or the directory)
+// or the estate's totals.
+type summaryEntity struct {
+	PartitionKey string `json:"PartitionKey"`
+	RowKey       string `json:"RowKey"`
+	Kind         string `json:"Kind"`
+	TenantID     string `json:"TenantId,omitempty"`
+	Counts       string `json:"Counts"` // JSON object status → count
+	Tenants      int32  `json:"Tenants"`
+	Version      int32  `json:"Version"`
+	At           string `json:"At"`
+	AtType       string `json:"At@odata.type,omitempty"`
+	ETag         string `json:"odata.etag,omitempty"`
+}
+
+func summaryRowOf(pk, rk, kind string, s Summary) (summaryEntity, error) {
+	counts, err := json.Marshal(s.Counts)
+	if err != nil {
+		return summaryEntity{}, fmt.Errorf("summary of %q: %w", s.TenantID, err)
+	}
+	if s.Version < 0 || s.Version > math.MaxInt32 || s.Tenants < 0 || s.Tenants > math.MaxInt32 {
+		return summaryEntity{}, &pal.Error{Code: pal.CodeInternal, Message: "record: a summary's version or tenant count is out of range"}
+	}
+	return summaryEntity{PartitionKey: pk, RowKey: rk, Kind: kind, TenantID: s.TenantID, Counts: string(counts),
+		Tenants: int32(s.Tenants), Version: int32(s.Version), At: formatTime(s.At), AtType: edmDateTime}, nil
+}
+
+func (e summaryEntity) summary() (Summary, error) {
+	s := Summary{TenantID: e.TenantID, Counts: newCounts(), Tenants: int(e.Tenants), Version: int(e.Version)}
+	if e.Counts != "" {
+		var c map[pal.Status]int
+		if err := json.Unmarshal([]byte(e.Counts), &c); err != nil {
+			return s, fmt.Errorf("summary %s/%s: Counts: %w", e.PartitionKey, e.RowKey, err)
+		}
+		addCounts(s.Counts, c)
+	}
+	var err error
+	if s.At, err = parseTime(e.At); err != nil {
+		return s, fmt.Errorf("summary %s/%s: At: %w", e.PartitionKey, e.RowKey, err)
+	}
+	return s, nil
+}
+
+// indexEntity is a change's row in the change index.
+type indexEntity struct {
+	PartitionKey   string `json:"PartitionKey"`
+	RowKey         string `json:"RowKey"`
+	Kind           string `json:"Kind"`
+	TenantID       string `json:"TenantId"`
+	SubscriptionID string `json:"SubscriptionId"`
+	From           string `json:"From"`
+	To             string `json:"To"`
+	At             string `json:"At"`
+	AtType         string `json:"At@odata.type,omitempty"`
+	Detail         string `json:"Detail"`
+	// ChangeKey is the RowKey of the change row in the tenant's partition.
+	ChangeKey string `json:"ChangeKey"`
+}
+
+// indexPartition is the index partition of changes written at t.
+func indexPartition(t time.Time) string { return indexPrefix + t.UTC().Format("200601") }
+
+func indexRow(c changeEntity, written time.Time) indexEntity {
+	rk := strings.TrimPrefix(c.RowKey, changePrefix) // inverted_sub_random
+	inv, rest, _ := strings.Cut(rk, "_")
+	return indexEntity{PartitionKey: indexPartition(written), RowKey: inv + "_" + c.TenantID + "_" + rest, Kind: kindIndex,
+		TenantID: c.TenantID, SubscriptionID: c.SubscriptionID, From: c.From, To: c.To, At: c.At, AtType: edmDateTime,
+		Detail: c.Detail, ChangeKey: c.RowKey}
+}
+
+func (e indexEntity) change() (Change, error) {
+	return changeEntity{PartitionKey: e.PartitionKey, RowKey: e.RowKey, TenantID: e.TenantID, SubscriptionID: e.SubscriptionID,
+		From: e.From, To: e.To, At: e.At, Detail: e.Detail}.change()
 }

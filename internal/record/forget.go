@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 )
@@ -53,6 +54,23 @@ func (m *Memory) Forget(ctx context.Context, tenantID, subscriptionID string) (F
 	n := len(m.changes)
 	m.changes = slices.DeleteFunc(m.changes, func(c Change) bool { return match(c.TenantID, c.SubscriptionID) })
 	out.Changes = n - len(m.changes)
+	// The tenant's summary counts what is left.
+	if s, ok := m.summaries[tenantID]; ok && out.Verdicts > 0 {
+		counts := newCounts()
+		left := 0
+		for k, v := range m.verdicts {
+			if k.tenant == tenantID {
+				counts[v.Status]++
+				left++
+			}
+		}
+		if left == 0 {
+			delete(m.summaries, tenantID)
+		} else {
+			s.Counts, s.Version = counts, s.Version+1
+			m.summaries[tenantID] = s
+		}
+	}
 	return out, nil
 }
 
@@ -102,7 +120,74 @@ func (t *Table) Forget(ctx context.Context, tenantID, subscriptionID string) (Fo
 			}
 		}
 	}
+	if err := t.forgetDerived(ctx, tenantID, subscriptionID, out.Verdicts > 0); err != nil {
+		return out, err
+	}
 	return out, nil
+}
+
+// forgetDerived removes what the summaries and the change index keep of
+// what Forget removed: the index rows of the tenant's (or subscription's)
+// changes, in every index partition Changes reads; the tenant's directory
+// row when the whole tenant went (its summary row was in its partition), or
+// else its summary recounted from the verdicts left and copied to the
+// directory.
+func (t *Table) forgetDerived(ctx context.Context, tenantID, subscriptionID string, verdictsGone bool) error {
+	now := time.Now().UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i <= indexMonths; i++ {
+		filter := "PartitionKey eq " + odataQuote(indexPartition(month.AddDate(0, -i, 0))) + " and TenantId eq " + odataQuote(tenantID)
+		if subscriptionID != "" {
+			filter += " and SubscriptionId eq " + odataQuote(subscriptionID)
+		}
+		var rows []rowKeys
+		if err := list(ctx, t.client, filter, 0, func(e rowKeys) error { rows = append(rows, e); return nil }); err != nil {
+			return t.fail("forget: list index rows", err)
+		}
+		for chunk := range slices.Chunk(rows, maxForgetOps) {
+			if err := t.deleteRows(ctx, chunk); err != nil {
+				return err
+			}
+		}
+	}
+	if subscriptionID == "" {
+		if err := t.deleteRow(ctx, dirPartition, tenantPrefix+tenantID); err != nil {
+			return t.fail("forget: delete the directory row", err)
+		}
+		return nil
+	}
+	if !verdictsGone {
+		return nil
+	}
+	for attempt := range t.maxAttempts {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return translate("forget: recount the summary", err)
+			}
+		}
+		sum, err := t.getSummary(ctx, tenantPrefix+tenantID, summaryRow)
+		if err != nil || sum == nil {
+			return t.fail("forget: read the summary", err)
+		}
+		next := Summary{TenantID: tenantID, Counts: newCounts(), Version: sum.s.Version + 1, At: sum.s.At}
+		if err := t.countTenant(ctx, tenantID, next.Counts); err != nil {
+			return t.fail("forget: recount the summary", err)
+		}
+		a, err := summaryAction(tenantPrefix+tenantID, summaryRow, next, sum.etag)
+		if err != nil {
+			return err
+		}
+		_, err = t.client.SubmitTransaction(ctx, []aztables.TransactionAction{a}, nil)
+		switch {
+		case err == nil:
+			return t.publish(ctx, next)
+		case isConflict(err):
+			continue
+		default:
+			return t.fail("forget: write the summary", err)
+		}
+	}
+	return contention("forget: recount the summary", t.maxAttempts)
 }
 
 // deleteRows deletes rows of one partition: one transaction, or one by one

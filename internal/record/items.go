@@ -6,8 +6,10 @@ package record
 // delivers at least once — is never counted twice. A bitmap keeps the run one
 // small row: 10,000 work items take 1,250 bytes.
 
-// MaxItems is the most work items one run can count: the bitmap is stored as
-// one Table Storage string property, at most 64 KiB (base64 of 48 KiB).
+// MaxItems is the most work items one run can count: the bitmap (48 KiB) is
+// stored as one Edm.Binary property, which Table Storage allows up to 64 KiB
+// (as a string, its base64 would exceed the 32K characters of a string
+// property).
 const MaxItems = 48 << 10 * 8
 
 // ItemCounted reports whether work item i of the run was counted.

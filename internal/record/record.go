@@ -102,6 +102,62 @@ type Filter struct {
 	Statuses  []pal.Status
 }
 
+// Paging and filter bounds, the same for every store.
+const (
+	// MaxPageSize is the most verdicts (or tenant summaries) one page holds:
+	// one Table Storage query page.
+	MaxPageSize = 1000
+	// MaxFilterTenants is the most tenants a [Filter] may name: a page of a
+	// filtered view then costs at most a few queries of at most 15
+	// comparisons each.
+	MaxFilterTenants = 50
+)
+
+// Page asks for one page: at most Size rows (0 or more than MaxPageSize:
+// MaxPageSize) after the page whose Next was Token ("" is the first page).
+type Page struct {
+	Size  int
+	Token string
+}
+
+// VerdictPage is one page of verdicts, sorted by tenant, then subscription.
+// Next is the token of the following page, "" after the last.
+type VerdictPage struct {
+	Verdicts []Verdict
+	Next     string
+}
+
+// Summary counts the verdicts of one tenant, or of the estate, by status.
+type Summary struct {
+	// TenantID is "" for the estate.
+	TenantID string
+	Counts   map[pal.Status]int
+	// Tenants is the estate's number of tenants (0 for a tenant).
+	Tenants int
+	// Version of a tenant's summary grows by one with every change of its
+	// counts (0 for the estate).
+	Version int
+	// At is when a tenant's counts last changed, or when the estate's
+	// totals were computed.
+	At time.Time
+}
+
+// Total is the sum of the counts.
+func (s Summary) Total() int {
+	n := 0
+	for _, c := range s.Counts {
+		n += c
+	}
+	return n
+}
+
+// SummaryPage is one page of tenant summaries, sorted by tenant. Next is the
+// token of the following page, "" after the last.
+type SummaryPage struct {
+	Summaries []Summary
+	Next      string
+}
+
 // Store is the compliance record.
 type Store interface {
 	// Save upserts v as the subscription's latest verdict. When its status
@@ -110,20 +166,42 @@ type Store interface {
 	// stored Since and returns nil. A verdict checked before the stored one is
 	// not applied (nil, nil): the record keeps the latest judgement. Under
 	// concurrent Saves of one subscription, each change of status is appended
-	// exactly once.
+	// exactly once. The tenant's summary changes with its verdicts.
 	Save(ctx context.Context, v Verdict) (*Change, error)
 	// SaveAll saves vs as Save saves each of them, in their order, and
 	// returns the change of each (changes[i] belongs to vs[i], nil when its
 	// status did not change or it was not applied). It writes the verdicts
-	// of one tenant together: in Table Storage one transaction per 50
-	// verdicts, all or nothing. Every verdict is checked before anything is
-	// written. On an error some chunks may have been saved, never part of
-	// one; saving the same verdicts again is harmless.
+	// of one tenant together: in Table Storage one transaction per 49
+	// verdicts, all or nothing, with the tenant's summary. Every verdict is
+	// checked before anything is written. On an error some chunks may have
+	// been saved, never part of one; saving the same verdicts again is
+	// harmless.
 	SaveAll(ctx context.Context, vs []Verdict) ([]*Change, error)
-	// Verdicts returns the verdicts that match f, sorted by tenant, then subscription.
+	// Verdicts returns every verdict that matches f, sorted by tenant, then
+	// subscription. It reads the whole estate: views use PageVerdicts.
 	Verdicts(ctx context.Context, f Filter) ([]Verdict, error)
-	// Changes returns the newest changes first, at most limit (limit < 1: all).
+	// PageVerdicts returns one page of the verdicts that match f, in the
+	// order of Verdicts. A token that is not one of this filter's is
+	// CodeInvalidInput; a filter naming more than MaxFilterTenants tenants too.
+	PageVerdicts(ctx context.Context, f Filter, p Page) (*VerdictPage, error)
+	// TenantSummaries returns one page of the tenants' summaries, sorted by
+	// tenant: the current counts of every tenant with a verdict.
+	TenantSummaries(ctx context.Context, p Page) (*SummaryPage, error)
+	// SummariesOf returns the summaries of tenants (at most
+	// MaxFilterTenants), sorted by tenant; a tenant without verdicts has none.
+	SummariesOf(ctx context.Context, tenants []string) ([]Summary, error)
+	// Estate returns the estate's totals as last computed by RefreshEstate
+	// (nil before the first): verdicts saved since are not in them.
+	Estate(ctx context.Context) (*Summary, error)
+	// RefreshEstate computes the estate's totals from the tenant summaries,
+	// stores them marked with at and returns them.
+	RefreshEstate(ctx context.Context, at time.Time) (*Summary, error)
+	// Changes returns the newest changes first across tenants, at most limit
+	// (limit < 1: all).
 	Changes(ctx context.Context, limit int) ([]Change, error)
+	// TenantChanges returns the newest changes of one tenant first, at most
+	// limit (limit < 1: all).
+	TenantChanges(ctx context.Context, tenant string, limit int) ([]Change, error)
 	// StartRun stores a new run.
 	StartRun(ctx context.Context, r Run) error
 	// UpdateRun applies fn to the stored run id atomically (optimistic
@@ -131,4 +209,15 @@ type Store interface {
 	UpdateRun(ctx context.Context, id string, fn func(*Run)) (*Run, error)
 	// LastRun returns the most recently started run, or nil when there is none.
 	LastRun(ctx context.Context) (*Run, error)
+	// Runs returns the most recently started runs, newest first, at most n
+	// (1 to MaxRuns; other values: MaxRuns).
+	Runs(ctx context.Context, n int) ([]Run, error)
+	// Prune removes the changes and runs older than before (in Table
+	// Storage with their index rows), at most limit of them, oldest first,
+	// and returns how many it removed. Verdicts and summaries are never
+	// removed.
+	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 }
+
+// MaxRuns is the most runs [Store.Runs] returns.
+const MaxRuns = 100

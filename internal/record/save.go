@@ -64,6 +64,13 @@ func prepareVerdict(v Verdict) (Verdict, error) {
 	v.CheckedAt = normTime(v.CheckedAt)
 	v.DisplayName, v.Detail = storedText(v.DisplayName), storedText(v.Detail)
 	v.Roles = storedRoles(v.Roles)
+	for _, p := range []struct{ field, s string }{
+		{"displayName", v.DisplayName}, {"detail", v.Detail}, {"roles", encodeRoles(v.Roles)}, {"checkedBy", v.CheckedBy},
+	} {
+		if err := checkString(p.field, p.s); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
 }
 
@@ -98,7 +105,18 @@ func prepareRun(r Run) (Run, error) {
 	if r.Outcome == "" {
 		r.Outcome = OutcomeRunning
 	}
+	if err := checkRun(r); err != nil {
+		return r, err
+	}
 	return normRun(r), nil
+}
+
+// checkRun refuses a run whose row Table Storage could not keep.
+func checkRun(r Run) error {
+	if len(r.Counted) > (MaxItems+7)/8 {
+		return invalid("counted", fmt.Sprintf("holds more than %d work items", MaxItems))
+	}
+	return checkString("detail", r.Detail)
 }
 
 // normRun normalises a run's times and copies its summary.

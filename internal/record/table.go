@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -171,85 +170,20 @@ func contention(op string, attempts int) error {
 	return &pal.Error{Code: pal.CodeTransient, Message: fmt.Sprintf("record: %s: other writers changed the row %d times in a row; try again", op, attempts)}
 }
 
-// getVerdict reads a stored verdict and its ETag; nil when there is none.
-func (t *Table) getVerdict(ctx context.Context, tenant, sub string) (*Verdict, azcore.ETag, error) {
-	resp, err := t.client.GetEntity(ctx, tenantPrefix+tenant, verdictPrefix+sub, nil)
-	if err != nil {
-		if isEntityNotFound(err) {
-			return nil, "", nil
-		}
-		return nil, "", err
-	}
-	var e verdictEntity
-	if err := json.Unmarshal(resp.Value, &e); err != nil {
-		return nil, "", fmt.Errorf("decode verdict: %w", err)
-	}
-	v, err := e.verdict()
-	if err != nil {
-		return nil, "", err
-	}
-	return &v, resp.ETag, nil
-}
-
-// Save implements [Store]. The verdict row and its change row live in the
-// tenant's partition and are written in one entity group transaction,
-// conditioned on the verdict's ETag (or on its absence): of concurrent Saves
-// that change a status exactly one appends the change; the others read again.
+// Save implements [Store]: SaveAll of one verdict.
 func (t *Table) Save(ctx context.Context, v Verdict) (*Change, error) {
-	v, err := prepareVerdict(v)
+	out, err := t.SaveAll(ctx, []Verdict{v})
 	if err != nil {
 		return nil, err
 	}
-	op := "save verdict of subscription " + v.SubscriptionID
-	if err := t.ensureTable(ctx); err != nil {
-		return nil, err
-	}
-	for attempt := range t.maxAttempts {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, translate(op, err)
-			}
-		}
-		stored, etag, err := t.getVerdict(ctx, v.TenantID, v.SubscriptionID)
-		if err != nil {
-			return nil, t.fail(op, err)
-		}
-		out, ch, apply := decide(stored, v)
-		if !apply {
-			return nil, nil
-		}
-		row, err := json.Marshal(verdictRow(out))
-		if err != nil {
-			return nil, translate(op, err)
-		}
-		switch {
-		case ch == nil:
-			_, err = t.client.UpdateEntity(ctx, row, &aztables.UpdateEntityOptions{IfMatch: &etag, UpdateMode: aztables.UpdateModeReplace})
-		default:
-			crow, merr := json.Marshal(changeRow(*ch))
-			if merr != nil {
-				return nil, translate(op, merr)
-			}
-			first := aztables.TransactionAction{ActionType: aztables.TransactionTypeAdd, Entity: row}
-			if stored != nil {
-				first = aztables.TransactionAction{ActionType: aztables.TransactionTypeUpdateReplace, Entity: row, IfMatch: &etag}
-			}
-			_, err = t.client.SubmitTransaction(ctx, []aztables.TransactionAction{first, {ActionType: aztables.TransactionTypeAdd, Entity: crow}}, nil)
-		}
-		switch {
-		case err == nil:
-			return ch, nil
-		case isConflict(err):
-			continue
-		default:
-			return nil, t.fail(op, err)
-		}
-	}
-	return nil, contention(op, t.maxAttempts)
+	return out[0], nil
 }
 
 // list reads every row that passes filter, decoding each with decode.
 func list[E any](ctx context.Context, c *aztables.Client, filter string, top int32, decode func(E) error) error {
+	if err := checkFilter(filter); err != nil {
+		return err
+	}
 	opts := &aztables.ListEntitiesOptions{Filter: &filter}
 	if top > 0 {
 		opts.Top = to.Ptr(top)
@@ -275,82 +209,21 @@ func list[E any](ctx context.Context, c *aztables.Client, filter string, top int
 	return nil
 }
 
-// Verdicts implements [Store]. A tenant filter reads only those tenants'
-// partitions; a status filter is applied by the service.
+// Verdicts implements [Store]: every page of PageVerdicts.
 func (t *Table) Verdicts(ctx context.Context, f Filter) ([]Verdict, error) {
-	if err := t.ensureTable(ctx); err != nil {
-		return nil, err
-	}
-	parts := []string{prefixRange("RowKey", verdictPrefix)}
-	if len(f.TenantIDs) > 0 {
-		var or []string
-		for _, id := range f.TenantIDs {
-			or = append(or, "PartitionKey eq "+odataQuote(tenantPrefix+id))
-		}
-		parts = append(parts, "("+strings.Join(or, " or ")+")")
-	} else {
-		parts = append(parts, prefixRange("PartitionKey", tenantPrefix))
-	}
-	if len(f.Statuses) > 0 {
-		var or []string
-		for _, s := range f.Statuses {
-			or = append(or, "Status eq "+odataQuote(string(s)))
-		}
-		parts = append(parts, "("+strings.Join(or, " or ")+")")
-	}
 	var out []Verdict
-	err := list(ctx, t.client, strings.Join(parts, " and "), 0, func(e verdictEntity) error {
-		v, err := e.verdict()
-		if err == nil && f.matches(v) {
-			out = append(out, v)
+	p := Page{Size: MaxPageSize}
+	for {
+		page, err := t.PageVerdicts(ctx, f, p)
+		if err != nil {
+			return nil, err
 		}
-		return err
-	})
-	if err != nil {
-		return nil, translate("list verdicts", err)
-	}
-	sortVerdicts(out)
-	return out, nil
-}
-
-// Changes implements [Store]. Changes are kept in their tenant's partition
-// (so that a change and its verdict are written atomically); this reads the
-// change rows of every tenant and keeps the newest.
-func (t *Table) Changes(ctx context.Context, limit int) ([]Change, error) {
-	if err := t.ensureTable(ctx); err != nil {
-		return nil, err
-	}
-	filter := prefixRange("PartitionKey", tenantPrefix) + " and " + prefixRange("RowKey", changePrefix)
-	type keyed struct {
-		c  Change
-		rk string
-	}
-	var all []keyed
-	err := list(ctx, t.client, filter, 0, func(e changeEntity) error {
-		c, err := e.change()
-		if err == nil {
-			all = append(all, keyed{c, e.RowKey})
+		out = append(out, page.Verdicts...)
+		if page.Next == "" {
+			return out, nil
 		}
-		return err
-	})
-	if err != nil {
-		return nil, translate("list changes", err)
+		p.Token = page.Next
 	}
-	// The RowKey (inverted time, then random) orders newest first.
-	slices.SortFunc(all, func(a, b keyed) int {
-		if c := b.c.At.Compare(a.c.At); c != 0 {
-			return c
-		}
-		return strings.Compare(a.rk, b.rk)
-	})
-	if limit > 0 && len(all) > limit {
-		all = all[:limit]
-	}
-	out := make([]Change, len(all))
-	for i, k := range all {
-		out[i] = k.c
-	}
-	return out, nil
 }
 
 // StartRun implements [Store]: the run's row and its index row (newest first)
@@ -371,7 +244,7 @@ func (t *Table) StartRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return translate("start run", err)
 	}
-	idx, err := json.Marshal(startRow(r))
+	idx, err := json.Marshal(startRow(e, r.StartedAt))
 	if err != nil {
 		return translate("start run", err)
 	}
@@ -432,6 +305,9 @@ func (t *Table) UpdateRun(ctx context.Context, id string, fn func(*Run)) (*Run, 
 			return nil, runNotFound(id)
 		}
 		n := applyRun(*r, fn)
+		if err := checkRun(n); err != nil {
+			return nil, err
+		}
 		e, err := runRow(n)
 		if err != nil {
 			return nil, err
@@ -440,7 +316,15 @@ func (t *Table) UpdateRun(ctx context.Context, id string, fn func(*Run)) (*Run, 
 		if err != nil {
 			return nil, translate(op, err)
 		}
-		_, err = t.client.UpdateEntity(ctx, row, &aztables.UpdateEntityOptions{IfMatch: &etag, UpdateMode: aztables.UpdateModeReplace})
+		idx, err := json.Marshal(startRow(e, n.StartedAt))
+		if err != nil {
+			return nil, translate(op, err)
+		}
+		// The run row and its index row's copy change together.
+		_, err = t.client.SubmitTransaction(ctx, []aztables.TransactionAction{
+			{ActionType: aztables.TransactionTypeUpdateReplace, Entity: row, IfMatch: &etag},
+			{ActionType: aztables.TransactionTypeInsertReplace, Entity: idx},
+		}, nil)
 		switch {
 		case err == nil:
 			return &n, nil
@@ -453,29 +337,45 @@ func (t *Table) UpdateRun(ctx context.Context, id string, fn func(*Run)) (*Run, 
 	return nil, contention(op, t.maxAttempts)
 }
 
-// LastRun implements [Store]: the first index row of the run partition names
-// the last started run.
+// LastRun implements [Store]: Runs(1).
 func (t *Table) LastRun(ctx context.Context) (*Run, error) {
+	runs, err := t.Runs(ctx, 1)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return &runs[0], nil
+}
+
+// Runs implements [Store]: the first n index rows of partition run, each a
+// copy of its run (a row written before copies were kept is read from its
+// run row).
+func (t *Table) Runs(ctx context.Context, n int) ([]Run, error) {
 	if err := t.ensureTable(ctx); err != nil {
 		return nil, err
 	}
-	var id string
+	var out []Run
 	filter := "PartitionKey eq " + odataQuote(runPartition) + " and " + prefixRange("RowKey", startPrefix)
-	err := list(ctx, t.client, filter, 1, func(e startEntity) error {
-		if id == "" {
-			id = e.RunID
+	limit := runLimit(n)
+	err := list(ctx, t.client, filter, int32(limit), func(e runEntity) error {
+		if len(out) >= limit {
+			return nil
 		}
-		return nil
+		if e.StartedAt == "" { // an index row without the copy
+			r, _, err := t.getRun(ctx, e.RunID)
+			if err != nil || r == nil {
+				return err
+			}
+			out = append(out, *r)
+			return nil
+		}
+		r, err := e.run()
+		if err == nil {
+			out = append(out, r)
+		}
+		return err
 	})
 	if err != nil {
-		return nil, translate("read last run", err)
+		return nil, translate("read the runs", err)
 	}
-	if id == "" {
-		return nil, nil
-	}
-	r, _, err := t.getRun(ctx, id)
-	if err != nil {
-		return nil, translate("read run "+id, err)
-	}
-	return r, nil
+	return out, nil
 }

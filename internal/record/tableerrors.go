@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -21,7 +22,10 @@ import (
 const RoleTableDataContributor = "Storage Table Data Contributor"
 
 // translate turns an error of a Table Storage request into a [*pal.Error]:
-// 403 → CodeForbidden naming the missing role; anything else (throttling,
+// 403 → CodeForbidden naming the missing role; 400, 413, 414 and 431 (the
+// service refused what we sent: a value too large, a bad input, a query or
+// header too long) → CodeInternal, since retrying cannot mend our own data;
+// anything else (throttling,
 // 5xx, network, token, timeouts, unexpected answers) → CodeTransient, with
 // Retry-After when the service sent one. A record write that fails is never
 // reported as stored. nil stays nil; a *pal.Error is returned as it is.
@@ -44,6 +48,9 @@ func translate(op string, err error) error {
 		if code != "" {
 			what += " " + code
 		}
+		if refusedData(status) {
+			return &pal.Error{Code: pal.CodeInternal, Err: err, Message: op + ": Table Storage refused the request: " + what}
+		}
 		if status == http.StatusForbidden {
 			return &pal.Error{Code: pal.CodeForbidden, Err: err, Message: op + ": Table Storage answered " + what +
 				"; the function's identity needs the role " + RoleTableDataContributor + " on the storage account"}
@@ -55,6 +62,16 @@ func translate(op string, err error) error {
 		return e
 	}
 	return &pal.Error{Code: pal.CodeTransient, Message: op + ": " + transientCause(err), Err: err}
+}
+
+// refusedData reports whether a Table Storage status says the request
+// itself is wrong (our data), not the service's state.
+func refusedData(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge:
+		return true
+	}
+	return false
 }
 
 // transientCause names a failure that is not an answer of the service.
@@ -90,8 +107,9 @@ func (m markedCredential) GetToken(ctx context.Context, opts policy.TokenRequest
 	return tk, nil
 }
 
-// batchStatusRE finds the status lines of an entity group transaction's parts.
-var batchStatusRE = regexp.MustCompile(`HTTP/1\.1 (\d{3})`)
+// batchStatusRE finds the status lines of an entity group transaction's parts
+// (compiled on first use: no regexp is compiled at package init).
+var batchStatusRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`HTTP/1\.1 (\d{3})`) })
 
 // batchStatus returns the first failing (>= 400) status inside a failed
 // entity group transaction's answer, or 202 when none can be read.
@@ -103,7 +121,7 @@ func batchStatus(re *azcore.ResponseError) int {
 	if err != nil {
 		return re.StatusCode
 	}
-	for _, m := range batchStatusRE.FindAllSubmatch(body, -1) {
+	for _, m := range batchStatusRE().FindAllSubmatch(body, -1) {
 		if n, _ := strconv.Atoi(string(m[1])); n >= 400 {
 			return n
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/outcome"
@@ -22,7 +23,10 @@ import (
 
 // coordinatorRunID matches the run IDs the coordinator gives (newRunID):
 // runs of the in-process sweep and of `handler sweep` are never closed here.
-var coordinatorRunID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}$`)
+// Compiled on first use: no regexp is compiled at package init.
+var coordinatorRunID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}$`)
+})
 
 // Bounds of the run writes made outside the SDK's short retry.
 const (
@@ -81,7 +85,7 @@ func recordProgress(ctx context.Context, log *zerolog.Logger, rec runRecord, id 
 // for after maxAge (its items can no longer be counted: their retry chains
 // have given up).
 func abandoned(prev *record.Run, now time.Time, maxAge time.Duration) bool {
-	if prev == nil || prev.Outcome != record.OutcomeRunning || !coordinatorRunID.MatchString(prev.ID) {
+	if prev == nil || prev.Outcome != record.OutcomeRunning || !coordinatorRunID().MatchString(prev.ID) {
 		return false
 	}
 	return !prev.Listed || now.Sub(prev.StartedAt) > maxAge

@@ -31,7 +31,7 @@ func closeDeadSweep(ctx context.Context, log *zerolog.Logger, store record.Store
 	}
 	prev, err := store.LastRun(ctx)
 	if err != nil || prev == nil || prev.Outcome != record.OutcomeRunning || prev.ID == by ||
-		coordinatorRunID.MatchString(prev.ID) || strings.HasPrefix(prev.ID, cliRunPrefix) {
+		coordinatorRunID().MatchString(prev.ID) || strings.HasPrefix(prev.ID, cliRunPrefix) {
 		return nil
 	}
 	vs, err := store.Verdicts(ctx, record.Filter{})

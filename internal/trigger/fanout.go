@@ -121,6 +121,9 @@ func SweepFanout(engine FanoutEngine, options *Options) (customhandler.HandlerFu
 		if stale {
 			closeAbandoned(ctx, &log, rec, prev.ID, runID, subs, opts.Now())
 		}
+		if run.Outcome != record.OutcomeRunning { // no item, or every item counted already
+			maintainRecord(ctx, &log, rec, opts.Now(), opts.RecordRetention)
+		}
 		log.Info().Str("outcome", string(outcome.KindDone)).Int("items_sent", sent).Str("run_outcome", run.Outcome).
 			Str("link_action", string(link.Action)).Str("link_partner_id", link.PartnerID).Msg("result")
 		return customhandler.Result{Outputs: map[string]any{}, ReturnValue: fanoutReport{

@@ -65,6 +65,9 @@ type Options struct {
 	// and every sweep's run, is written to it (see [Recorder]). nil records
 	// nothing.
 	Record record.Store
+	// RecordRetention is how long the record keeps changes and runs
+	// (default record.DefaultRetention): each sweep removes older ones.
+	RecordRetention time.Duration
 	// HTTPRole, when set, is the App Service Authentication role an HTTP caller
 	// must hold (X-MS-CLIENT-PRINCIPAL).
 	HTTPRole string
@@ -96,6 +99,9 @@ func (o *Options) checked() (Options, error) {
 		if f.bad {
 			return Options{}, fmt.Errorf("trigger: Options.%s is required: %s", f.name, f.want)
 		}
+	}
+	if out.RecordRetention <= 0 {
+		out.RecordRetention = record.DefaultRetention
 	}
 	if out.Now == nil {
 		out.Now = time.Now

@@ -76,6 +76,11 @@ func (e *estateEngine) Sweep(_ context.Context, _ *zerolog.Logger, o *pal.SweepO
 			}
 		}
 	}
+	if o != nil && o.EmitBatch != nil { // one tenant: one batch, as the engine
+		if err := o.EmitBatch(res.Results); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
@@ -213,6 +218,65 @@ func TestEveryTriggerRecords(t *testing.T) {
 }
 
 // TestSweepRunComplete: a sweep without error verdicts ends complete.
+// countingStore counts the writes of verdicts.
+type countingStore struct {
+	*record.Memory
+	saves, saveAlls int
+}
+
+func (c *countingStore) Save(ctx context.Context, v record.Verdict) (*record.Change, error) {
+	c.saves++
+	return c.Memory.Save(ctx, v)
+}
+
+func (c *countingStore) SaveAll(ctx context.Context, vs []record.Verdict) ([]*record.Change, error) {
+	c.saveAlls++
+	return c.Memory.SaveAll(ctx, vs)
+}
+
+// TestSweepSavesEachBatchTogether: the sweep in one process saves a batch's
+// verdicts with one SaveAll (in Table Storage one transaction per tenant
+// chunk), not one Save each.
+func TestSweepSavesEachBatchTogether(t *testing.T) {
+	store := &countingStore{Memory: record.NewMemory()}
+	// The error verdict fails the sweep (500) after the others were saved.
+	must(Sweep(&estateEngine{withError: true}, withBounds(&Options{Record: store})))(context.Background(), invocation(t, "timer", map[string]any{}))
+	if store.saves != 0 || store.saveAlls != 1 {
+		t.Errorf("got %d Save and %d SaveAll calls, want 0 and 1", store.saves, store.saveAlls)
+	}
+	if vs, _ := store.Verdicts(context.Background(), record.Filter{}); len(vs) != 2 {
+		t.Errorf("got %d verdicts, want 2 (the error verdict is not recorded)", len(vs))
+	}
+}
+
+// TestSweepMaintainsTheRecord: a finished sweep computes the estate's
+// totals again and removes history older than the retention, never a
+// verdict.
+func TestSweepMaintainsTheRecord(t *testing.T) {
+	store := record.NewMemory()
+	now := time.Now()
+	old := record.Verdict{TenantID: "old-tenant", SubscriptionID: "old-sub", Status: pal.StatusUnlinked, CheckedAt: now.Add(-500 * 24 * time.Hour)}
+	if _, err := store.Save(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	res := must(Sweep(&estateEngine{}, withBounds(&Options{Record: store, RecordRetention: 400 * 24 * time.Hour, Now: func() time.Time { return now }})))(
+		context.Background(), invocation(t, "timer", map[string]any{}))
+	if res.Failure != nil {
+		t.Fatalf("sweep failed: %+v", res.Failure)
+	}
+	est, err := store.Estate(context.Background())
+	if err != nil || est == nil || est.Total() != 3 || est.Tenants != 2 || !est.At.Equal(now.UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("Estate: got %+v, %v, want 3 subscriptions in 2 tenants at %v", est, err, now)
+	}
+	cs, _ := store.Changes(context.Background(), 0)
+	if len(cs) != 2 {
+		t.Errorf("changes: got %d, want the sweep's 2 (the one of 500 days ago removed)", len(cs))
+	}
+	if vs, _ := store.Verdicts(context.Background(), record.Filter{}); len(vs) != 3 {
+		t.Errorf("verdicts: got %d, want 3 (retention never removes a verdict)", len(vs))
+	}
+}
+
 func TestSweepRunComplete(t *testing.T) {
 	store := record.NewMemory()
 	res := must(Sweep(&estateEngine{}, withBounds(&Options{Record: store})))(context.Background(), invocation(t, "timer", map[string]any{}))

@@ -82,7 +82,10 @@ func SweepCheck(engine FanoutEngine, options *Options) (customhandler.HandlerFun
 		res, err := judgeItem(workCtx, &log, engine, rec, item, opts.Now)
 		out := outcome.Decide(workCtx, res, err)
 		if out.Kind == outcome.KindDone {
-			counted, err := countItem(ctx, rec, item, res.Summary, "", opts.Now)
+			counted, closed, err := countItem(ctx, rec, item, res.Summary, "", opts.Now)
+			if closed {
+				maintainRecord(ctx, &log, rec, opts.Now(), opts.RecordRetention)
+			}
 			if err != nil {
 				out = outcome.Decide(workCtx, nil, err)
 			} else {
@@ -117,9 +120,11 @@ func SweepCheck(engine FanoutEngine, options *Options) (customhandler.HandlerFun
 		reason := fmt.Sprintf("work item %d (tenant %s) failed: %s: %s; counted as failed in its run: Service Bus "+
 			"dead-letters it after its last delivery, and its subscriptions keep their last verdicts until the next sweep",
 			item.Item, item.TenantID, why, withoutRetryAdvice(out.Reason))
-		if _, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
+		if _, closed, err := countItem(ctx, rec, item, nil, reason, opts.Now); err != nil {
 			// Not counted: fail without settling, so a redelivery tries again.
 			log.Error().Str("error", outcome.PublicMessage(err)).Msg("could not count the failed work item in its run")
+		} else if closed {
+			maintainRecord(ctx, &log, rec, opts.Now(), opts.RecordRetention)
 		}
 		out.Reason = reason
 		return failWith(&log, whatWorkItem, out)
@@ -167,10 +172,12 @@ func transientRecord(err error) error {
 
 // countItem counts the item in its run once: done with its summary, or
 // failed (reason set) with the reason added to the run's Detail. It reports
-// whether this call counted it.
-func countItem(ctx context.Context, rec runRecord, item workItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, error) {
-	counted := false
+// whether this call counted it, and whether counting it closed the run.
+func countItem(ctx context.Context, rec runRecord, item workItem, summary map[pal.Status]int, reason string, now func() time.Time) (bool, bool, error) {
+	counted, closed := false, false
 	_, err := updateRun(ctx, rec, item.RunID, func(r *record.Run) {
+		wasRunning := r.Outcome == record.OutcomeRunning
+		closed = false
 		counted = r.CountItem(item.Item)
 		if !counted {
 			return
@@ -188,11 +195,12 @@ func countItem(ctx context.Context, rec runRecord, item workItem, summary map[pa
 			}
 		}
 		finishIfAccounted(r, now())
+		closed = wasRunning && r.Outcome != record.OutcomeRunning
 	})
 	if err != nil {
-		return false, transientRecord(err)
+		return false, false, transientRecord(err)
 	}
-	return counted, nil
+	return counted, closed, nil
 }
 
 // appendDetail adds a reason to a run's Detail, keeping it bounded.

@@ -15,18 +15,44 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// viewRecord is a one-verdict record for the view handlers.
-type viewRecord struct{ reads int }
-
-func (r *viewRecord) Verdicts(context.Context, record.Filter) ([]record.Verdict, error) {
-	r.reads++
-	return []record.Verdict{{TenantID: "11111111-1111-1111-1111-111111111111", SubscriptionID: "aaaaaaaa-0000-0000-0000-000000000001",
-		DisplayName: "Contoso", Status: pal.StatusUnlinked, Detail: "the link is foreign"}}, nil
+// viewRecord is a one-verdict record for the view handlers; reads counts
+// the reads.
+type viewRecord struct {
+	reads int
+	m     *record.Memory
 }
 
-func (r *viewRecord) Changes(context.Context, int) ([]record.Change, error) { return nil, nil }
+func (r *viewRecord) mem() *record.Memory {
+	r.reads++
+	if r.m == nil {
+		r.m = record.NewMemory()
+		_, _ = r.m.Save(context.Background(), record.Verdict{TenantID: "11111111-1111-1111-1111-111111111111",
+			SubscriptionID: "aaaaaaaa-0000-0000-0000-000000000001", DisplayName: "Contoso", Status: pal.StatusUnlinked,
+			Detail: "the link is foreign", CheckedAt: time.Now()})
+	}
+	return r.m
+}
 
-func (r *viewRecord) LastRun(context.Context) (*record.Run, error) { return nil, nil }
+func (r *viewRecord) PageVerdicts(ctx context.Context, f record.Filter, p record.Page) (*record.VerdictPage, error) {
+	return r.mem().PageVerdicts(ctx, f, p)
+}
+func (r *viewRecord) TenantSummaries(ctx context.Context, p record.Page) (*record.SummaryPage, error) {
+	return r.mem().TenantSummaries(ctx, p)
+}
+func (r *viewRecord) SummariesOf(ctx context.Context, ts []string) ([]record.Summary, error) {
+	return r.mem().SummariesOf(ctx, ts)
+}
+func (r *viewRecord) Estate(ctx context.Context) (*record.Summary, error) { return r.mem().Estate(ctx) }
+func (r *viewRecord) Changes(ctx context.Context, n int) ([]record.Change, error) {
+	return r.mem().Changes(ctx, n)
+}
+func (r *viewRecord) TenantChanges(ctx context.Context, t string, n int) ([]record.Change, error) {
+	return r.mem().TenantChanges(ctx, t, n)
+}
+func (r *viewRecord) LastRun(ctx context.Context) (*record.Run, error) { return r.mem().LastRun(ctx) }
+func (r *viewRecord) Runs(ctx context.Context, n int) ([]record.Run, error) {
+	return r.mem().Runs(ctx, n)
+}
 
 // viewInvocation is an HTTP trigger invocation of method on url with headers.
 func viewInvocation(t *testing.T, method, rawURL string, headers map[string]string, body string) *customhandler.Invocation {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
@@ -11,26 +10,6 @@ import (
 
 // ChartRuns is how many of the latest sweep runs "Attribution over time" draws.
 const ChartRuns = 30
-
-// runLister is a record that lists its latest runs, newest first
-// (record.Store.Runs).
-type runLister interface {
-	Runs(ctx context.Context, n int) ([]record.Run, error)
-}
-
-// recentRuns returns the latest runs, newest first, at most n: the data of
-// the chart. A record that lists its runs gives them; one that does not
-// gives its last run only.
-func recentRuns(ctx context.Context, r Reader, n int) ([]record.Run, error) {
-	if l, ok := r.(runLister); ok {
-		return l.Runs(ctx, n)
-	}
-	last, err := r.LastRun(ctx)
-	if err != nil || last == nil {
-		return nil, err
-	}
-	return []record.Run{*last}, nil
-}
 
 // The chart's geometry, in SVG user units (the viewBox); CSS scales it to
 // the page's width.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"math"
 	"strings"
 	"testing"
@@ -61,22 +60,6 @@ func TestNiceCeil(t *testing.T) {
 		if got := niceCeil(in); got != want {
 			t.Errorf("niceCeil(%d) = %d, want %d", in, got, want)
 		}
-	}
-}
-
-func TestRecentRuns(t *testing.T) {
-	r := estateRecord()
-	runs, err := recentRuns(context.Background(), r, ChartRuns)
-	if err != nil || len(runs) != 14 {
-		t.Fatalf("got %d runs (%v), want the record's 14", len(runs), err)
-	}
-	// A record that cannot list its runs gives its last one.
-	runs, err = recentRuns(context.Background(), lastRunOnly{r}, ChartRuns)
-	if err != nil || len(runs) != 1 || runs[0].ID != "run-2" {
-		t.Fatalf("got %+v (%v), want the last run", runs, err)
-	}
-	if runs, err := recentRuns(context.Background(), lastRunOnly{&fakeRecord{}}, ChartRuns); err != nil || len(runs) != 0 {
-		t.Errorf("an empty record: got %v %v", runs, err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,12 @@ type dashboardData struct {
 	ListTotal int
 	List      []subscriptionRow
 	ListPager pager
+	// AttributedHref lists the attributed subscriptions after the others;
+	// NotAttributedHref goes back.
+	AttributedHref, NotAttributedHref string
+	// TotalsAt is when the estate's totals were computed (the last sweep),
+	// "" when they are current.
+	TotalsAt string
 
 	Changes []changeRow
 
@@ -108,7 +115,7 @@ type changeRow struct {
 
 type pager struct {
 	Page, Pages           int
-	PrevHref, NextHref    string
+	FirstHref, NextHref   string
 	FirstShown, LastShown int
 }
 
@@ -126,11 +133,18 @@ func ServeDashboard(ctx context.Context, r Reader, dir Directory, q url.Values, 
 	if r == nil {
 		return ErrorPage(http.StatusServiceUnavailable, msgNotConfigured, nil, v.key), errors.New(msgNotConfigured)
 	}
-	rep, err := BuildReport(ctx, r, v.filter, DashboardChanges, now)
+	d, err := loadDashboard(ctx, r, v, now)
 	if err != nil {
-		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), err
+		status, msg := http.StatusServiceUnavailable, msgUnavailable
+		switch recordCode(err) {
+		case pal.CodeInvalidInput:
+			return ErrorPage(http.StatusBadRequest, "The dashboard's address is not valid",
+				map[string]string{paramPage: "not a continuation token of this view"}, v.key), err
+		case pal.CodeInternal:
+			status, msg = http.StatusInternalServerError, msgRefused
+		}
+		return ErrorPage(status, msg, nil, v.key), err
 	}
-	d := dashboardModel(rep, v)
 	if err := present(ctx, d, r, dir); err != nil {
 		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), err
 	}
@@ -147,8 +161,8 @@ func ServeDashboard(ctx context.Context, r Reader, dir Directory, q url.Values, 
 type linker struct{ v view }
 
 // dashboard links to the dashboard with tenants and statuses (nil keeps the
-// current ones) and the given pages.
-func (l linker) dashboard(tenants []string, statuses []pal.Status, page, tenantPage int) string {
+// current ones) and the given page tokens.
+func (l linker) dashboard(tenants []string, statuses []pal.Status, page, tenantPage string) string {
 	if tenants == nil {
 		tenants = l.v.filter.TenantIDs
 	}
@@ -156,11 +170,11 @@ func (l linker) dashboard(tenants []string, statuses []pal.Status, page, tenantP
 		statuses = l.v.filter.Statuses
 	}
 	q := filterQuery(tenants, statuses)
-	if page > 1 {
-		q.Set(paramPage, fmt.Sprint(page))
+	if page != "" {
+		q.Set(paramPage, page)
 	}
-	if tenantPage > 1 {
-		q.Set(paramTenantPage, fmt.Sprint(tenantPage))
+	if tenantPage != "" {
+		q.Set(paramTenantPage, tenantPage)
 	}
 	return withKey(dashboardPath, q, l.v.key)
 }
@@ -182,95 +196,235 @@ func filterQuery(tenants []string, statuses []pal.Status) url.Values {
 	return q
 }
 
-// dashboardModel turns the report into the page: totals, a tenant page, a
-// page of the listed subscriptions (those not attributed, or those of the
-// status filter) and the recent changes.
-func dashboardModel(rep *Report, v view) *dashboardData {
+// A dashboard page token is "<offset>:<record token>" (the tenant table),
+// or "<phase>:<offset>:<record token>" (the list): phase n lists the
+// subscriptions that are not attributed, then phase a the attributed ones;
+// with a status filter phase s lists those statuses.
+const (
+	phaseNot      = "n"
+	phaseAttrib   = "a"
+	phaseFiltered = "s"
+)
+
+// cursor is a decoded page token.
+type cursor struct {
+	phase  string
+	offset int
+	token  string
+}
+
+func (c cursor) String() string {
+	s := strconv.Itoa(c.offset) + ":" + c.token
+	if c.phase != "" {
+		s = c.phase + ":" + s
+	}
+	return s
+}
+
+// parseCursor reads a page token; withPhase for the list's.
+func parseCursor(s string, withPhase bool) (cursor, bool) {
+	var c cursor
+	if s == "" {
+		return c, true
+	}
+	parts := strings.SplitN(s, ":", 3)
+	if withPhase {
+		if len(parts) != 3 || (parts[0] != phaseNot && parts[0] != phaseAttrib && parts[0] != phaseFiltered) {
+			return c, false
+		}
+		c.phase, parts = parts[0], parts[1:]
+	} else if len(parts) != 2 {
+		return c, false
+	}
+	n, err := strconv.Atoi(parts[0])
+	if err != nil || n < 0 || n > 100_000_000 {
+		return c, false
+	}
+	c.offset, c.token = n, parts[1]
+	return c, true
+}
+
+// badCursor is the error of a page token the dashboard did not write.
+func badCursor(param string) error {
+	return &pal.Error{Code: pal.CodeInvalidInput, Message: "dashboard: " + param + ": not a continuation token of this view"}
+}
+
+// loadDashboard reads what the page shows, a bounded number of rows: the
+// filter's totals (record.Estate for the whole estate), one page of tenant
+// summaries, one page of the list, the last sweep and the newest changes.
+func loadDashboard(ctx context.Context, r Reader, v view, now time.Time) (*dashboardData, error) {
 	l := linker{v}
 	d := &dashboardData{
-		Generated:  formatTime(rep.GeneratedAt),
-		Sweep:      sweepViewOf(rep.LastSweep),
+		Generated:  formatTime(now),
 		ClearHref:  withKey(dashboardPath, url.Values{}, v.key),
 		CSVHref:    l.report("csv"),
 		JSONHref:   l.report("json"),
 		Statuses:   pal.Statuses,
 		FormAction: withKey(linksPath, url.Values{}, v.key),
 	}
+	run, err := r.LastRun(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the last sweep: %w", err)
+	}
+	d.Sweep = sweepViewOf(sweepOf(run))
+	counts, at, tenants, err := summaryOf(ctx, r, v.filter, now)
+	if err != nil {
+		return nil, err
+	}
+	d.TenantCount = tenants
+	if len(v.filter.TenantIDs) == 0 && at != nil && !at.Equal(now.UTC()) {
+		d.TotalsAt = formatTime(*at)
+	}
 	for _, t := range v.filter.TenantIDs {
 		rest := slices.DeleteFunc(slices.Clone(v.filter.TenantIDs), func(s string) bool { return s == t })
-		d.Filters = append(d.Filters, filterView{Label: "tenant " + t, Href: l.dashboard(nonNil(rest), nil, 1, 1)})
+		d.Filters = append(d.Filters, filterView{Label: "tenant " + t, Href: l.dashboard(nonNil(rest), nil, "", "")})
 	}
 	for _, s := range v.filter.Statuses {
 		rest := slices.DeleteFunc(slices.Clone(v.filter.Statuses), func(x pal.Status) bool { return x == s })
-		d.Filters = append(d.Filters, filterView{Label: "status " + string(s), Href: l.dashboard(nil, nonNil(rest), 1, 1)})
+		d.Filters = append(d.Filters, filterView{Label: "status " + string(s), Href: l.dashboard(nil, nonNil(rest), "", "")})
 	}
 	for _, s := range pal.Statuses {
-		n := rep.Summary[s]
+		n := counts[s]
 		d.Total += n
-		d.Totals = append(d.Totals, totalView{Status: s, Count: n, Href: l.dashboard(nil, []pal.Status{s}, 1, 1),
+		d.Totals = append(d.Totals, totalView{Status: s, Count: n, Href: l.dashboard(nil, []pal.Status{s}, "", ""),
 			Active: len(v.filter.Statuses) == 1 && v.filter.Statuses[0] == s})
 	}
-
-	// Tenants, with their counts, one page of them.
-	counts := map[string][]int{}
-	var tenants []string
-	for _, s := range rep.Subscriptions {
-		c, ok := counts[s.TenantID]
-		if !ok {
-			c = make([]int, len(pal.Statuses))
-			counts[s.TenantID] = c
-			tenants = append(tenants, s.TenantID) // rep is sorted by tenant
-		}
-		if i := slices.Index(pal.Statuses, s.Status); i >= 0 {
-			c[i]++
-		}
+	if err := loadTenants(ctx, r, v, l, d); err != nil {
+		return nil, err
 	}
-	d.TenantCount = len(tenants)
-	var lo, hi int
-	d.TenantPager, lo, hi = paginate(len(tenants), TenantsPerPage, v.tenantPage, func(p int) string {
-		return l.dashboard(nil, nil, v.page, p)
-	})
-	for _, t := range tenants[lo:hi] {
-		row := tenantRow{TenantID: t, Href: l.dashboard([]string{t}, nil, 1, 1)}
-		for i, n := range counts[t] {
+	if err := loadList(ctx, r, v, l, counts, d); err != nil {
+		return nil, err
+	}
+	changes, err := changesOf(ctx, r, v.filter, DashboardChanges)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		d.Changes = append(d.Changes, changeRow{At: formatTime(c.At), TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
+			From: c.From, To: c.To, Detail: c.Detail})
+	}
+	return d, nil
+}
+
+// loadTenants fills the tenant table: the filtered tenants' summaries, or
+// one page of every tenant's (TenantsPerPage).
+func loadTenants(ctx context.Context, r Reader, v view, l linker, d *dashboardData) error {
+	cur, ok := parseCursor(v.tenantPage, false)
+	if !ok {
+		return badCursor(paramTenantPage)
+	}
+	var sums []record.Summary
+	next := ""
+	if len(v.filter.TenantIDs) > 0 {
+		var err error
+		if sums, err = r.SummariesOf(ctx, v.filter.TenantIDs); err != nil {
+			return fmt.Errorf("read the tenants' summaries: %w", err)
+		}
+		d.TenantCount, cur = len(sums), cursor{}
+	} else {
+		page, err := r.TenantSummaries(ctx, record.Page{Size: TenantsPerPage, Token: cur.token})
+		if err != nil {
+			return fmt.Errorf("read the tenants' summaries: %w", err)
+		}
+		sums, next = page.Summaries, page.Next
+		d.TenantCount = max(d.TenantCount, cur.offset+len(sums))
+	}
+	for _, s := range sums {
+		row := tenantRow{TenantID: s.TenantID, Href: l.dashboard([]string{s.TenantID}, nil, "", "")}
+		for _, st := range pal.Statuses {
+			n := s.Counts[st]
+			if len(v.filter.Statuses) > 0 && !slices.Contains(v.filter.Statuses, st) {
+				n = 0
+			}
 			cell := countCell{Count: n}
 			if n > 0 {
-				cell.Href = l.dashboard([]string{t}, []pal.Status{pal.Statuses[i]}, 1, 1)
+				cell.Href = l.dashboard([]string{s.TenantID}, []pal.Status{st}, "", "")
 			}
 			row.Total += n
 			row.Counts = append(row.Counts, cell)
 		}
 		d.Tenants = append(d.Tenants, row)
 	}
+	d.TenantPager = pagerOf(cur.offset, len(sums), d.TenantCount, TenantsPerPage)
+	if cur.offset > 0 {
+		d.TenantPager.FirstHref = l.dashboard(nil, nil, v.page, "")
+	}
+	if next != "" {
+		d.TenantPager.NextHref = l.dashboard(nil, nil, v.page, cursor{offset: cur.offset + len(sums), token: next}.String())
+	}
+	return nil
+}
 
-	// The listed subscriptions: not attributed, unless the status filter asks for attributed.
-	listAttributed := slices.Contains(v.filter.Statuses, pal.StatusAttributed)
-	d.ListTitle = "Not attributed"
-	if len(v.filter.Statuses) > 0 {
-		d.ListTitle = "Subscriptions"
+// notAttributed are the statuses the dashboard lists first.
+func notAttributed() []pal.Status {
+	return slices.DeleteFunc(slices.Clone(pal.Statuses), func(s pal.Status) bool { return s == pal.StatusAttributed })
+}
+
+// loadList fills the list: one page (SubscriptionsPerPage) of the
+// subscriptions of the status filter, or of those not attributed and then
+// of the attributed ones.
+func loadList(ctx context.Context, r Reader, v view, l linker, counts map[pal.Status]int, d *dashboardData) error {
+	cur, ok := parseCursor(v.page, true)
+	if !ok {
+		return badCursor(paramPage)
 	}
-	var listed []Subscription
-	for _, s := range rep.Subscriptions {
-		if s.Status != pal.StatusAttributed || listAttributed {
-			listed = append(listed, s)
-		}
+	filtered := len(v.filter.Statuses) > 0
+	switch {
+	case cur.phase == "" && filtered:
+		cur.phase = phaseFiltered
+	case cur.phase == "":
+		cur.phase = phaseNot
+	case (cur.phase == phaseFiltered) != filtered:
+		return badCursor(paramPage)
 	}
-	d.ListTotal = len(listed)
-	d.ListPager, lo, hi = paginate(len(listed), SubscriptionsPerPage, v.page, func(p int) string {
-		return l.dashboard(nil, nil, p, v.tenantPage)
-	})
-	for _, s := range listed[lo:hi] {
+	f := record.Filter{TenantIDs: v.filter.TenantIDs, Statuses: v.filter.Statuses}
+	d.ListTitle = "Subscriptions"
+	switch cur.phase {
+	case phaseNot:
+		f.Statuses, d.ListTitle = notAttributed(), "Not attributed"
+	case phaseAttrib:
+		f.Statuses, d.ListTitle = []pal.Status{pal.StatusAttributed}, "Attributed"
+	}
+	for _, s := range f.Statuses {
+		d.ListTotal += counts[s]
+	}
+	page, err := r.PageVerdicts(ctx, f, record.Page{Size: SubscriptionsPerPage, Token: cur.token})
+	if err != nil {
+		return fmt.Errorf("read the verdicts: %w", err)
+	}
+	for _, vd := range page.Verdicts {
+		s := subscriptionOf(vd)
 		d.List = append(d.List, subscriptionRow{
 			TenantID: s.TenantID, SubscriptionID: s.SubscriptionID, DisplayName: s.DisplayName, Status: s.Status,
 			Detail: s.Detail, Since: formatTime(s.Since), Roles: joinRoles(s.Roles),
-			TenantHref: l.dashboard([]string{s.TenantID}, nil, 1, 1),
+			TenantHref: l.dashboard([]string{s.TenantID}, nil, "", ""),
 		})
 	}
-	for _, c := range rep.Changes {
-		d.Changes = append(d.Changes, changeRow{At: formatTime(c.At), TenantID: c.TenantID, SubscriptionID: c.SubscriptionID,
-			From: c.From, To: c.To, Detail: c.Detail})
+	d.ListTotal = max(d.ListTotal, cur.offset+len(page.Verdicts))
+	d.ListPager = pagerOf(cur.offset, len(page.Verdicts), d.ListTotal, SubscriptionsPerPage)
+	if cur.offset > 0 {
+		d.ListPager.FirstHref = l.dashboard(nil, nil, cursor{phase: cur.phase}.String(), v.tenantPage)
 	}
-	return d
+	switch {
+	case page.Next != "":
+		d.ListPager.NextHref = l.dashboard(nil, nil, cursor{phase: cur.phase, offset: cur.offset + len(page.Verdicts), token: page.Next}.String(), v.tenantPage)
+	case cur.phase == phaseNot && counts[pal.StatusAttributed] > 0:
+		d.AttributedHref = l.dashboard(nil, nil, cursor{phase: phaseAttrib}.String(), v.tenantPage)
+	}
+	if cur.phase == phaseAttrib {
+		d.NotAttributedHref = l.dashboard(nil, nil, "", v.tenantPage)
+	}
+	return nil
+}
+
+// pagerOf describes rows offset+1 … offset+n of total, per to a page.
+func pagerOf(offset, n, total, per int) pager {
+	p := pager{Page: offset/per + 1, Pages: max(1, (total+per-1)/per), FirstShown: offset + 1, LastShown: offset + n}
+	if n == 0 {
+		p.FirstShown = 0
+	}
+	p.Pages = max(p.Pages, p.Page)
+	return p
 }
 
 // nonNil returns s, or an empty non-nil slice (an empty filter, not "keep").
@@ -279,25 +433,6 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// paginate clamps page to [1, pages] and returns the pager and the slice bounds.
-func paginate(n, per, page int, href func(int) string) (pager, int, int) {
-	pages := max(1, (n+per-1)/per)
-	page = min(max(page, 1), pages)
-	lo := (page - 1) * per
-	hi := min(lo+per, n)
-	p := pager{Page: page, Pages: pages, FirstShown: lo + 1, LastShown: hi}
-	if n == 0 {
-		p.FirstShown = 0
-	}
-	if page > 1 {
-		p.PrevHref = href(page - 1)
-	}
-	if page < pages {
-		p.NextHref = href(page + 1)
-	}
-	return p, lo, hi
 }
 
 func sweepViewOf(s *Sweep) *sweepView {

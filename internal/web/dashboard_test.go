@@ -228,17 +228,43 @@ func TestDashboardPaging(t *testing.T) {
 	if len(body) > 200<<10 {
 		t.Errorf("the page is %d bytes", len(body))
 	}
-	_, _, last := getDashboard(t, r, "code=k&page=20&tenantPage=10")
-	for _, want := range []string{"page 10 of 10 (rows 451–500)", "page 20 of 20 (rows 1901–2000)",
-		`href="dashboard?code=k&amp;page=19&amp;tenantPage=10" rel="prev"`} {
-		if !strings.Contains(last, want) {
-			t.Errorf("the last page lacks %q", want)
+	// Follow the next links to the last page of each: tenants, then the
+	// list (those not attributed, then the attributed ones).
+	follow := func(body string, pager, times int) string {
+		for range times {
+			var next string
+			if ms := regexp.MustCompile(`<p class="pager">.*?</p>`).FindAllString(body, -1); len(ms) > pager {
+				if h := regexp.MustCompile(`href="([^"]*)" rel="next"`).FindStringSubmatch(ms[pager]); h != nil {
+					next = html.UnescapeString(h[1])
+				}
+			}
+			if next == "" {
+				t.Fatalf("no next link in pager %d", pager)
+			}
+			u, _ := url.Parse(next)
+			_, _, body = getDashboard(t, r, u.RawQuery)
 		}
+		return body
 	}
-	// A page beyond the end shows the last one.
-	_, _, beyond := getDashboard(t, r, "page=999")
-	if !strings.Contains(beyond, "page 20 of 20") {
-		t.Error("page=999 is not clamped to the last page")
+	last := follow(body, 0, 9)
+	if !strings.Contains(last, "page 10 of 10 (rows 451–500)") || !strings.Contains(last, `rel="first"`) {
+		t.Errorf("the last tenant page lacks page 10 of 10 (rows 451–500) and a first-page link")
+	}
+	list := follow(body, 1, 19)
+	if !strings.Contains(list, "page 20 of 20 (rows 1901–2000)") || !strings.Contains(list, `id="list-attributed"`) {
+		t.Errorf("the last page of the list lacks page 20 of 20 (rows 1901–2000) and the link to the attributed ones")
+	}
+	h := regexp.MustCompile(`href="([^"]*)" id="list-attributed"`).FindStringSubmatch(list)
+	u, _ := url.Parse(html.UnescapeString(h[1]))
+	_, _, attributed := getDashboard(t, r, u.RawQuery)
+	if !strings.Contains(attributed, "Attributed (8000)") || !strings.Contains(attributed, "page 1 of 80 (rows 1–100)") {
+		t.Errorf("the attributed list lacks Attributed (8000), page 1 of 80")
+	}
+	// A page token the dashboard did not write is a 400 naming it.
+	for _, q := range []string{"page=999", "tenantPage=x:1", "page=n:0:bogus"} {
+		if status, _, _ := getDashboard(t, r, q); status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", q, status)
+		}
 	}
 }
 

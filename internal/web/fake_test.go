@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,126 @@ func (f *fakeRecord) Verdicts(_ context.Context, flt record.Filter) ([]record.Ve
 	return out, nil
 }
 
+func (f *fakeRecord) PageVerdicts(ctx context.Context, flt record.Filter, p record.Page) (*record.VerdictPage, error) {
+	if len(flt.TenantIDs) > record.MaxFilterTenants {
+		return nil, &pal.Error{Code: pal.CodeInvalidInput, Message: "too many tenants"}
+	}
+	all, err := f.Verdicts(ctx, flt)
+	if err != nil {
+		return nil, err
+	}
+	start := 0
+	if p.Token != "" {
+		if start, err = strconv.Atoi(strings.TrimPrefix(p.Token, "o")); err != nil || !strings.HasPrefix(p.Token, "o") || start > len(all) {
+			return nil, &pal.Error{Code: pal.CodeInvalidInput, Message: "bad token"}
+		}
+	}
+	size := p.Size
+	if size < 1 || size > record.MaxPageSize {
+		size = record.MaxPageSize
+	}
+	end := min(start+size, len(all))
+	page := &record.VerdictPage{Verdicts: all[start:end]}
+	if end < len(all) {
+		page.Next = "o" + strconv.Itoa(end)
+	}
+	return page, nil
+}
+
+// summaries counts the verdicts by tenant, sorted by tenant.
+func (f *fakeRecord) summaries() []record.Summary {
+	by := map[string]*record.Summary{}
+	var order []string
+	for _, v := range f.verdicts {
+		s, ok := by[v.TenantID]
+		if !ok {
+			s = &record.Summary{TenantID: v.TenantID, Counts: pal.NewSummary(), Version: 1}
+			by[v.TenantID] = s
+			order = append(order, v.TenantID)
+		}
+		s.Counts[v.Status]++
+	}
+	slices.Sort(order)
+	out := make([]record.Summary, len(order))
+	for i, t := range order {
+		out[i] = *by[t]
+	}
+	return out
+}
+
+func (f *fakeRecord) TenantSummaries(_ context.Context, p record.Page) (*record.SummaryPage, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	all := f.summaries()
+	start := 0
+	if p.Token != "" {
+		var err error
+		if start, err = strconv.Atoi(p.Token); err != nil || start > len(all) {
+			return nil, &pal.Error{Code: pal.CodeInvalidInput, Message: "bad token"}
+		}
+	}
+	size := p.Size
+	if size < 1 || size > record.MaxPageSize {
+		size = record.MaxPageSize
+	}
+	end := min(start+size, len(all))
+	page := &record.SummaryPage{Summaries: all[start:end]}
+	if end < len(all) {
+		page.Next = strconv.Itoa(end)
+	}
+	return page, nil
+}
+
+func (f *fakeRecord) SummariesOf(_ context.Context, tenants []string) ([]record.Summary, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []record.Summary
+	for _, s := range f.summaries() {
+		if slices.Contains(tenants, s.TenantID) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Estate is the totals of every verdict, as of the last run's end (none
+// before a run).
+func (f *fakeRecord) Estate(context.Context) (*record.Summary, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	if f.run == nil {
+		return nil, nil
+	}
+	e := &record.Summary{Counts: pal.NewSummary(), At: f.run.FinishedAt}
+	for _, s := range f.summaries() {
+		e.Tenants++
+		for k, n := range s.Counts {
+			e.Counts[k] += n
+		}
+	}
+	return e, nil
+}
+
+func (f *fakeRecord) TenantChanges(_ context.Context, tenant string, limit int) ([]record.Change, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []record.Change
+	for _, c := range f.changes {
+		if c.TenantID == tenant && (limit < 1 || len(out) < limit) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeRecord) Changes(_ context.Context, limit int) ([]record.Change, error) {
 	f.calls++
 	if f.err != nil {
@@ -61,16 +182,19 @@ func (f *fakeRecord) LastRun(context.Context) (*record.Run, error) {
 	return f.run, nil
 }
 
+// Runs lists f.runs, or the last run when f.runs is not set.
 func (f *fakeRecord) Runs(_ context.Context, n int) ([]record.Run, error) {
 	f.calls++
-	if f.err != nil {
+	switch {
+	case f.err != nil:
 		return nil, f.err
+	case f.runs != nil:
+		return f.runs[:min(n, len(f.runs))], nil
+	case f.run != nil:
+		return []record.Run{*f.run}, nil
 	}
-	return f.runs[:min(n, len(f.runs))], nil
+	return []record.Run{}, nil
 }
-
-// lastRunOnly hides Runs: a record that gives its last run only.
-type lastRunOnly struct{ Reader }
 
 var errStore = errors.New("table storage: 500 secret-ish SDK dump")
 
@@ -150,7 +274,7 @@ func bigRecord(n int) *fakeRecord {
 			Detail: "detail", CheckedAt: t0, Since: t0,
 		})
 	}
-	for i := range 500 {
+	for i := range min(n, 500) {
 		f.changes = append(f.changes, record.Change{TenantID: f.verdicts[i].TenantID, SubscriptionID: f.verdicts[i].SubscriptionID,
 			From: pal.StatusAttributed, To: pal.StatusUnlinked, At: t0.Add(-time.Duration(i) * time.Minute)})
 	}

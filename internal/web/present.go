@@ -46,9 +46,9 @@ const directoryTimeout = 3 * time.Second
 // present completes the page d, whose rows came from the record: the
 // header and the tenants' names from dir, a remedy for each total that
 // needs one, the names of the changes' subscriptions from the list, and the
-// chart of the record's latest runs (the only read of r here).
+// chart of the record's latest run summaries (the only read of r here).
 func present(ctx context.Context, d *dashboardData, r Reader, dir Directory) error {
-	runs, err := recentRuns(ctx, r, ChartRuns)
+	runs, err := r.Runs(ctx, ChartRuns) // the record's run summaries, newest first
 	if err != nil {
 		return fmt.Errorf("read the runs: %w", err)
 	}

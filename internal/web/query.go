@@ -16,7 +16,14 @@ const (
 	paramTenantID = "tenantId"
 	paramStatus   = "status"
 	paramFormat   = "format"
-	// paramPage pages the dashboard's subscription list; paramTenantPage its tenant table.
+	// paramPageSize and paramContinuation page the report.
+	paramPageSize     = "pageSize"
+	paramContinuation = "continuation"
+	// paramView=runs asks the report for the last runs, paramLimit of them.
+	paramView  = "view"
+	paramLimit = "limit"
+	// paramPage pages the dashboard's subscription list; paramTenantPage its
+	// tenant table (each a continuation token).
 	paramPage       = "page"
 	paramTenantPage = "tenantPage"
 	// paramCode is the function key; it is never echoed except into the
@@ -26,6 +33,9 @@ const (
 
 // maxKeyLen bounds the function key carried into links.
 const maxKeyLen = 256
+
+// maxTokenLen bounds a continuation token in the query.
+const maxTokenLen = 2048
 
 // FieldError is a caller's mistake in the query: Fields names each bad
 // parameter with what is wrong with it.
@@ -39,10 +49,17 @@ func (e *FieldError) Error() string { return e.Message }
 
 // view is a validated query of the report or the dashboard.
 type view struct {
-	filter     record.Filter
-	format     string
-	page       int
-	tenantPage int
+	filter record.Filter
+	format string
+	// pageSize and token page the report (pageSize of CSV rows with format=csv).
+	pageSize int
+	token    string
+	// runs is set by view=runs: how many runs to return.
+	runs int
+	// page and tenantPage are the dashboard's tokens of its list and its
+	// tenant table ("" the first page).
+	page       string
+	tenantPage string
 	// key is the caller's ?code= function key, carried into links.
 	key string
 }
@@ -50,7 +67,7 @@ type view struct {
 // parseView validates q. allowed lists the parameters besides tenantId,
 // status and code.
 func parseView(q url.Values, allowed ...string) (view, error) {
-	v := view{page: 1, tenantPage: 1}
+	v := view{}
 	fields := map[string]string{}
 	for name := range q {
 		switch {
@@ -70,6 +87,9 @@ func parseView(q url.Values, allowed ...string) (view, error) {
 				v.filter.TenantIDs = append(v.filter.TenantIDs, s)
 			}
 		}
+	}
+	if n := len(v.filter.TenantIDs); n > record.MaxFilterTenants && fields[paramTenantID] == "" {
+		fields[paramTenantID] = fmt.Sprintf("names %d tenants; at most %d", n, record.MaxFilterTenants)
 	}
 	for _, raw := range q[paramStatus] {
 		for _, s := range splitList(raw) {
@@ -95,17 +115,30 @@ func parseView(q url.Values, allowed ...string) (view, error) {
 			fields[paramFormat] = fmt.Sprintf("unknown format %q; json or csv", short(f[0]))
 		}
 	}
+	maxSize, defSize := MaxPageSize, DefaultPageSize
+	if v.format == "csv" {
+		maxSize, defSize = MaxCSVRows, DefaultCSVRows
+	}
+	v.pageSize = number(q, paramPageSize, defSize, maxSize, fields)
+	if s := q[paramView]; len(s) > 0 {
+		if len(s) > 1 || s[0] != "runs" {
+			fields[paramView] = "runs is the one view"
+		} else {
+			v.runs = number(q, paramLimit, DefaultRuns, MaxRuns, fields)
+		}
+	} else if _, ok := q[paramLimit]; ok && slices.Contains(allowed, paramLimit) {
+		fields[paramLimit] = "only with view=runs"
+	}
 	for _, p := range []struct {
 		name string
-		dst  *int
-	}{{paramPage, &v.page}, {paramTenantPage, &v.tenantPage}} {
+		dst  *string
+	}{{paramContinuation, &v.token}, {paramPage, &v.page}, {paramTenantPage, &v.tenantPage}} {
 		if s := q[p.name]; len(s) > 0 {
-			n, err := strconv.Atoi(s[0])
-			if len(s) > 1 || err != nil || n < 1 || n > 1_000_000 {
-				fields[p.name] = "not a page number (1, 2, ...)"
+			if len(s) > 1 || len(s[0]) > maxTokenLen || strings.Trim(s[0], tokenChars) != "" {
+				fields[p.name] = "not a continuation token of this view"
 				continue
 			}
-			*p.dst = n
+			*p.dst = s[0]
 		}
 	}
 	if k := q.Get(paramCode); k != "" && len(k) <= maxKeyLen {
@@ -115,6 +148,25 @@ func parseView(q url.Values, allowed ...string) (view, error) {
 		return view{}, &FieldError{Message: "the query is not valid: " + describe(fields), Fields: fields}
 	}
 	return v, nil
+}
+
+// tokenChars are the characters of a continuation token (base64url, and
+// the dashboard's phase prefix).
+const tokenChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:"
+
+// number reads the whole number parameter name in [1, limit], def when
+// absent; a bad value is noted in fields.
+func number(q url.Values, name string, def, limit int, fields map[string]string) int {
+	s := q[name]
+	if len(s) == 0 {
+		return def
+	}
+	n, err := strconv.Atoi(s[0])
+	if len(s) > 1 || err != nil || n < 1 || n > limit {
+		fields[name] = fmt.Sprintf("not a whole number from 1 to %d", limit)
+		return def
+	}
+	return n
 }
 
 // describe lists fields as "name: problem; ...", in name order.

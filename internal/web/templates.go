@@ -38,7 +38,7 @@ const layoutHTML = `
 {{end}}
 {{define "status"}}<span class="st {{.}}">{{.}}</span>{{end}}
 {{define "remedies"}}{{if .}}<section id="remedies"><h2>What to do</h2><ul class="remedies">{{range .}}<li id="remedy-{{.Status}}">{{template "status" .Status}} <strong>{{.Count}}</strong> {{.Text}}{{if .Href}} <a href="{{.Href}}">list them</a>{{end}}</li>{{end}}</ul></section>{{end}}{{end}}
-{{define "pager"}}{{if gt .Pages 1}}<p class="pager">{{if .PrevHref}}<a href="{{.PrevHref}}" rel="prev">← previous</a>{{end}}page {{.Page}} of {{.Pages}} (rows {{.FirstShown}}–{{.LastShown}}){{if .NextHref}} <a href="{{.NextHref}}" rel="next">next →</a>{{end}}</p>{{end}}{{end}}
+{{define "pager"}}{{if or (gt .Pages 1) .NextHref .FirstHref}}<p class="pager">{{if .FirstHref}}<a href="{{.FirstHref}}" rel="first">← first page</a> {{end}}page {{.Page}} of {{.Pages}} (rows {{.FirstShown}}–{{.LastShown}}){{if .NextHref}} <a href="{{.NextHref}}" rel="next">next →</a>{{end}}</p>{{end}}{{end}}
 `
 
 const dashboardHTML = `
@@ -62,6 +62,7 @@ const dashboardHTML = `
 <a href="#onboard">Onboard a customer</a>
 </div>
 
+{{if .TotalsAt}}<p class="meta" id="totals-at">Totals as of {{.TotalsAt}} (the end of the last sweep); the tenants and the list below are current.</p>{{end}}
 <section class="totals" id="totals">
 <a class="card" href="{{.ClearHref}}" id="total-all"><span class="n">{{.Total}}</span><span class="l">subscriptions</span></a>
 {{range .Totals}}<a class="card s-{{.Status}}{{if .Active}} active{{end}}" href="{{.Href}}" id="total-{{.Status}}"><span class="n">{{.Count}}</span><span class="l">{{.Status}}</span></a>
@@ -95,6 +96,7 @@ const dashboardHTML = `
 {{end}}</tbody>
 </table>
 {{template "pager" .ListPager}}{{else}}<p class="empty">None.</p>{{end}}
+{{if .AttributedHref}}<p><a href="{{.AttributedHref}}" id="list-attributed">Then the attributed subscriptions →</a></p>{{end}}{{if .NotAttributedHref}}<p><a href="{{.NotAttributedHref}}" id="list-not-attributed">← Back to those not attributed</a></p>{{end}}
 
 <h2 id="changes">Recent changes</h2>
 {{if .Changes}}<table id="change-table" class="stack">

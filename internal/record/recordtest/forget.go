@@ -53,6 +53,15 @@ func runForget(t *testing.T, open Open, base record.Verdict) {
 		if n := len(verdicts(t, s, record.Filter{TenantIDs: []string{gone}})); n != 59 {
 			t.Errorf("after forgetting one subscription: %d verdicts of the tenant, want 59", n)
 		}
+		// The tenant's summary counts what is left; the change index forgets too.
+		if of, err := s.SummariesOf(ctx, []string{gone}); err != nil || len(of) != 1 || of[0].Total() != 59 {
+			t.Errorf("summary after forgetting one subscription: got %+v, %v, want 59 verdicts", of, err)
+		}
+		for _, c := range changes(t, s, 0) {
+			if c.TenantID == gone && c.SubscriptionID == subscriptionN(0) {
+				t.Errorf("a change of the forgotten subscription is left: %+v", c)
+			}
+		}
 		got, err = f.Forget(ctx, gone, "")
 		if err != nil || got != (record.Forgotten{Verdicts: 59, Changes: 59}) {
 			t.Fatalf("Forget(tenant): got %+v, %v, want 59 verdicts and 59 changes", got, err)
@@ -63,6 +72,9 @@ func runForget(t *testing.T, open Open, base record.Verdict) {
 		all := verdicts(t, s, record.Filter{})
 		if len(all) != 1 || all[0].TenantID != kept {
 			t.Errorf("other tenants: got %+v, want the one verdict of %s", all, kept)
+		}
+		if page, err := s.TenantSummaries(ctx, record.Page{}); err != nil || len(page.Summaries) != 1 || page.Summaries[0].TenantID != kept {
+			t.Errorf("tenant summaries after forgetting the tenant: got %+v, %v, want only %s", page, err, kept)
 		}
 		for _, c := range changes(t, s, 0) {
 			if c.TenantID == gone {

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
@@ -486,6 +488,254 @@ func Run(t *testing.T, open Open, concurrency int) {
 		}
 	})
 
+	t.Run("pages of verdicts, within the query limits", func(t *testing.T) {
+		s := open(t)
+		// 20 tenants (more than one query's comparisons can name) of 3
+		// subscriptions each, statuses in turn.
+		statuses := []pal.Status{pal.StatusAttributed, pal.StatusNotDelegated, pal.StatusUnlinked}
+		var tenants []string
+		var vs []record.Verdict
+		for i := range 20 {
+			tn := fmt.Sprintf("%08d-0000-0000-0000-000000000000", 70+i)
+			tenants = append(tenants, tn)
+			for j := range 3 {
+				v := base
+				v.TenantID, v.SubscriptionID, v.Status = tn, fmt.Sprintf("99999999-0000-0000-0000-%012d", j), statuses[(i+j)%3]
+				vs = append(vs, v)
+			}
+		}
+		if _, err := s.SaveAll(ctx, vs); err != nil {
+			t.Fatalf("SaveAll: %v", err)
+		}
+		for _, f := range []record.Filter{
+			{},
+			{TenantIDs: tenants},
+			{TenantIDs: tenants, Statuses: pal.Statuses},
+			{Statuses: []pal.Status{pal.StatusNotDelegated, pal.StatusUnlinked}},
+			{TenantIDs: tenants[3:17], Statuses: []pal.Status{pal.StatusAttributed}},
+		} {
+			want := verdicts(t, s, f)
+			var got []record.Verdict
+			p := record.Page{Size: 7}
+			for pages := 0; ; pages++ {
+				if pages > 100 {
+					t.Fatalf("filter %+v: no last page", f)
+				}
+				page, err := s.PageVerdicts(ctx, f, p)
+				if err != nil {
+					t.Fatalf("PageVerdicts(%+v): %v", f, err)
+				}
+				if len(page.Verdicts) > 7 {
+					t.Fatalf("PageVerdicts(%+v): got %d verdicts, want at most 7", f, len(page.Verdicts))
+				}
+				got = append(got, page.Verdicts...)
+				if page.Next == "" {
+					break
+				}
+				p.Token = page.Next
+			}
+			if len(got) != len(want) {
+				t.Fatalf("filter %+v: pages hold %d verdicts, Verdicts %d", f, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].TenantID != want[i].TenantID || got[i].SubscriptionID != want[i].SubscriptionID {
+					t.Fatalf("filter %+v: verdict %d: got %s/%s, want %s/%s", f, i, got[i].TenantID, got[i].SubscriptionID, want[i].TenantID, want[i].SubscriptionID)
+				}
+			}
+		}
+		first, err := s.PageVerdicts(ctx, record.Filter{}, record.Page{Size: 5})
+		if err != nil || first.Next == "" {
+			t.Fatalf("PageVerdicts: got %+v, %v, want a next page", first, err)
+		}
+		for _, c := range []struct {
+			name string
+			f    record.Filter
+			tok  string
+		}{
+			{"a token of another filter", record.Filter{Statuses: []pal.Status{pal.StatusAttributed}}, first.Next},
+			{"a made-up token", record.Filter{}, "not-a-token"},
+			{"more tenants than allowed", record.Filter{TenantIDs: manyTenants(record.MaxFilterTenants + 1)}, ""},
+		} {
+			if _, err := s.PageVerdicts(ctx, c.f, record.Page{Token: c.tok}); pal.ErrorCodeOf(err) != pal.CodeInvalidInput {
+				t.Errorf("%s: got %v, want InvalidInput", c.name, err)
+			}
+		}
+		if _, err := s.PageVerdicts(ctx, record.Filter{TenantIDs: manyTenants(record.MaxFilterTenants), Statuses: pal.Statuses}, record.Page{}); err != nil {
+			t.Errorf("PageVerdicts of %d tenants and every status: %v", record.MaxFilterTenants, err)
+		}
+	})
+
+	t.Run("summaries follow the verdicts, the estate's totals the last refresh", func(t *testing.T) {
+		s := open(t)
+		tA, tB := "a0000000-0000-0000-0000-000000000000", "b0000000-0000-0000-0000-000000000000"
+		save := func(tenant string, sub int, st pal.Status, d time.Duration) {
+			v := base
+			v.TenantID, v.SubscriptionID, v.Status, v.CheckedAt = tenant, fmt.Sprintf("12345678-0000-0000-0000-%012d", sub), st, t0.Add(d)
+			mustSave(t, s, v)
+		}
+		if e, err := s.Estate(ctx); err != nil || e != nil {
+			t.Fatalf("Estate of an empty record: got %+v, %v, want nil", e, err)
+		}
+		save(tA, 1, pal.StatusAttributed, 0)
+		save(tA, 2, pal.StatusAttributed, 0)
+		save(tA, 3, pal.StatusUnlinked, 0)
+		save(tB, 1, pal.StatusNotDelegated, 0)
+		save(tA, 2, pal.StatusAttributed, time.Hour)     // same status: no change of counts
+		save(tA, 3, pal.StatusIneligibleRole, time.Hour) // unlinked → ineligible-role
+		wantA := map[pal.Status]int{pal.StatusAttributed: 2, pal.StatusIneligibleRole: 1}
+		wantB := map[pal.Status]int{pal.StatusNotDelegated: 1}
+		page, err := s.TenantSummaries(ctx, record.Page{})
+		if err != nil {
+			t.Fatalf("TenantSummaries: %v", err)
+		}
+		if len(page.Summaries) != 2 || page.Next != "" || page.Summaries[0].TenantID != tA || page.Summaries[1].TenantID != tB ||
+			!sameCounts(page.Summaries[0].Counts, wantA) || !sameCounts(page.Summaries[1].Counts, wantB) {
+			t.Fatalf("TenantSummaries: got %+v, want %s %v and %s %v", page, tA, wantA, tB, wantB)
+		}
+		if page.Summaries[0].Version < 4 || !page.Summaries[0].At.Equal(t0.Add(time.Hour)) {
+			t.Errorf("summary of %s: got version %d at %v, want at least 4 at %v", tA, page.Summaries[0].Version, page.Summaries[0].At, t0.Add(time.Hour))
+		}
+		one, err := s.TenantSummaries(ctx, record.Page{Size: 1})
+		if err != nil || len(one.Summaries) != 1 || one.Next == "" {
+			t.Fatalf("TenantSummaries of size 1: got %+v, %v", one, err)
+		}
+		rest, err := s.TenantSummaries(ctx, record.Page{Size: 1, Token: one.Next})
+		if err != nil || len(rest.Summaries) != 1 || rest.Summaries[0].TenantID != tB {
+			t.Fatalf("TenantSummaries, second page: got %+v, %v, want %s", rest, err, tB)
+		}
+		of, err := s.SummariesOf(ctx, []string{tB, "c0000000-0000-0000-0000-000000000000"})
+		if err != nil || len(of) != 1 || of[0].TenantID != tB || !sameCounts(of[0].Counts, wantB) {
+			t.Fatalf("SummariesOf: got %+v, %v, want only %s", of, err, tB)
+		}
+		at := t0.Add(2 * time.Hour)
+		e, err := s.RefreshEstate(ctx, at)
+		wantE := map[pal.Status]int{pal.StatusAttributed: 2, pal.StatusIneligibleRole: 1, pal.StatusNotDelegated: 1}
+		if err != nil || e == nil || !sameCounts(e.Counts, wantE) || e.Tenants != 2 || !e.At.Equal(at) {
+			t.Fatalf("RefreshEstate: got %+v, %v, want %v over 2 tenants at %v", e, err, wantE, at)
+		}
+		// Between refreshes (sweeps) the estate's totals stay; the tenant's summary moves.
+		save(tB, 2, pal.StatusAttributed, 3*time.Hour)
+		if e, err := s.Estate(ctx); err != nil || e == nil || !sameCounts(e.Counts, wantE) || !e.At.Equal(at) {
+			t.Errorf("Estate after a save: got %+v, %v, want the refreshed %v at %v", e, err, wantE, at)
+		}
+		if of, _ := s.SummariesOf(ctx, []string{tB}); len(of) != 1 || of[0].Total() != 2 {
+			t.Errorf("SummariesOf after a save: got %+v, want 2 verdicts", of)
+		}
+		wantE[pal.StatusAttributed]++
+		if e, err := s.RefreshEstate(ctx, at.Add(time.Hour)); err != nil || !sameCounts(e.Counts, wantE) {
+			t.Errorf("RefreshEstate again: got %+v, %v, want %v", e, err, wantE)
+		}
+	})
+
+	t.Run("tenant changes and runs, newest first", func(t *testing.T) {
+		s := open(t)
+		tA, tB := "a1000000-0000-0000-0000-000000000000", "b1000000-0000-0000-0000-000000000000"
+		for i, st := range []pal.Status{pal.StatusAttributed, pal.StatusUnlinked, pal.StatusAttributed} {
+			for _, tn := range []string{tA, tB} {
+				v := base
+				v.TenantID, v.Status, v.CheckedAt = tn, st, t0.Add(time.Duration(i)*time.Hour)
+				mustSave(t, s, v)
+			}
+		}
+		cs, err := s.TenantChanges(ctx, tA, 2)
+		if err != nil || len(cs) != 2 || cs[0].TenantID != tA || !cs[0].At.Equal(t0.Add(2*time.Hour)) || cs[0].From != pal.StatusUnlinked {
+			t.Fatalf("TenantChanges: got %+v, %v, want 2 of %s, newest unlinked → attributed", cs, err, tA)
+		}
+		if all := changes(t, s, 0); len(all) != 6 || !all[0].At.Equal(t0.Add(2*time.Hour)) || !all[5].At.Equal(t0) {
+			t.Fatalf("Changes: got %+v, want 6 newest first", all)
+		}
+		for i := range 5 {
+			r := record.Run{ID: fmt.Sprintf("run-%d", i), StartedAt: t0.Add(time.Duration(i) * time.Hour)}
+			if err := s.StartRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.UpdateRun(ctx, r.ID, func(r *record.Run) {
+				r.Outcome, r.FinishedAt, r.Summary = record.OutcomeComplete, r.StartedAt.Add(time.Minute), map[pal.Status]int{pal.StatusAttributed: i}
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs, err := s.Runs(ctx, 3)
+		if err != nil || len(runs) != 3 {
+			t.Fatalf("Runs(3): got %d, %v", len(runs), err)
+		}
+		for i, r := range runs {
+			if want := fmt.Sprintf("run-%d", 4-i); r.ID != want || r.Outcome != record.OutcomeComplete || r.Summary[pal.StatusAttributed] != 4-i {
+				t.Errorf("run %d: got %+v, want %s complete with %d attributed", i, r, want, 4-i)
+			}
+		}
+	})
+
+	t.Run("prune removes old changes and runs, never verdicts", func(t *testing.T) {
+		s := open(t)
+		for i := range 4 {
+			v := base
+			v.Status, v.CheckedAt = []pal.Status{pal.StatusAttributed, pal.StatusUnlinked}[i%2], t0.Add(time.Duration(i)*24*time.Hour)
+			mustSave(t, s, v)
+		}
+		for i := range 3 {
+			if err := s.StartRun(ctx, record.Run{ID: fmt.Sprintf("run-%d", i), StartedAt: t0.Add(time.Duration(i) * 24 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cut := t0.Add(36 * time.Hour) // older: changes 0, 1 and runs 0, 1
+		n, err := s.Prune(ctx, cut, 3)
+		if err != nil || n != 3 {
+			t.Fatalf("Prune(limit 3): got %d, %v, want 3", n, err)
+		}
+		n, err = s.Prune(ctx, cut, 100)
+		if err != nil || n != 1 {
+			t.Fatalf("Prune again: got %d, %v, want the 1 left", n, err)
+		}
+		if n, err := s.Prune(ctx, cut, 100); err != nil || n != 0 {
+			t.Fatalf("Prune once more: got %d, %v, want 0", n, err)
+		}
+		cs := changes(t, s, 0)
+		if len(cs) != 2 || cs[1].At.Before(cut) {
+			t.Errorf("changes after Prune: got %+v, want the 2 since %v", cs, cut)
+		}
+		if cs, _ := s.TenantChanges(ctx, tenant, 0); len(cs) != 2 {
+			t.Errorf("tenant changes after Prune: got %d, want 2", len(cs))
+		}
+		runs, _ := s.Runs(ctx, 0)
+		if len(runs) != 1 || runs[0].ID != "run-2" {
+			t.Errorf("runs after Prune: got %+v, want run-2", runs)
+		}
+		if vs := verdicts(t, s, record.Filter{}); len(vs) != 1 {
+			t.Errorf("verdicts after Prune: got %d, want 1", len(vs))
+		}
+		if of, _ := s.SummariesOf(ctx, []string{tenant}); len(of) != 1 || of[0].Total() != 1 {
+			t.Errorf("summary after Prune: got %+v, want 1 verdict", of)
+		}
+	})
+
+	t.Run("values at Table Storage's limits", func(t *testing.T) {
+		s := open(t)
+		long := base
+		long.DisplayName = strings.Repeat("é", 32<<10+1) // one more UTF-16 unit than a string property holds
+		long.Detail = strings.Repeat("x", 40<<10)
+		if _, err := s.Save(ctx, long); err != nil {
+			t.Errorf("Save of a 32K+1-character name: %v (the record keeps text within the limits)", err)
+		}
+		for _, v := range verdicts(t, s, record.Filter{}) {
+			if n := len(utf16.Encode([]rune(v.DisplayName))); n > 32<<10 || len(utf16.Encode([]rune(v.Detail))) > 32<<10 {
+				t.Errorf("stored name of %d UTF-16 characters: more than a string property holds", n)
+			}
+		}
+		// The bitmap of the most work items a run counts.
+		if err := s.StartRun(ctx, record.Run{ID: "big", StartedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.UpdateRun(ctx, "big", func(r *record.Run) { r.CountItem(record.MaxItems - 1); r.CountItem(0) })
+		if err != nil {
+			t.Fatalf("UpdateRun counting item %d: %v", record.MaxItems-1, err)
+		}
+		last, err := s.LastRun(ctx)
+		if err != nil || last == nil || !last.ItemCounted(record.MaxItems-1) || !last.ItemCounted(0) || last.ItemCounted(1) || !equalRun(*last, *got) {
+			t.Errorf("LastRun: got items %v/%v, %v, want items 0 and %d counted", last != nil && last.ItemCounted(0), last != nil && last.ItemCounted(record.MaxItems-1), err, record.MaxItems-1)
+		}
+	})
+
 	t.Run("a cancelled context stores nothing", func(t *testing.T) {
 		s := open(t)
 		cctx, cancel := context.WithCancel(ctx)
@@ -499,6 +749,25 @@ func Run(t *testing.T, open Open, concurrency int) {
 			t.Errorf("verdicts: got %d, want none", len(got))
 		}
 	})
+}
+
+// manyTenants returns n tenant IDs.
+func manyTenants(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%08d-1111-1111-1111-111111111111", i)
+	}
+	return out
+}
+
+// sameCounts compares counts, a missing status as zero.
+func sameCounts(a, b map[pal.Status]int) bool {
+	for _, s := range pal.Statuses {
+		if a[s] != b[s] {
+			return false
+		}
+	}
+	return true
 }
 
 func cmpString(a, b string) int {

@@ -161,8 +161,11 @@ func (s *Server) waitReady() error {
 }
 
 // HTTPClient returns a client that trusts the server's certificate (and
-// nothing else).
-func (s *Server) HTTPClient() *http.Client { return &http.Client{Transport: s.transport} }
+// nothing else) and refuses, as Table Storage does, what Azurite lets
+// through (strictTransport).
+func (s *Server) HTTPClient() *http.Client {
+	return &http.Client{Transport: strictTransport(s.transport)}
+}
 
 // Stop stops Azurite (the process Start started) and waits for it to exit.
 // Requests after Stop fail with a refused connection.
