@@ -15,7 +15,7 @@ import (
 // Demo subscriptions of DemoAppEstate (DemoEstate with the app's service
 // principal delegated instead of the managed identity).
 const (
-	demoFabProduction = "fab00001-0000-4000-8000-000000000001" // Contributor: attributed
+	demoFabProduction = "fab00001-0000-4000-8000-000000000001" // Contributor: attributed (Woodgrove Payments: through a group)
 	demoFabAnalytics  = "fab00003-0000-4000-8000-000000000001" // Reader: ineligible-role
 	demoNWLegacy      = "0a700003-0000-4000-8000-000000000001" // another identity: not-delegated
 	demoFabrikam      = "fab00000-0000-4000-8000-000000000001"
@@ -103,7 +103,7 @@ func TestE2EIdentityApp(t *testing.T) {
 		t.Fatalf("sweep: %v %v\n%s", err, inv.Err, a.stdout.String())
 	}
 	res = decodeResult(t, inv.ReturnValue)
-	wantSum := map[pal.Status]int{pal.StatusAttributed: 5, pal.StatusIneligibleRole: 2, pal.StatusNotDelegated: 0, pal.StatusUnlinked: 0, pal.StatusUnverifiable: 0, pal.StatusError: 0}
+	wantSum := map[pal.Status]int{pal.StatusAttributed: 6, pal.StatusIneligibleRole: 2, pal.StatusNotDelegated: 0, pal.StatusUnlinked: 0, pal.StatusUnverifiable: 0, pal.StatusError: 0}
 	if !reflect.DeepEqual(res.Summary, wantSum) || res.Link.Action != pal.LinkNone {
 		t.Errorf("sweep summary = %v link %+v, want %v and no write", res.Summary, res.Link, wantSum)
 	}

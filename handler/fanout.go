@@ -15,6 +15,7 @@ import (
 type distributable interface {
 	StartSweep(ctx context.Context, log *zerolog.Logger, options *pal.SweepOptions) (*pal.SweepRun, error)
 	JudgeBatch(ctx context.Context, log *zerolog.Logger, p pal.Principal, l pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error
+	ConfirmGone(ctx context.Context, log *zerolog.Logger, l pal.LinkResult, gone []pal.Subscription) []pal.SubscriptionResult
 }
 
 var _ distributable = (*pal.Engine)(nil)
@@ -36,6 +37,12 @@ func (f fanoutEngine) StartSweep(ctx context.Context, log *zerolog.Logger) (pal.
 // JudgeBatch judges one work item's batch.
 func (f fanoutEngine) JudgeBatch(ctx context.Context, log *zerolog.Logger, p pal.Principal, l pal.LinkResult, b pal.SweepBatch, emit func(pal.SubscriptionResult) error) error {
 	return f.engine.JudgeBatch(ctx, log, p, l, b, emit)
+}
+
+// ConfirmGone confirms the subscriptions a complete listing no longer held
+// (the coordinator's reads, see trigger.SweepFanout).
+func (f fanoutEngine) ConfirmGone(ctx context.Context, log *zerolog.Logger, l pal.LinkResult, gone []pal.Subscription) []pal.SubscriptionResult {
+	return f.engine.ConfirmGone(ctx, log, l, gone)
 }
 
 // sweepQueue adapts the sweep queue's Service Bus sender to the triggers.

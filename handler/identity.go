@@ -72,11 +72,11 @@ func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenC
 
 // lighthouseEngine is the engine of Lighthouse mode acting as cred.
 func lighthouseEngine(s settings, cred azcore.TokenCredential, cfg cloud.Configuration, opts *pal.EngineOptions) (*pal.Engine, error) {
-	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Concurrency: s.ARMConcurrency, Retry: s.Retry})
+	clients, err := azure.NewClients(cred, cfg, &azure.ClientsOptions{Concurrency: s.ARMConcurrency, Retry: s.Retry, Graph: s.GraphMembership})
 	if err != nil {
 		return nil, fmt.Errorf("azure clients: %w", err)
 	}
-	return pal.NewEngine(s.PartnerID, pal.Azure{
+	az := pal.Azure{
 		Links:          clients.Partner,
 		Subscriptions:  clients.Subscriptions,
 		Delegations:    clients.Delegations,
@@ -85,5 +85,9 @@ func lighthouseEngine(s settings, cred azcore.TokenCredential, cfg cloud.Configu
 		Permissions:    clients.Permissions,
 		ResourceGroups: clients.ResourceGroups,
 		BuiltInRoles:   clients.Permissions,
-	}, opts)
+	}
+	if clients.Groups != nil { // a nil *GraphClient must not become a non-nil interface
+		az.Groups = clients.Groups
+	}
+	return pal.NewEngine(s.PartnerID, az, opts)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/pal-keeper/pal-keeper/internal/outcome"
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
 	"github.com/rs/zerolog"
@@ -82,4 +83,20 @@ func (l lazyEngine) JudgeBatch(ctx context.Context, log *zerolog.Logger, p pal.P
 		return err
 	}
 	return e.JudgeBatch(ctx, log, p, lr, b, emit)
+}
+
+// ConfirmGone implements distributable (and the in-process sweep's
+// confirmation of the subscriptions no longer listed). When the engine
+// cannot be built, each is an error verdict, which the record never keeps.
+func (l lazyEngine) ConfirmGone(ctx context.Context, log *zerolog.Logger, lr pal.LinkResult, gone []pal.Subscription) []pal.SubscriptionResult {
+	e, err := l.get()
+	if err != nil {
+		out := make([]pal.SubscriptionResult, 0, len(gone))
+		for _, s := range gone {
+			out = append(out, pal.SubscriptionResult{TenantID: s.TenantID, SubscriptionID: s.ID, DisplayName: s.DisplayName,
+				Status: pal.StatusError, Roles: []string{}, Detail: "confirming a subscription no longer listed failed: " + outcome.PublicMessage(err)})
+		}
+		return out
+	}
+	return e.ConfirmGone(ctx, log, lr, gone)
 }

@@ -153,6 +153,11 @@ func buildEngine(s settings, known func(context.Context) ([]string, error)) (tri
 	if err != nil {
 		return nil, azureAccess{}, fmt.Errorf("%s/%s: %w", envCloud, envARMEndpoint, err)
 	}
+	if s.GraphEndpoint != "" {
+		if err := azure.SetGraphEndpoint(&cfg, s.GraphEndpoint); err != nil {
+			return nil, azureAccess{}, fmt.Errorf("%s: %w", envGraphEndpoint, err)
+		}
+	}
 	cred := newLazyCredential(func() (azcore.TokenCredential, error) {
 		cred, err := azure.NewCredential(s.Credential, s.ClientID, cfg, &azure.CredentialOptions{Retry: s.Retry})
 		if err != nil {

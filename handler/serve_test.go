@@ -30,6 +30,10 @@ func (throttledEngine) JudgeBatch(context.Context, *zerolog.Logger, pal.Principa
 	return &pal.Error{Code: pal.CodeTransient, Message: "ARM throttled"}
 }
 
+func (throttledEngine) ConfirmGone(context.Context, *zerolog.Logger, pal.LinkResult, []pal.Subscription) []pal.SubscriptionResult {
+	return nil
+}
+
 // downSender is a queue whose every send fails.
 type downSender struct{}
 

@@ -25,7 +25,12 @@ type settings struct {
 	Credential        string
 	Cloud             string
 	ARMEndpoint       string
-	OnboardingQueue   string
+	// GraphMembership lets the engine read the identity's group memberships
+	// from Microsoft Graph (PAL_GRAPH_MEMBERSHIP); GraphEndpoint overrides
+	// the cloud's Graph base URL (an emulator).
+	GraphMembership bool
+	GraphEndpoint   string
+	OnboardingQueue string
 	// SweepQueue is the work queue of the distributed sweep (PAL_SWEEP_QUEUE).
 	SweepQueue          string
 	SweepSchedule       string
@@ -103,6 +108,8 @@ const (
 	envCredential        = "PAL_CREDENTIAL"
 	envCloud             = "PAL_CLOUD"
 	envARMEndpoint       = "PAL_ARM_ENDPOINT"
+	envGraphMembership   = "PAL_GRAPH_MEMBERSHIP"
+	envGraphEndpoint     = "PAL_GRAPH_ENDPOINT"
 	envOnboardingQueue   = "PAL_ONBOARDING_QUEUE"
 	envSweepQueue        = "PAL_SWEEP_QUEUE"
 	envSweepSchedule     = "PAL_SWEEP_SCHEDULE"
@@ -257,6 +264,18 @@ func settingTable() []setting {
 					}
 				}
 				s.ARMEndpoint = v
+				return nil
+			}},
+		{envGraphMembership, "false", tfSet, "read the identity's Entra group memberships from Microsoft Graph (Application.Read.All)",
+			boolean(func(s *settings) *bool { return &s.GraphMembership })},
+		{envGraphEndpoint, "", tfSet, "Microsoft Graph base URL (an https override)",
+			func(s *settings, v string) error {
+				if v != "" {
+					if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+						return fmt.Errorf("%q is not an https URL", v)
+					}
+				}
+				s.GraphEndpoint = v
 				return nil
 			}},
 		{envOnboardingQueue, "pal-onboarding", tfSet, "the onboarding queue (%PAL_ONBOARDING_QUEUE% in function.json)",
@@ -522,6 +541,9 @@ func (s settings) validate() error {
 	}
 	if len(s.DirectTenants) > 0 && s.Identity != identityDirect {
 		return fmt.Errorf("%s: set, but %s is %s, not %s", envDirectTenants, envIdentity, s.Identity, identityDirect)
+	}
+	if s.GraphMembership && s.Identity == identityDirect {
+		return fmt.Errorf("%s: true, but %s is %s: group memberships are read for Lighthouse delegations only; leave it false", envGraphMembership, envIdentity, identityDirect)
 	}
 	if s.HTTPRole != "" && !s.AuthEnabled {
 		return fmt.Errorf("%s: set, but App Service Authentication is off (%s is not true), so any caller could forge the role header; turn Authentication on or leave %s empty",

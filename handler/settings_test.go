@@ -110,6 +110,9 @@ func TestSettingsErrors(t *testing.T) {
 		{"credential_unknown", map[string]string{envCredential: "default"}, envCredential},
 		{"cloud_unknown", map[string]string{envCloud: "Mars"}, envCloud},
 		{"arm_endpoint_http", map[string]string{envARMEndpoint: "http://127.0.0.1:1"}, envARMEndpoint},
+		{"graph_endpoint_http", map[string]string{envGraphEndpoint: "http://127.0.0.1:1"}, envGraphEndpoint},
+		{"graph_membership_not_bool", map[string]string{envGraphMembership: "sometimes"}, envGraphMembership},
+		{"graph_membership_direct", map[string]string{envGraphMembership: "true", envIdentity: "direct", envAppClientID: "0f3c8d2e-1111-2222-3333-444455556666", envCredential: "managedidentity"}, envGraphMembership},
 		{"queue_bad", map[string]string{envOnboardingQueue: "bad queue!"}, envOnboardingQueue},
 		{"sweep_queue_bad", map[string]string{envSweepQueue: "bad queue!"}, envSweepQueue},
 		{"sweep_queue_is_onboarding", map[string]string{envSweepQueue: "pal-onboarding"}, envSweepQueue},
@@ -163,12 +166,13 @@ func TestSettingsAccepts(t *testing.T) {
 		envClientID: "0F3C8D2E-1111-2222-3333-444455556666", envCredential: "ManagedIdentity", envCloud: "AzureChina",
 		envARMEndpoint: "https://127.0.0.1:8443", envSweepSchedule: "00:30:00", envServiceBus: "contoso.servicebus.windows.net",
 		envPort: "7071", envHTTPRole: "PAL.Operator", platformAuthEnabled: " True ",
+		envGraphMembership: "true", envGraphEndpoint: "https://127.0.0.1:8444",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(s.AllowedPartnerIDs) != 2 || !s.RelinkForeign || s.Credential != "managedidentity" || s.Port != 7071 ||
-		s.HTTPRole != "PAL.Operator" || !s.AuthEnabled || s.Cloud != "AzureChina" {
+		s.HTTPRole != "PAL.Operator" || !s.AuthEnabled || s.Cloud != "AzureChina" || !s.GraphMembership || s.GraphEndpoint != "https://127.0.0.1:8444" {
 		t.Errorf("settings = %+v", s)
 	}
 }

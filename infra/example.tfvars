@@ -15,7 +15,8 @@ pal_sweep_schedule      = "0 0 3 * * *" # daily at 03:00 UTC
 pal_max_attempts        = 8
 pal_delegation_wait     = "30m"
 pal_invocation_timeout  = "2m"
-pal_http_role           = "" # only with App Service Authentication configured on the app
+pal_http_role           = ""    # only with App Service Authentication configured on the app
+pal_graph_membership    = false # true: grant Graph Application.Read.All so delegations to groups are judged exactly
 
 maximum_instance_count = 40 # Flex's lowest maximum; below 40 only in westeurope, australiaeast, westus2 (preview)
 instance_memory_in_mb  = 2048

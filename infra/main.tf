@@ -265,6 +265,8 @@ resource "azurerm_function_app_flex_consumption" "main" {
     PAL_CREDENTIAL          = var.pal_credential
     PAL_CLOUD               = var.pal_cloud
     PAL_ARM_ENDPOINT        = var.pal_arm_endpoint
+    PAL_GRAPH_MEMBERSHIP    = tostring(var.pal_graph_membership)
+    PAL_GRAPH_ENDPOINT      = var.pal_graph_endpoint
     PAL_ONBOARDING_QUEUE    = azurerm_servicebus_queue.onboarding.name
     PAL_SWEEP_QUEUE         = azurerm_servicebus_queue.sweep.name
     PAL_SWEEP_SCHEDULE      = var.pal_sweep_schedule

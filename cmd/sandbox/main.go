@@ -334,7 +334,7 @@ func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.H
 		}
 		return ""
 	}
-	fabrikam, northwind, tailspin := tenantOf("Fabrikam"), tenantOf("Northwind"), tenantOf("Tailspin")
+	fabrikam, northwind, tailspin, woodgrove := tenantOf("Fabrikam"), tenantOf("Northwind"), tenantOf("Tailspin"), tenantOf("Woodgrove")
 
 	if identity == identityApp {
 		fmt.Fprintf(out, "managing tenant Contoso MSP, PAL_IDENTITY=app: app %s (service principal %s) trusting identity pal-keeper-func, PAL_PARTNER_ID=%s, no link yet\n\n",
@@ -401,7 +401,7 @@ func lighthouseFlow(ctx context.Context, emu *emulator.Emulator, host *hostsim.H
 	// 5. Read-only status of every customer tenant: the estate's attribution.
 	writesBefore := len(emu.Writes())
 	var all []pal.SubscriptionResult
-	for _, t := range []string{fabrikam, northwind, tailspin} {
+	for _, t := range []string{fabrikam, northwind, tailspin, woodgrove} {
 		res, status, err := sandboxHTTP(ctx, host, http.MethodGet, "/api/links?code="+key+"&tenantId="+t, "", nil)
 		if err != nil {
 			return err

@@ -25,6 +25,9 @@ type Clients struct {
 	// Permissions reads effective permissions and lists built-in roles.
 	Permissions    *PermissionClient
 	ResourceGroups *ResourceGroupClient
+	// Groups reads the identity's group memberships from Microsoft Graph;
+	// nil unless [ClientsOptions] Graph asks for it.
+	Groups *GraphClient
 }
 
 // ClientsOptions adjusts [NewClients]. The zero value, and nil, give azcore's
@@ -46,6 +49,9 @@ type ClientsOptions struct {
 	// RateLimit tunes the pacing on ARM's rate-limit headers (see
 	// [RateLimitOptions]); nil means the defaults.
 	RateLimit *RateLimitOptions
+	// Graph builds the Microsoft Graph client (Clients.Groups) on cfg's
+	// [ServiceGraph], sharing the transport and the retry settings.
+	Graph bool
 }
 
 // NewClients builds every adapter on cred and cfg (see [CloudConfig]). Resource
@@ -110,6 +116,11 @@ func NewClients(cred azcore.TokenCredential, cfg cloud.Configuration, options *C
 	}
 	if c.Principal, err = NewTokenPrincipal(cred, cfg); err != nil {
 		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if options.Graph {
+		if c.Groups, err = NewGraphClient(cred, cfg, &policy.ClientOptions{Transport: transport, Retry: options.Retry}); err != nil {
+			return nil, fmt.Errorf("azure clients: %w", err)
+		}
 	}
 	return &c, nil
 }

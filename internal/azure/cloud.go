@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -30,6 +31,25 @@ func CloudName(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ServiceGraph is Microsoft Graph in a configuration of [CloudConfig]: its
+// endpoint and token audience in that cloud (the national clouds have their
+// own Graph hosts).
+const ServiceGraph cloud.ServiceName = "microsoftGraph"
+
+// graphEndpoint is Microsoft Graph's root endpoint (also the token
+// audience) in cloud (canonical name), from Microsoft's national cloud
+// deployments page (docs/reference.md).
+func graphEndpoint(cloud string) string {
+	switch cloud {
+	case CloudAzureUSGovernment:
+		return "https://graph.microsoft.us"
+	case CloudAzureChina:
+		return "https://microsoftgraph.chinacloudapi.cn"
+	default:
+		return "https://graph.microsoft.com"
+	}
 }
 
 // CloudConfig returns the azcore cloud configuration named name: one of
@@ -69,8 +89,10 @@ func CloudConfig(name, armEndpoint string) (cloud.Configuration, error) {
 	for k, v := range base.Services {
 		cfg.Services[k] = v
 	}
+	g := graphEndpoint(canonical)
+	cfg.Services[ServiceGraph] = cloud.ServiceConfiguration{Endpoint: g, Audience: g}
 	if armEndpoint != "" {
-		ep, err := parseARMEndpoint(armEndpoint)
+		ep, err := parseEndpoint("ARM", armEndpoint)
 		if err != nil {
 			return cloud.Configuration{}, err
 		}
@@ -80,22 +102,39 @@ func CloudConfig(name, armEndpoint string) (cloud.Configuration, error) {
 	return cfg, nil
 }
 
-// parseARMEndpoint checks an ARM endpoint override and returns it without a
-// trailing slash.
-func parseARMEndpoint(s string) (string, error) {
+// SetGraphEndpoint replaces the Microsoft Graph base URL of cfg (one of
+// [CloudConfig]) with endpoint, e.g. an emulator's; the same rules as the
+// ARM endpoint of [CloudConfig] apply, and the token audience stays the cloud's.
+func SetGraphEndpoint(cfg *cloud.Configuration, endpoint string) error {
+	ep, err := parseEndpoint("Graph", endpoint)
+	if err != nil {
+		return err
+	}
+	g, ok := cfg.Services[ServiceGraph]
+	if !ok {
+		return errors.New("the cloud configuration has no Microsoft Graph service")
+	}
+	g.Endpoint = ep
+	cfg.Services[ServiceGraph] = g
+	return nil
+}
+
+// parseEndpoint checks an endpoint override of service what (ARM, Graph) and
+// returns it without a trailing slash.
+func parseEndpoint(what, s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("ARM endpoint %q is not a URL (want e.g. https://127.0.0.1:8443): %w", s, err)
+		return "", fmt.Errorf("%s endpoint %q is not a URL (want e.g. https://127.0.0.1:8443): %w", what, s, err)
 	}
 	switch {
 	case !strings.EqualFold(u.Scheme, "https"):
-		return "", fmt.Errorf("ARM endpoint %q: want an https URL (bearer tokens are never sent over plain http)", s)
+		return "", fmt.Errorf("%s endpoint %q: want an https URL (bearer tokens are never sent over plain http)", what, s)
 	case u.Host == "" || u.Hostname() == "":
-		return "", fmt.Errorf("ARM endpoint %q: want a host, e.g. https://127.0.0.1:8443", s)
+		return "", fmt.Errorf("%s endpoint %q: want a host, e.g. https://127.0.0.1:8443", what, s)
 	case u.User != nil:
-		return "", fmt.Errorf("ARM endpoint %q: user information is not allowed", u.Redacted())
+		return "", fmt.Errorf("%s endpoint %q: user information is not allowed", what, u.Redacted())
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", fmt.Errorf("ARM endpoint %q: query and fragment are not allowed", s)
+		return "", fmt.Errorf("%s endpoint %q: query and fragment are not allowed", what, s)
 	}
 	return strings.TrimRight(s, "/"), nil
 }

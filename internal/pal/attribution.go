@@ -127,20 +127,33 @@ func (e *Engine) evaluate(ctx context.Context, p Principal, link linkState, ref 
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading the Lighthouse delegations failed", err)
 	}
 
-	var permanent, jit []string
+	var gd groupDelegation
 	for _, d := range dels {
 		if !strings.EqualFold(d.ManagedByTenantID, p.TenantID) {
 			continue
 		}
-		permanent = appendRoles(permanent, d.Authorizations, p.ObjectID)
-		jit = appendRoles(jit, d.EligibleAuthorizations, p.ObjectID)
+		gd.permanent = appendRoles(gd.permanent, d.Authorizations, p.ObjectID)
+		gd.jit = appendRoles(gd.jit, d.EligibleAuthorizations, p.ObjectID)
+		gd.others.add(d, p.ObjectID)
 	}
 	ev := evidence{source: fromDelegation, principal: p}
-	if ev.permanent, err = e.roles.judgeAll(ctx, permanent); err != nil {
+	if ev.permanent, err = e.roles.judgeAll(ctx, gd.permanent); err != nil {
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err)
 	}
-	if ev.jit, err = e.roles.judgeAll(ctx, jit); err != nil {
+	if ev.jit, err = e.roles.judgeAll(ctx, gd.jit); err != nil {
 		return errorResult(ref, r.TenantID, r.DisplayName, "reading a role definition failed", err)
+	}
+	if gd.others.empty() || ev.counts() {
+		return verdict(r, link, ev)
+	}
+	// The delegations name other principals, groups the identity may be a
+	// member of: the union of its own roles and theirs decides.
+	gev, ok, jerr := e.groupEvidence(ctx, p, ref, gd)
+	switch {
+	case jerr != nil:
+		return errorResult(ref, r.TenantID, r.DisplayName, jerr.what, jerr.err)
+	case ok:
+		return verdict(r, link, gev)
 	}
 	return verdict(r, link, ev)
 }

@@ -9,6 +9,10 @@
 // through Azure Lighthouse: delegations, or permissions inferred from role
 // definitions when a subscription is reached otherwise; its sweep can be
 // distributed in batches ([Engine.StartSweep], [Engine.JudgeBatch]).
+// Authorizations naming Entra groups count through the identity's memberships
+// (groups.go: Microsoft Graph through a [GroupReader], cached, else the
+// effective permissions). Both engines confirm the subscriptions a complete
+// sweep no longer listed (removed.go, [Engine.ConfirmGone]).
 // [DirectEngine] judges direct mode, without Lighthouse: one link per customer
 // tenant and the role assignments of the app's service principal there.
 // Both answer with a [Result], whose summary is counted by [Result.Count];

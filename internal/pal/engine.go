@@ -57,6 +57,10 @@ type Azure struct {
 	Permissions    PermissionReader
 	ResourceGroups ResourceGroupLister
 	BuiltInRoles   BuiltInRoleLister
+	// Groups, when set, reads the identity's group memberships (Microsoft
+	// Graph) so delegations naming groups are judged exactly (see groups.go);
+	// without it they are judged from the effective permissions.
+	Groups GroupReader
 }
 
 // EngineOptions holds the optional settings of an [Engine].
@@ -86,6 +90,7 @@ type Engine struct {
 	roles       *roleCache
 	builtins    *builtinRoleCache
 	listing     *listingCache
+	memberships *membershipCache // nil without Azure.Groups
 }
 
 // NewEngine returns an engine that links to partnerID by default.
@@ -100,7 +105,12 @@ func NewEngine(partnerID string, az Azure, options *EngineOptions) (*Engine, err
 	if az.Links == nil || az.Subscriptions == nil || az.Delegations == nil || az.Roles == nil || az.Principal == nil {
 		return nil, fmt.Errorf("engine: every Azure client is required")
 	}
+	var memberships *membershipCache
+	if az.Groups != nil {
+		memberships = newMembershipCache(az.Groups)
+	}
 	return &Engine{
+		memberships: memberships,
 		policy:      policy,
 		link:        newIdentityLink(az.Links),
 		concurrency: concurrencyOf(options),

@@ -126,6 +126,16 @@ func (r *Result) addSwept(v SubscriptionResult) {
 	}
 }
 
+// AddSwept counts each of vs in r and lists those not attributed, keeping
+// r's order: a sweep's result gains what was judged after the sweep (the
+// verdicts of [Engine.ConfirmGone]).
+func (r *Result) AddSwept(vs []SubscriptionResult) {
+	for _, v := range vs {
+		r.addSwept(v)
+	}
+	sortResults(r.Results)
+}
+
 // sortResults orders results by tenant, then subscription ID.
 func sortResults(rs []SubscriptionResult) {
 	sort.Slice(rs, func(i, j int) bool {

@@ -18,6 +18,12 @@ const (
 	fromPermissions
 	// fromAssignments: the role assignments of direct mode's service principal.
 	fromAssignments
+	// fromGroups: the Lighthouse authorizations that name the identity or a
+	// group it is a member of, memberships read from Microsoft Graph (groups.go).
+	fromGroups
+	// fromGroupPermissions: the effective permissions matched to the
+	// authorizations of the identity's groups, memberships not read (groups.go).
+	fromGroupPermissions
 )
 
 // evidence is what judging found about the identity's roles on a reachable
@@ -45,8 +51,22 @@ type evidence struct {
 	// unmatched counts the permission sets, of sets, that match no built-in
 	// role (fromPermissions).
 	unmatched, sets int
-	// basis says where inferred roles were read (fromPermissions).
+	// basis says where inferred roles were read (fromPermissions) or how
+	// group memberships were known (fromGroups, fromGroupPermissions).
 	basis string
+	// through names the groups ("name (id)") through which an eligible role
+	// counts (fromGroups, fromGroupPermissions).
+	through []string
+	// ambiguous are eligible roles in force that a permanent group
+	// authorization and a just-in-time one explain alike
+	// (fromGroupPermissions); activations are roles in force that only a
+	// just-in-time authorization explains: an activation, never counted.
+	ambiguous, activations []string
+}
+
+// counts reports whether some role that counts for PEC is eligible.
+func (ev evidence) counts() bool {
+	return slices.ContainsFunc(ev.permanent, func(v roleVerdict) bool { return v.Eligible })
 }
 
 // verdict is the one place a subscription's attribution is decided, for
@@ -57,15 +77,17 @@ type evidence struct {
 //  2. No role names the identity (delegation, assignment): not-delegated.
 //  3. A PEC-eligible role that counts, and a link to an allowed ID: attributed.
 //  4. A PEC-eligible role, but no such link: unlinked, the link's problem.
-//  5. Permission sets that match no built-in role: unverifiable.
-//  6. Otherwise: ineligible-role, saying why each role does not count.
+//  5. An eligible role in force that a just-in-time activation explains as
+//     well as a permanent group authorization: unverifiable.
+//  6. Permission sets that match no built-in role: unverifiable.
+//  7. Otherwise: ineligible-role, saying why each role does not count.
 func verdict(r SubscriptionResult, link linkState, ev evidence) SubscriptionResult {
 	if ev.unknown != "" {
 		r.Status = StatusUnverifiable
 		r.Detail = ev.unknown + "; " + unverifiableFix
 		return r
 	}
-	if len(ev.permanent) == 0 && len(ev.jit) == 0 && ev.source != fromPermissions {
+	if len(ev.permanent) == 0 && len(ev.jit) == 0 && ev.source != fromPermissions && ev.source != fromGroupPermissions {
 		r.Status = StatusNotDelegated
 		r.Detail = ev.noRolesDetail()
 		return r
@@ -88,6 +110,14 @@ func verdict(r SubscriptionResult, link linkState, ev evidence) SubscriptionResu
 		if ev.basis != "" {
 			r.Detail += "; " + ev.basis
 		}
+	case len(ev.ambiguous) > 0:
+		r.Status = StatusUnverifiable
+		r.Detail = fmt.Sprintf("%s is in force here and the delegation grants it both permanently to a group and just-in-time, so an active just-in-time activation cannot be told from a permanent group membership (%s); %s",
+			strings.Join(ev.ambiguous, ", "), ev.basis, graphFix)
+	case ev.unmatched > 0 && ev.source == fromGroupPermissions:
+		r.Status = StatusUnverifiable
+		r.Detail = fmt.Sprintf("%d of the identity's %d permission sets here match no role its delegations grant, so its roles cannot be known (%s); %s",
+			ev.unmatched, ev.sets, ev.basis, unverifiableFix)
 	case ev.unmatched > 0:
 		r.Status = StatusUnverifiable
 		r.Detail = fmt.Sprintf("%d of the identity's %d permission sets here match no built-in role, so its roles cannot be known (%s); %s",
@@ -104,7 +134,7 @@ func (ev evidence) noRolesDetail() string {
 	if ev.source == fromAssignments {
 		return fmt.Sprintf("no role assignment of the app's service principal %s applies to the subscription", ev.principal.ObjectID)
 	}
-	return fmt.Sprintf("no Lighthouse delegation to tenant %s names this identity", ev.principal.TenantID)
+	return fmt.Sprintf("no Lighthouse delegation to tenant %s names this identity or a group it is a member of", ev.principal.TenantID)
 }
 
 // attributedDetail qualifies an attribution: inferred roles say so, and
@@ -114,6 +144,11 @@ func (ev evidence) attributedDetail() string {
 	switch ev.source {
 	case fromPermissions:
 		return ev.basis
+	case fromGroups, fromGroupPermissions:
+		if len(ev.through) == 0 {
+			return ev.basis
+		}
+		return "through group " + strings.Join(ev.through, ", ") + " (" + ev.basis + ")"
 	case fromAssignments:
 		var via []string
 		eligible := 0
@@ -144,6 +179,15 @@ func (ev evidence) ineligibleDetail() string {
 		return ineligibleDetail(ev.permanent, nil) + " (" + ev.basis + ")"
 	case fromAssignments:
 		return "no role assignment is PEC-eligible: " + strings.Join(reasons(ev.permanent), ", ")
+	case fromGroups, fromGroupPermissions:
+		d := "no permanent role grants the identity anything here"
+		if len(ev.permanent) > 0 || len(ev.jit) > 0 {
+			d = ineligibleDetail(ev.permanent, ev.jit)
+		}
+		if len(ev.activations) > 0 {
+			d += "; " + strings.Join(ev.activations, ", ") + " is in force only through a just-in-time activation (eligibleAuthorizations), which PEC does not count"
+		}
+		return d + " (" + ev.basis + ")"
 	default:
 		return ineligibleDetail(ev.permanent, ev.jit)
 	}

@@ -37,6 +37,12 @@ func TestVerdict(t *testing.T) {
 		{"direct_at_subscription", evidence{source: fromAssignments, principal: p, permanent: []roleVerdict{eligible}, inheritedFrom: []string{""}}, good, StatusAttributed, []string{"Contributor"}, ""},
 		{"direct_none", evidence{source: fromAssignments, principal: p}, good, StatusNotDelegated, []string{}, "no role assignment of the app's service principal oid"},
 		{"direct_reader", evidence{source: fromAssignments, principal: p, permanent: []roleVerdict{reader}, inheritedFrom: []string{""}}, good, StatusIneligibleRole, []string{"Reader"}, "no role assignment is PEC-eligible: Reader"},
+		{"graph_through_group", evidence{source: fromGroups, principal: p, permanent: []roleVerdict{eligible}, through: []string{"Ops (g1)"}, basis: graphBasis}, good, StatusAttributed, []string{"Contributor"}, "through group Ops (g1) (" + graphBasis + ")"},
+		{"graph_group_jit", evidence{source: fromGroups, principal: p, permanent: []roleVerdict{reader}, jit: []roleVerdict{eligible}, basis: graphBasis}, good, StatusIneligibleRole, []string{"Reader"}, "Contributor is granted only just-in-time"},
+		{"arm_group_attributed", evidence{source: fromGroupPermissions, principal: p, permanent: []roleVerdict{eligible}, through: []string{"Ops (g1)"}, sets: 1, basis: groupARMBasis}, good, StatusAttributed, []string{"Contributor"}, "through group Ops (g1)"},
+		{"arm_group_ambiguous", evidence{source: fromGroupPermissions, principal: p, permanent: []roleVerdict{reader}, ambiguous: []string{"Contributor"}, sets: 2, basis: groupARMBasis}, good, StatusUnverifiable, []string{"Reader"}, "Contributor is in force here and the delegation grants it both permanently to a group and just-in-time"},
+		{"arm_group_eligible_beats_ambiguous", evidence{source: fromGroupPermissions, principal: p, permanent: []roleVerdict{eligible}, ambiguous: []string{"Owner"}, sets: 2, basis: groupARMBasis}, good, StatusAttributed, []string{"Contributor"}, groupARMBasis},
+		{"arm_group_activation", evidence{source: fromGroupPermissions, principal: p, permanent: []roleVerdict{reader}, activations: []string{"Contributor"}, sets: 2, basis: groupARMBasis}, good, StatusIneligibleRole, []string{"Reader"}, "Contributor is in force only through a just-in-time activation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/customhandler"
@@ -104,15 +105,25 @@ func SweepFanout(engine FanoutEngine, options *Options) (customhandler.HandlerFu
 			failRun(ctx, &log, rec, runID, opts.Now, 0, 0, "the sweep could not start: "+out.Reason)
 			return sweepFailed(&log, out, runID)
 		}
-		sent, subs, err := sendWorkItems(workCtx, &log, rec, queue, listing, runID, principal, link)
+		listed := map[string]bool{}
+		sent, subs, err := sendWorkItems(workCtx, &log, rec, queue, listing, runID, principal, link, listed)
 		if err != nil {
 			out := outcome.Decide(workCtx, nil, err)
 			failRun(ctx, &log, rec, runID, opts.Now, sent, subs,
 				fmt.Sprintf("the sweep stopped after sending %d work item(s) (%d subscription(s)): %s", sent, subs, out.Reason))
 			return sweepFailed(&log, out, runID)
 		}
+		// The listing completed and every item was sent: the record's
+		// subscriptions it no longer held are confirmed here.
+		gone := confirmGoneFanout(workCtx, &log, engine, rec, opts.Now().UTC(), principal, link, listed)
 		run, err := persistRun(ctx, &log, rec, runID, func(r *record.Run) {
 			r.ItemsSent, r.SubscriptionsSent, r.Listed = sent, subs, true
+			if len(gone) > 0 && r.Summary == nil {
+				r.Summary = map[pal.Status]int{}
+			}
+			for st, n := range gone {
+				r.Summary[st] += n
+			}
 			finishIfAccounted(r, opts.Now())
 		})
 		if err != nil {
@@ -132,9 +143,10 @@ func SweepFanout(engine FanoutEngine, options *Options) (customhandler.HandlerFu
 }
 
 // sendWorkItems lists the batches and sends a work item for each, sendChunk
-// at a time, recording the progress in the run after each send. It returns
-// how many items, and subscriptions in them, were sent.
-func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec runRecord, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult) (int, int, error) {
+// at a time, recording the progress in the run after each send, and noting
+// every listed subscription (lower-case ID) in listed. It returns how many
+// items, and subscriptions in them, were sent.
+func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec runRecord, queue SweepQueue, listing SweepListing, runID string, principal pal.Principal, link pal.LinkResult, listed map[string]bool) (int, int, error) {
 	var (
 		pending     []QueueMessage
 		pendingSubs int
@@ -156,6 +168,9 @@ func sendWorkItems(ctx context.Context, log *zerolog.Logger, rec runRecord, queu
 	err := listing.Batches(ctx, maxWorkItemSubscriptions, func(b pal.SweepBatch) error {
 		if next >= record.MaxItems {
 			return &pal.Error{Code: pal.CodeInternal, Message: fmt.Sprintf("more than %d work items in one run", record.MaxItems)}
+		}
+		for _, sub := range b.Subscriptions {
+			listed[strings.ToLower(sub.ID)] = true
 		}
 		m, err := newWorkItem(runID, next, principal, link, b).Message()
 		if err != nil {

@@ -136,13 +136,16 @@ type sweepRecording struct {
 	mu     sync.Mutex
 	link   pal.LinkResult
 	counts map[pal.Status]int
+	// seen are the subscriptions the sweep judged (lower-case IDs): what its
+	// listing held, for confirmGone.
+	seen map[string]bool
 }
 
 // startSweep writes the run row of sweep id (outcome running) and returns the
 // recording whose sweepOptions record every verdict. A failed write is returned:
 // the sweep must not run unrecorded.
 func (r *Recorder) startSweep(ctx context.Context, log *zerolog.Logger, id string) (*sweepRecording, error) {
-	s := &sweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}}
+	s := &sweepRecording{rec: r, id: id, log: log, counts: map[pal.Status]int{}, seen: map[string]bool{}}
 	if r == nil || r.store == nil {
 		return s, nil
 	}
@@ -168,6 +171,7 @@ func (s *sweepRecording) sweepOptions(ctx context.Context, readOnly bool) *pal.S
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.counts[v.Status]++
+			s.seen[strings.ToLower(v.SubscriptionID)] = true
 			return nil
 		},
 		EmitBatch: func(vs []pal.SubscriptionResult) error {

@@ -54,6 +54,11 @@ func RecordedSweep(ctx context.Context, log *zerolog.Logger, engine Engine, rec 
 		return nil, outcome.Decide(ctx, nil, err), err
 	}
 	res, err := engine.Sweep(ctx, log, run.sweepOptions(ctx, readOnly))
+	if err == nil {
+		// The listing completed and every subscription was judged: what the
+		// record holds and the listing no longer did is confirmed now.
+		err = run.confirmGone(ctx, engine, res)
+	}
 	if inc := pal.IncompleteSweepOf(err); inc != nil {
 		// The budget ran out: the verdicts judged so far were emitted (and
 		// recorded); say what was left.

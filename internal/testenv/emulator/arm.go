@@ -367,9 +367,10 @@ func page[T any](r *http.Request, items []T, size int) (listJSON[T], *armError) 
 func (e *Emulator) listSubscriptions(w http.ResponseWriter, r *http.Request, p principal, _ []string) *armError {
 	e.mu.Lock()
 	all := e.estate.Subscriptions
+	ids := e.principalIDs(p)
 	var reach []int
 	for i := range all {
-		if e.canReach(&all[i], p) {
+		if e.canReach(&all[i], p, ids) {
 			reach = append(reach, i)
 		}
 	}
@@ -404,7 +405,7 @@ func (e *Emulator) reachSubscription(id string, p principal) (Subscription, *arm
 		return Subscription{}, newARMError(http.StatusNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", id)
 	}
 	s := &e.estate.Subscriptions[i]
-	if e.canReach(s, p) {
+	if e.canReach(s, p, e.principalIDs(p)) {
 		return cloneSubscription(*s), nil
 	}
 	if s.TenantID != p.tid {

@@ -12,12 +12,16 @@ const (
 	DemoClientID = "c1000000-0000-4000-8000-000000000001"
 	// DemoObjectID is the object ID of the function's managed identity.
 	DemoObjectID = "c2000000-0000-4000-8000-000000000001"
+	// DemoPALGroupID is the Entra group "Contoso MSP pal-keeper" of the
+	// managing tenant; the function's identity is its member, and Woodgrove's
+	// delegation authorizes the group, not the identity.
+	DemoPALGroupID = "c3000000-0000-4000-8000-000000000002"
 )
 
 // DemoEstate returns a small, readable estate for the sandbox. Contoso MSP manages
-// three customers through Azure Lighthouse; the function's identity
+// four customers through Azure Lighthouse; the function's identity
 // ("pal-keeper-func", [DemoClientID]) is the estate's first identity. No link exists
-// at start and the page size is 4, so listing subscriptions takes two pages.
+// at start and the page size is 4, so listing subscriptions takes three pages.
 //
 // Subscriptions and what pal-keeper should make of them in lighthouse mode:
 //
@@ -29,6 +33,7 @@ const (
 //	Northwind   0a700003 Northwind Legacy        delegated to another identity   not-delegated (unreachable)
 //	Tailspin    7a100001 Tailspin Web            Contributor + MSRA Delete Role  attributed
 //	Tailspin    7a100002 Tailspin Data           Support Request Contributor     attributed
+//	Woodgrove   3d000001 Woodgrove Payments      Contributor to group DemoPALGroupID attributed (through the group)
 //	Contoso MSP c0500001 Contoso Shared Services direct access, no delegation    reachable, not a customer subscription
 //
 // (The attributed ones are attributed once the link to [DemoPartnerID] exists.)
@@ -38,6 +43,7 @@ func DemoEstate() Estate {
 		northwind = "0a700000-0000-4000-8000-000000000001"
 		tailspin  = "7a100000-0000-4000-8000-000000000001"
 		litware   = "11700000-0000-4000-8000-000000000001"
+		woodgrove = "3d000000-0000-4000-8000-000000000001"
 
 		opsClientID = "c1000000-0000-4000-8000-000000000002"
 		opsObjectID = "c2000000-0000-4000-8000-000000000002"
@@ -66,6 +72,7 @@ func DemoEstate() Estate {
 			{ID: northwind, Name: "Northwind Traders"},
 			{ID: tailspin, Name: "Tailspin Toys"},
 			{ID: litware, Name: "Litware Security"},
+			{ID: woodgrove, Name: "Woodgrove Bank"},
 		},
 		Identities: []Identity{
 			{
@@ -109,8 +116,21 @@ func DemoEstate() Estate {
 			{ID: "7a100002-0000-4000-8000-000000000001", TenantID: tailspin, DisplayName: "Tailspin Data",
 				Delegations: contoso("Contoso MSP - Tailspin data",
 					[]Authorization{fn(RoleSupportRequestContributor), fn(RoleMonitoringReader), eng(RoleBackupReader)})},
+			{ID: "3d000001-0000-4000-8000-000000000001", TenantID: woodgrove, DisplayName: "Woodgrove Payments",
+				Delegations: contoso("Contoso MSP - Woodgrove (groups)",
+					[]Authorization{
+						{PrincipalID: DemoPALGroupID, PrincipalDisplayName: "Contoso MSP pal-keeper", RoleDefinitionID: RoleContributor},
+						eng(RoleReader),
+					})},
 			{ID: "c0500001-0000-4000-8000-000000000001", TenantID: DemoManagingTenantID, DisplayName: "Contoso Shared Services",
 				DirectAccess: []string{DemoObjectID, opsObjectID}},
+		},
+		// Lighthouse guidance recommends delegating to groups: the
+		// function's identity is in the pal-keeper group, the automation
+		// identity in the engineers'.
+		Groups: []Group{
+			{ID: DemoPALGroupID, TenantID: DemoManagingTenantID, DisplayName: "Contoso MSP pal-keeper", Members: []string{DemoObjectID}},
+			{ID: engineers, TenantID: DemoManagingTenantID, DisplayName: "Contoso MSP Engineers", Members: []string{opsObjectID}},
 		},
 		KnownPartnerIDs: []string{DemoPartnerID, DemoOtherPartnerID},
 		PartnerNames: map[string]string{

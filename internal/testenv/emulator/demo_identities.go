@@ -78,6 +78,13 @@ func DemoAppEstate() Estate {
 			}
 		}
 	}
+	for i := range est.Groups {
+		for k, m := range est.Groups[i].Members {
+			if m == DemoObjectID {
+				est.Groups[i].Members[k] = DemoAppObjectID
+			}
+		}
+	}
 	est.Apps = []App{demoApp(false)}
 	est.ServicePrincipals = []ServicePrincipal{{TenantID: DemoManagingTenantID, AppID: DemoAppClientID, ObjectID: DemoAppObjectID}}
 	return est

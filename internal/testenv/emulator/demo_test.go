@@ -38,13 +38,14 @@ func TestDemoEstate(t *testing.T) {
 		{"0a700003-0000-4000-8000-000000000001", "Northwind Legacy", false, nil, nil, false},
 		{"7a100001-0000-4000-8000-000000000001", "Tailspin Web", true, []string{"Contributor", "Managed Services Registration assignment Delete Role"}, nil, true},
 		{"7a100002-0000-4000-8000-000000000001", "Tailspin Data", true, []string{"Monitoring Reader", "Support Request Contributor"}, nil, true},
+		{"3d000001-0000-4000-8000-000000000001", "Woodgrove Payments", true, nil, nil, true}, // Contributor through DemoPALGroupID
 		{"c0500001-0000-4000-8000-000000000001", "Contoso Shared Services", true, nil, nil, true},
 	}
 	if len(tests) != len(est.Subscriptions) {
 		t.Fatalf("demo has %d subscriptions, table %d", len(est.Subscriptions), len(tests))
 	}
 
-	// Listing takes two pages of four.
+	// Listing takes three pages of four.
 	var listed []string
 	pages := 0
 	for next := "/subscriptions?api-version=2022-12-01"; next != ""; pages++ {
@@ -62,8 +63,8 @@ func TestDemoEstate(t *testing.T) {
 	}
 	slices.Sort(listed)
 	slices.Sort(wantListed)
-	if pages != 2 || !slices.Equal(listed, wantListed) {
-		t.Errorf("listed %v in %d pages, want %v in 2", listed, pages, wantListed)
+	if pages != 3 || !slices.Equal(listed, wantListed) {
+		t.Errorf("listed %v in %d pages, want %v in 3", listed, pages, wantListed)
 	}
 
 	for _, tt := range tests {

@@ -54,6 +54,10 @@
 // [Emulator.RefuseSubscriptionPermissions] refuses the subscription-scope
 // permissions call.
 //
+// Authorizations and role assignments may name Entra groups ([Estate.Groups]):
+// they reach and grant their role to every (nested) member. A fourth server
+// is Microsoft Graph's transitiveMemberOf ([Emulator.GraphURL], graph.go).
+//
 // Faults ([Emulator.InjectFault]) and an optional per-principal token-bucket
 // throttle ([Throttle]) simulate trouble. Everything is safe for concurrent use.
 package emulator
@@ -132,16 +136,19 @@ type Fault struct {
 	Target       Target
 	Method       string
 	PathContains string
-	Status       int
-	ErrorCode    string
+	// Path, when set, must equal the URL path (case-insensitive): with
+	// QueryContains, a fault hits one page of one listing.
+	Path      string
+	Status    int
+	ErrorCode string
 	// RetryAfter is sent as a Retry-After header in whole seconds (rounded up).
 	RetryAfter time.Duration
 	// Times is how many requests the fault applies to; 0 means every one.
 	Times   int
 	Latency time.Duration
 	Drop    bool
-	// QueryContains, when set, must also be a substring of the raw query
-	// (e.g. "$skiptoken=500": one page of a listing).
+	// QueryContains, when set, must also be a substring of the query, raw
+	// or unescaped (e.g. "$skiptoken=500": one page of a listing).
 	QueryContains string
 	// Hold, when set, holds a matching request (after Latency) until it is
 	// closed, the request ends (the client went away) or the emulator closes:
@@ -195,6 +202,7 @@ type bucket struct {
 type Emulator struct {
 	arm, ids       *httptest.Server
 	entra          *httptest.Server
+	graph          *httptest.Server
 	transport      *http.Transport
 	certFile       string
 	tmpDir         string
@@ -298,6 +306,7 @@ func New(estate Estate, opts *Options) (*Emulator, error) {
 	e.arm.Config.ConnState = e.stats.connState
 	e.arm.StartTLS()
 	e.startEntra(cert, errLog)
+	e.startGraph(cert, errLog)
 	e.ids = httptest.NewUnstartedServer(http.HandlerFunc(e.serveIdentity))
 	e.ids.Config.ErrorLog = errLog
 	e.ids.Start()
@@ -347,6 +356,8 @@ func (e *Emulator) Close() {
 		e.arm.Close()
 		e.entra.CloseClientConnections()
 		e.entra.Close()
+		e.graph.CloseClientConnections()
+		e.graph.Close()
 		e.ids.Close()
 		e.transport.CloseIdleConnections()
 		e.removeFiles()
@@ -378,13 +389,15 @@ func (e *Emulator) HTTPClient() *http.Client { return &http.Client{Transport: e.
 func (e *Emulator) TokenMarker() string { return e.marker }
 
 // Environ returns the environment a child process needs to use the emulator:
-// IDENTITY_ENDPOINT, IDENTITY_HEADER, SSL_CERT_FILE and PAL_ARM_ENDPOINT.
+// IDENTITY_ENDPOINT, IDENTITY_HEADER, SSL_CERT_FILE, PAL_ARM_ENDPOINT and
+// PAL_GRAPH_ENDPOINT (used only when PAL_GRAPH_MEMBERSHIP is true).
 func (e *Emulator) Environ() []string {
 	return []string{
 		"IDENTITY_ENDPOINT=" + e.IdentityEndpoint(),
 		"IDENTITY_HEADER=" + e.identityHeader,
 		"SSL_CERT_FILE=" + e.certFile,
 		"PAL_ARM_ENDPOINT=" + e.arm.URL,
+		"PAL_GRAPH_ENDPOINT=" + e.graph.URL,
 	}
 }
 
@@ -406,6 +419,7 @@ func (e *Emulator) Estate() Estate {
 		out.CustomRoles[i] = cloneRole(r)
 	}
 	cloneDirectory(e.estate, &out)
+	cloneGroups(e.estate, &out)
 	out.Links = make([]Link, 0, len(e.links))
 	for _, l := range e.links {
 		out.Links = append(out.Links, *l)
@@ -625,6 +639,14 @@ func (e *Emulator) InjectFault(f Fault) (remove func()) {
 	}
 }
 
+// unescapedQuery is r's query unescaped, or the raw query when it does not unescape.
+func unescapedQuery(r *http.Request) string {
+	if q, err := url.QueryUnescape(r.URL.RawQuery); err == nil {
+		return q
+	}
+	return r.URL.RawQuery
+}
+
 // takeFault returns the first fault matching the request and counts its use.
 func (e *Emulator) takeFault(t Target, r *http.Request) (Fault, bool) {
 	e.mu.Lock()
@@ -639,7 +661,10 @@ func (e *Emulator) takeFault(t Target, r *http.Request) (Fault, bool) {
 		if f.PathContains != "" && !strings.Contains(strings.ToLower(r.URL.Path), strings.ToLower(f.PathContains)) {
 			continue
 		}
-		if f.QueryContains != "" && !strings.Contains(r.URL.RawQuery, f.QueryContains) {
+		if f.Path != "" && !strings.EqualFold(f.Path, r.URL.Path) {
+			continue
+		}
+		if f.QueryContains != "" && !strings.Contains(r.URL.RawQuery, f.QueryContains) && !strings.Contains(unescapedQuery(r), f.QueryContains) {
 			continue
 		}
 		f.used++

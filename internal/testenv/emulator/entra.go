@@ -301,7 +301,7 @@ func (e *Emulator) tokenEndpoint(w http.ResponseWriter, r *http.Request, tenant 
 	return sp.ObjectID, nil
 }
 
-// checkScope accepts exactly one ARM resource's /.default (besides the OIDC
+// checkScope accepts exactly one ARM or Graph resource's /.default (besides the OIDC
 // scopes MSAL adds) and returns the resource (the token's aud).
 func checkScope(scope, tenantName string) (string, *aadsts) {
 	var res []string
@@ -315,7 +315,7 @@ func checkScope(scope, tenantName string) (string, *aadsts) {
 			"The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scope)
 	}
 	resource := strings.TrimSuffix(res[0], "/.default")
-	if !slices.Contains(armResources, resource) {
+	if !slices.Contains(armResources, resource) && !isGraphAudience(resource) {
 		return "", refuse(http.StatusBadRequest, "invalid_resource", 500011,
 			"The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
 			resource, tenantName)

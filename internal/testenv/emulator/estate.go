@@ -43,6 +43,11 @@ type Estate struct {
 	ServicePrincipals []ServicePrincipal `json:"servicePrincipals,omitempty"`
 	ManagementGroups  []ManagementGroup  `json:"managementGroups,omitempty"`
 	RoleAssignments   []RoleAssignment   `json:"roleAssignments,omitempty"`
+	// Groups are Entra ID groups an authorization or role assignment may name;
+	// GraphAppRoles are the Microsoft Graph application permissions granted to
+	// principals (see groups.go and graph.go).
+	Groups        []Group        `json:"groups,omitempty"`
+	GraphAppRoles []GraphAppRole `json:"graphAppRoles,omitempty"`
 }
 
 // Tenant is an Entra ID tenant.
@@ -106,6 +111,9 @@ type Authorization struct {
 	// RoleDefinitionID is the role definition GUID (a full role definition ID is
 	// accepted and cut to its GUID).
 	RoleDefinitionID string `json:"roleDefinitionId"`
+	// Activated marks an eligible (just-in-time) authorization whose activation
+	// is in force (see [Emulator.ActivateEligible]); ignored on permanent ones.
+	Activated bool `json:"activated,omitempty"`
 	// DelegatedRoleDefinitionIDs are the roles a User Access Administrator
 	// authorization may assign to managed identities (its
 	// delegatedRoleDefinitionIds); ignored on other roles' authorizations.
@@ -184,14 +192,17 @@ func derivedGUID(parts ...string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
-// reaches reports whether the principal (tid, oid) can reach s. The rule: s is in
-// tid and oid has direct access, or a delegation of s is managed by tid and names
-// oid in its permanent OR its eligible (just-in-time) authorizations. Eligible ones
-// count so that a subscription delegated only just-in-time is still visible and
-// can be reported as having no permanent role, as the Azure portal shows it under
-// "My customers". Group membership is not modelled: principal IDs match oid only.
-func (s *Subscription) reaches(tid, oid string) bool {
-	if s.TenantID == tid && slices.Contains(s.DirectAccess, oid) {
+// reaches reports whether the principal of tenant tid, known by ids (its
+// object ID and those of its groups, see [Emulator.principalIDs]), can reach
+// s. The rule: s is in tid and ids[0] has direct access, or a delegation of s
+// is managed by tid and names one of ids in its permanent OR its eligible
+// (just-in-time) authorizations. Eligible ones count so that a subscription
+// delegated only just-in-time is still visible and can be reported as having
+// no permanent role, as the Azure portal shows it under "My customers". An
+// authorization naming a group reaches every member of it, as Lighthouse
+// does for group authorizations.
+func (s *Subscription) reaches(tid string, ids []string) bool {
+	if s.TenantID == tid && slices.Contains(s.DirectAccess, ids[0]) {
 		return true
 	}
 	for _, d := range s.Delegations {
@@ -199,12 +210,12 @@ func (s *Subscription) reaches(tid, oid string) bool {
 			continue
 		}
 		for _, a := range d.Authorizations {
-			if a.PrincipalID == oid {
+			if slices.Contains(ids, a.PrincipalID) {
 				return true
 			}
 		}
 		for _, a := range d.EligibleAuthorizations {
-			if a.PrincipalID == oid {
+			if slices.Contains(ids, a.PrincipalID) {
 				return true
 			}
 		}
@@ -424,6 +435,9 @@ func normEstate(est Estate) (Estate, error) {
 		out.CustomRoles = append(out.CustomRoles, r)
 	}
 	if err := normDirectory(est, &out); err != nil {
+		return Estate{}, err
+	}
+	if err := normGroups(est, &out); err != nil {
 		return Estate{}, err
 	}
 	return out, nil

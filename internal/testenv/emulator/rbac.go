@@ -83,33 +83,49 @@ func actionMatches(pattern, action string) bool {
 	return pi == len(p)
 }
 
-// rolesOf returns the role definitions principal p holds permanently on s:
-// those of the authorizations that name p in the delegations its tenant manages,
-// and Owner for direct access in s's own tenant. Eligible (just-in-time)
-// authorizations grant nothing until activated, which the emulator does not
-// model. e.mu must be held.
+// rolesOf returns the role definitions principal p holds on s: those of the
+// permanent authorizations that name p or one of its groups in the delegations
+// its tenant manages, those of eligible (just-in-time) ones while activated
+// ([Emulator.ActivateEligible]), and Owner for direct access in s's own
+// tenant. An eligible authorization not activated grants nothing. e.mu must be
+// held.
 func (e *Emulator) rolesOf(s *Subscription, p principal) []RoleDefinition {
-	var ids []string
+	var roles []RoleDefinition
+	for _, id := range e.lighthouseRoleIDs(s, p, e.principalIDs(p)) {
+		if r, ok := e.lookupRole(id); ok {
+			roles = append(roles, r)
+		}
+	}
+	return roles
+}
+
+// lighthouseRoleIDs returns the role GUIDs p (known by ids) holds on s through
+// direct access and the delegations its tenant manages (see rolesOf); e.mu
+// must be held.
+func (e *Emulator) lighthouseRoleIDs(s *Subscription, p principal, ids []string) []string {
+	var out []string
 	if s.TenantID == p.tid && slices.Contains(s.DirectAccess, p.oid) {
-		ids = append(ids, RoleOwner)
+		out = append(out, RoleOwner)
+	}
+	add := func(a Authorization) {
+		if slices.Contains(ids, a.PrincipalID) && !slices.Contains(out, a.RoleDefinitionID) {
+			out = append(out, a.RoleDefinitionID)
+		}
 	}
 	for _, d := range s.Delegations {
 		if d.ManagedByTenantID != p.tid {
 			continue
 		}
 		for _, a := range d.Authorizations {
-			if a.PrincipalID == p.oid && !slices.Contains(ids, a.RoleDefinitionID) {
-				ids = append(ids, a.RoleDefinitionID)
+			add(a)
+		}
+		for _, a := range d.EligibleAuthorizations {
+			if a.Activated {
+				add(a)
 			}
 		}
 	}
-	var roles []RoleDefinition
-	for _, id := range ids {
-		if r, ok := e.lookupRole(id); ok {
-			roles = append(roles, r)
-		}
-	}
-	return roles
+	return out
 }
 
 // lookupRole finds a built-in or custom role definition; e.mu must be held.

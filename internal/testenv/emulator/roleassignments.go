@@ -50,47 +50,42 @@ func (e *Emulator) applyingAssignments(s *Subscription) []RoleAssignment {
 }
 
 // directRoleIDs returns the role definition GUIDs principal p holds on s through
-// role assignments (direct mode: only a principal of s's own tenant); e.mu must
-// be held. Groups are not modelled: the principal ID must be p's object ID.
-func (e *Emulator) directRoleIDs(s *Subscription, p principal) []string {
+// role assignments (direct mode: only a principal of s's own tenant) naming it
+// or one of its groups (ids, see [Emulator.principalIDs]); e.mu must be held.
+func (e *Emulator) directRoleIDs(s *Subscription, p principal, ids []string) []string {
 	if s.TenantID != p.tid {
 		return nil
 	}
-	var ids []string
+	var out []string
 	for _, ra := range e.applyingAssignments(s) {
-		if ra.PrincipalID == p.oid && !slices.Contains(ids, ra.RoleDefinitionID) {
-			ids = append(ids, ra.RoleDefinitionID)
+		if slices.Contains(ids, ra.PrincipalID) && !slices.Contains(out, ra.RoleDefinitionID) {
+			out = append(out, ra.RoleDefinitionID)
 		}
 	}
-	return ids
+	return out
 }
 
 // canReach is the reachability rule of [Subscription] extended with direct
 // mode: a principal of s's tenant with any role assignment that applies to s
-// (at s or inherited from a management group) reaches it; e.mu must be held.
-func (e *Emulator) canReach(s *Subscription, p principal) bool {
-	return s.reaches(p.tid, p.oid) || len(e.directRoleIDs(s, p)) > 0
+// (at s or inherited from a management group) reaches it. ids are p's object
+// ID and its groups' ([Emulator.principalIDs]); e.mu must be held.
+func (e *Emulator) canReach(s *Subscription, p principal, ids []string) bool {
+	return s.reaches(p.tid, ids) || len(e.directRoleIDs(s, p, ids)) > 0
 }
 
-// allRoleIDs returns every role p holds permanently on s: role assignments,
-// Owner for direct access, and the permanent Lighthouse authorizations naming p
-// in delegations its tenant manages; e.mu must be held.
+// allRoleIDs returns every role p holds on s: role assignments, Owner for
+// direct access, and the Lighthouse authorizations naming p or its groups in
+// delegations its tenant manages (eligible ones while activated); e.mu must be
+// held.
 func (e *Emulator) allRoleIDs(s *Subscription, p principal) []string {
-	ids := e.directRoleIDs(s, p)
-	if s.TenantID == p.tid && slices.Contains(s.DirectAccess, p.oid) && !slices.Contains(ids, RoleOwner) {
-		ids = append(ids, RoleOwner)
-	}
-	for _, d := range s.Delegations {
-		if d.ManagedByTenantID != p.tid {
-			continue
-		}
-		for _, a := range d.Authorizations {
-			if a.PrincipalID == p.oid && !slices.Contains(ids, a.RoleDefinitionID) {
-				ids = append(ids, a.RoleDefinitionID)
-			}
+	ids := e.principalIDs(p)
+	out := e.directRoleIDs(s, p, ids)
+	for _, id := range e.lighthouseRoleIDs(s, p, ids) {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
 		}
 	}
-	return ids
+	return out
 }
 
 // roleGrants reports whether role definition id grants action (actions minus

@@ -202,7 +202,7 @@ func TestDemoIdentityEstates(t *testing.T) {
 		got := listSubscriptionIDs(ctx, t, cred, e)
 		lh := start(t, DemoEstate(), nil)
 		want := listSubscriptionIDs(ctx, t, lh.Credential(DemoClientID), lh)
-		if !slices.Equal(got, want) || len(got) != 8 {
+		if !slices.Equal(got, want) || len(got) != 9 {
 			t.Errorf("the app reaches %v, the identity in DemoEstate %v", got, want)
 		}
 		if _, err := assertionCred(t, e, mi, DemoDirectAdatumTenantID, DemoAppClientID, e.HTTPClient(), true).

@@ -27,9 +27,10 @@ type tenantJSON struct {
 func (e *Emulator) listTenants(w http.ResponseWriter, r *http.Request, p principal, _ []string) *armError {
 	e.mu.Lock()
 	category := map[string]string{p.tid: "Home"}
+	ids := e.principalIDs(p) // its own object ID and its groups'
 	for i := range e.estate.Subscriptions {
 		s := &e.estate.Subscriptions[i]
-		if s.TenantID != p.tid && s.reaches(p.tid, p.oid) {
+		if s.TenantID != p.tid && s.reaches(p.tid, ids) {
 			category[s.TenantID] = "ProjectedBy"
 		}
 	}
@@ -38,13 +39,13 @@ func (e *Emulator) listTenants(w http.ResponseWriter, r *http.Request, p princip
 		names[t.ID] = t.Name
 	}
 	e.mu.Unlock()
-	ids := make([]string, 0, len(category))
+	tenants := make([]string, 0, len(category))
 	for id := range category {
-		ids = append(ids, id)
+		tenants = append(tenants, id)
 	}
-	slices.Sort(ids)
-	all := make([]tenantJSON, 0, len(ids))
-	for _, id := range ids {
+	slices.Sort(tenants)
+	all := make([]tenantJSON, 0, len(tenants))
+	for _, id := range tenants {
 		name := names[id]
 		domain := tenantDomain(name, id)
 		all = append(all, tenantJSON{

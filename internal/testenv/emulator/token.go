@@ -47,6 +47,9 @@ type claims struct {
 	UTI      string `json:"uti,omitempty"`
 	Ver      string `json:"ver,omitempty"`
 	MIRID    string `json:"xms_mirid,omitempty"`
+	// Roles are the application permissions granted to the caller for the
+	// token's resource (Graph: [Estate.GraphAppRoles]).
+	Roles []string `json:"roles,omitempty"`
 }
 
 func randomHex(n int) string {
@@ -80,7 +83,12 @@ func claimsFor(id Identity, aud string, now time.Time, lifetime time.Duration) c
 }
 
 // mint encodes c as a token signed with the emulator's marker.
+// A Graph token carries the Graph app roles granted to its principal now;
+// e.mu must not be held.
 func (e *Emulator) mint(c claims) string {
+	if isGraphAudience(c.Aud) {
+		c.Roles = e.graphRoles(c.TID, c.OID)
+	}
 	payload, _ := json.Marshal(c) // claims always marshal
 	return tokenHeader + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + e.marker
 }
