@@ -215,6 +215,16 @@ func TestSandboxServe(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="total-all"`) {
 		t.Errorf("GET %s: %d %.300s", dashboard, resp.StatusCode, page)
 	}
+	// The demo's customers by name (the emulator's GET /tenants), the partner ID and the link.
+	for _, want := range []string{
+		`<strong>Fabrikam</strong> <small class="meta">fabrikam.onmicrosoft.com</small>`,
+		`<strong>Northwind Traders</strong>`, `<strong>Tailspin Toys</strong>`,
+		`<dd id="partner-id">1234567</dd>`, `<dd id="link-state" class="ok">linked to 1234567`,
+	} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the sandbox's dashboard lacks %s", want)
+		}
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
