@@ -167,12 +167,7 @@ func TestSandboxServe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole sandbox")
 	}
-	exe := filepath.Join(t.TempDir(), "sandbox")
-	build := exec.Command("go", "build", "-o", exe, "./cmd/sandbox")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the sandbox: %v\n%s", err, out)
-	}
+	exe := buildSandbox(t)
 	cmd := exec.Command(exe, "--serve", "--handler", handlerBinary)
 	cmd.Dir = ".."
 	stdout, err := cmd.StdoutPipe()
