@@ -167,12 +167,7 @@ func TestSandboxServe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole sandbox")
 	}
-	exe := filepath.Join(t.TempDir(), "sandbox")
-	build := exec.Command("go", "build", "-o", exe, "./cmd/sandbox")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the sandbox: %v\n%s", err, out)
-	}
+	exe := buildSandbox(t)
 	cmd := exec.Command(exe, "--serve", "--handler", handlerBinary)
 	cmd.Dir = ".."
 	stdout, err := cmd.StdoutPipe()
@@ -219,6 +214,16 @@ func TestSandboxServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="total-all"`) {
 		t.Errorf("GET %s: %d %.300s", dashboard, resp.StatusCode, page)
+	}
+	// The demo's customers by name (the emulator's GET /tenants), the partner ID and the link.
+	for _, want := range []string{
+		`<strong>Fabrikam</strong> <small class="meta">fabrikam.onmicrosoft.com</small>`,
+		`<strong>Northwind Traders</strong>`, `<strong>Tailspin Toys</strong>`,
+		`<dd id="partner-id">1234567</dd>`, `<dd id="link-state" class="ok">linked to 1234567`,
+	} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the sandbox's dashboard lacks %s", want)
+		}
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

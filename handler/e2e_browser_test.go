@@ -97,7 +97,36 @@ func TestE2EBrowserDashboard(t *testing.T) {
 			t.Errorf("the not-attributed list lacks %s:\n%s", r.SubscriptionID, list)
 		}
 	}
-	shot(t, ctx, "e2e-dashboard.png")
+	// Who, why, what now, from the real handler's directory on the emulator.
+	for sel, want := range map[string]string{
+		"#partner-id":    partnerID,
+		"#link-state":    "linked to " + partnerID + " (Partner " + partnerID + ")",
+		"#identity-kind": "managed identity",
+		"#chart":         "Attribution over time",
+	} {
+		if got := pageText(t, ctx, sel); got != want {
+			t.Errorf("%s: got %q, want %q", sel, got, want)
+		}
+	}
+	if tenants := pageText(t, ctx, "#tenant-table"); !strings.Contains(tenants, "b.onmicrosoft.com") || !strings.Contains(tenants, tenantB) {
+		t.Errorf("the tenant table lacks tenant B's name or ID:\n%s", tenants)
+	}
+	if got := pageText(t, ctx, "#remedy-ineligible-role"); !strings.Contains(got, "PEC-eligible role such as Contributor") {
+		t.Errorf("remedy %q", got)
+	}
+	for _, width := range []int64{400, 1400} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			t.Fatal(err)
+		}
+		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+		if err != nil || !fits {
+			t.Errorf("%d px: the page scrolls sideways (%v)", width, err)
+		}
+		shot(t, ctx, "e2e-dashboard-"+strconv.Itoa(int(width))+"px.png")
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
 
 	// A filter link: tenant B from the tenant table; the key follows.
 	if status := load(t, ctx, chromedp.Click(chromedp.CSS(`#tenant-table a[href*="tenantId=`+tenantB+`"]`))); status != 200 {
@@ -128,8 +157,8 @@ func TestE2EBrowserDashboard(t *testing.T) {
 	if got := pageText(t, ctx, "#outcome"); got != "1 of 2 subscription(s) do not credit the partner; see the reasons below." {
 		t.Errorf("outcome %q", got)
 	}
-	if got := pageText(t, ctx, "#link-action"); got != "none" {
-		t.Errorf("link action %q, want none (linked by the first onboarding)", got)
+	if got := pageText(t, ctx, "#link-outcome"); got != "already linked to "+partnerID {
+		t.Errorf("link outcome %q, want already linked (by the first onboarding)", got)
 	}
 	if table := pageText(t, ctx, "#result-table"); !strings.Contains(table, subC4) || !strings.Contains(table, string(pal.StatusIneligibleRole)) {
 		t.Errorf("result table:\n%s", table)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,14 +18,7 @@ import (
 func TestE2EForgetCommand(t *testing.T) {
 	t.Parallel()
 	srv := azurite.Start(t)
-	certDir := t.TempDir()
-	pem, err := os.ReadFile(srv.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(certDir, "azurite.pem"), pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	certDir := azuriteCertDir(t, srv)
 	recordEnv := map[string]string{"PAL_RECORD_TABLE_URL": srv.URL, "SSL_CERT_DIR": certDir}
 	a := startApp(t, appOptions{maxDeliveryCount: 1, settings: recordEnv})
 	judgeEstate(t, a)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
+	"github.com/pal-keeper/pal-keeper/internal/testenv/azurite"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/emulator"
 	"github.com/pal-keeper/pal-keeper/internal/testenv/hostsim"
 )
@@ -391,4 +393,19 @@ func onboardingMessage(tenant string, subs ...string) string {
 		b, _ = json.Marshal(map[string]any{"tenantId": tenant})
 	}
 	return string(b)
+}
+
+// azuriteCertDir is a directory holding only srv's certificate, for the
+// handler's SSL_CERT_DIR: it trusts Azurite through the system trust store.
+func azuriteCertDir(t *testing.T, srv *azurite.Server) string {
+	t.Helper()
+	dir := t.TempDir()
+	pem, err := os.ReadFile(srv.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "azurite.pem"), pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

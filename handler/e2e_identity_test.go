@@ -108,6 +108,17 @@ func TestE2EIdentityApp(t *testing.T) {
 		t.Errorf("sweep summary = %v link %+v, want %v and no write", res.Summary, res.Link, wantSum)
 	}
 
+	// The dashboard names the app as the identity, its link and the
+	// customers, reading as the app with the engine's credential (no other
+	// token request, no other caller below).
+	ans = a.http("GET", "/api/dashboard", "", "")
+	for _, want := range []string{`<span id="identity-kind">app registration</span>`, "object ID " + emulator.DemoAppObjectID,
+		`<dd id="link-state" class="ok">linked to ` + partnerID, `<strong>Fabrikam</strong>`} {
+		if !strings.Contains(string(ans.Body), want) {
+			t.Errorf("the dashboard lacks %s", want)
+		}
+	}
+
 	// Every ARM call was made as the app's service principal, none as the
 	// managed identity; Entra issued the tokens in the managing tenant.
 	if got, want := armCallers(a.emu), map[string]bool{emulator.DemoManagingTenantID + "/" + emulator.DemoAppObjectID: true}; !reflect.DeepEqual(got, want) {

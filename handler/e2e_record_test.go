@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -313,14 +311,7 @@ func TestE2ERecordInAzurite(t *testing.T) {
 	srv := azurite.Start(t)
 	// The handler trusts the emulator's certificate (SSL_CERT_FILE) and
 	// Azurite's (SSL_CERT_DIR), through the system trust store only.
-	certDir := t.TempDir()
-	pem, err := os.ReadFile(srv.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(certDir, "azurite.pem"), pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	certDir := azuriteCertDir(t, srv)
 	a := startApp(t, appOptions{maxDeliveryCount: 1, settings: map[string]string{
 		"PAL_RECORD_TABLE_URL": srv.URL, "SSL_CERT_DIR": certDir,
 	}})

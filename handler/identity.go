@@ -34,36 +34,39 @@ func appIdentity(s settings, mi azcore.TokenCredential, cfg cloud.Configuration)
 // (or CLI) credential as it is, the app's credential in the managing tenant
 // (app), or a direct engine with one app credential per customer tenant.
 // known gives the tenants of the compliance record, which a direct-mode sweep
-// covers besides PAL_DIRECT_TENANTS (nil: none).
-func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenCredential, opts *pal.EngineOptions, known func(context.Context) ([]string, error)) (trigger.Engine, error) {
+// covers besides PAL_DIRECT_TENANTS (nil: none). It also returns the
+// credential the Lighthouse engine acts as (nil in direct mode), which the
+// dashboard's directory shares (one token cache).
+func buildIdentityEngine(s settings, cfg cloud.Configuration, base azcore.TokenCredential, opts *pal.EngineOptions, known func(context.Context) ([]string, error)) (trigger.Engine, azcore.TokenCredential, error) {
 	switch s.Identity {
 	case identityApp:
 		app, err := appIdentity(s, base, cfg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cred, err := app.Credential("", false)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", envAppClientID, err)
+			return nil, nil, fmt.Errorf("%s: %w", envAppClientID, err)
 		}
-		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, cred, cfg, opts) }), nil
+		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, cred, cfg, opts) }), cred, nil
 	case identityDirect:
 		app, err := appIdentity(s, base, cfg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// One HTTP client for every tenant's ARM clients, so connections are
 		// shared and PAL_ARM_CONCURRENCY bounds them per host; the retry
 		// settings reach every tenant.
 		conn := &azure.DirectConnector{App: app, Options: azure.ClientsOptions{
 			Transport: azure.NewHTTPClient(s.ARMConcurrency), Retry: s.Retry, Concurrency: s.ARMConcurrency}}
-		return pal.NewDirectEngine(s.PartnerID, conn, &pal.DirectOptions{
+		engine, err := pal.NewDirectEngine(s.PartnerID, conn, &pal.DirectOptions{
 			EngineOptions: *opts,
 			Tenants:       s.DirectTenants,
 			KnownTenants:  known,
 		})
+		return engine, nil, err
 	default:
-		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, base, cfg, opts) }), nil
+		return newLazyEngine(func() (*pal.Engine, error) { return lighthouseEngine(s, base, cfg, opts) }), base, nil
 	}
 }
 

@@ -58,7 +58,7 @@ func TestDirectEngineSweepsRecordTenants(t *testing.T) {
 		asked = true
 		return nil, errors.New("table unreachable")
 	}
-	engine, err := buildIdentityEngine(s, mustCloud(t, s), nopCredential{}, &pal.EngineOptions{}, known)
+	engine, _, err := buildIdentityEngine(s, mustCloud(t, s), nopCredential{}, &pal.EngineOptions{}, known)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/pal-keeper/pal-keeper/internal/pal"
 	"github.com/pal-keeper/pal-keeper/internal/record"
 	"github.com/pal-keeper/pal-keeper/internal/trigger"
+	"github.com/pal-keeper/pal-keeper/internal/web"
 	"github.com/rs/zerolog"
 )
 
@@ -33,6 +34,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
 	}
+	dir, err := newAzureDirectory(s, az)
+	if err != nil {
+		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
+		return 1
+	}
 	var onboarding, work queueSender
 	if s.ServiceBusNamespace != "" {
 		var closeQueues func(*zerolog.Logger)
@@ -43,7 +49,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}
 		defer closeQueues(&log)
 	}
-	fns, err := functions(s, engine, rec, onboarding, work)
+	fns, err := functions(s, engine, rec, dir, onboarding, work)
 	if err != nil {
 		fmt.Fprintf(stderr, "pal-keeper: %v\n", err)
 		return 1
@@ -79,14 +85,18 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 type azureAccess struct {
 	cred  azcore.TokenCredential
 	cloud cloud.Configuration
+	// acting is the credential the Lighthouse engine acts as (cred, or the
+	// app's in app mode); nil in direct mode.
+	acting azcore.TokenCredential
 }
 
 // functions wires the handler of every function from the settings, the
-// engine, the record and the queues' senders (nil without Service Bus): the
-// one wiring of the product and of the end-to-end tests' handler. The
+// engine, the record, the dashboard's directory (nil: IDs only) and the
+// queues' senders (nil without Service Bus): the one wiring of the product
+// and of the end-to-end tests' handler. The
 // triggers' options take every value from the settings: the table of
 // settings.go is the one place of their defaults.
-func functions(s settings, engine trigger.Engine, rec record.Store, onboarding, work queueSender) (map[string]customhandler.HandlerFunc, error) {
+func functions(s settings, engine trigger.Engine, rec record.Store, dir web.Directory, onboarding, work queueSender) (map[string]customhandler.HandlerFunc, error) {
 	opts := &trigger.Options{
 		MaxAttempts:                s.MaxAttempts,
 		OnboardingMaxDeliveryCount: s.OnboardingMaxDeliveryCount,
@@ -110,7 +120,7 @@ func functions(s settings, engine trigger.Engine, rec record.Store, onboarding, 
 	if distributed {
 		opts.SweepQueue = sweepQueue{serviceBusQueue{sender: work}}
 	}
-	views := &trigger.ViewOptions{HTTPRole: s.HTTPRole}
+	views := &trigger.ViewOptions{HTTPRole: s.HTTPRole, Directory: dir}
 	fns := map[string]customhandler.HandlerFunc{
 		trigger.ReportFunction:    trigger.Report(rec, views),
 		trigger.DashboardFunction: trigger.Dashboard(rec, views),
@@ -156,7 +166,8 @@ func buildEngine(s settings, known func(context.Context) ([]string, error)) (tri
 		return cred, nil
 	})
 	az := azureAccess{cred: cred, cloud: cfg}
-	engine, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency}, known)
+	engine, acting, err := buildIdentityEngine(s, cfg, cred, &pal.EngineOptions{AllowedPartnerIDs: s.AllowedPartnerIDs, RelinkForeign: s.RelinkForeign, Concurrency: s.ARMConcurrency}, known)
+	az.acting = acting
 	if err != nil {
 		return nil, az, err
 	}

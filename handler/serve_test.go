@@ -70,7 +70,7 @@ func TestSweepWorkerLastDeliveryFollowsTheSetting(t *testing.T) {
 			if err := rec.StartRun(t.Context(), record.Run{ID: "run-1", StartedAt: time.Now(), Outcome: record.OutcomeRunning, ItemsSent: 1, Listed: true}); err != nil {
 				t.Fatal(err)
 			}
-			fns, err := functions(s, throttledEngine{}, rec, downSender{}, downSender{})
+			fns, err := functions(s, throttledEngine{}, rec, nil, downSender{}, downSender{})
 			if err != nil {
 				t.Fatal(err)
 			}

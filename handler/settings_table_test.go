@@ -143,7 +143,7 @@ func TestSettingsDefaultsHaveOnePlace(t *testing.T) {
 		if sb {
 			onboarding, work = downSender{}, downSender{}
 		}
-		fns, err := functions(s, throttledEngine{}, record.NewMemory(), onboarding, work)
+		fns, err := functions(s, throttledEngine{}, record.NewMemory(), nil, onboarding, work)
 		if err != nil {
 			t.Fatalf("service bus %v: the table's defaults do not wire the functions: %v", sb, err)
 		}

@@ -17,9 +17,11 @@ import (
 type Clients struct {
 	Partner       *PartnerClient
 	Subscriptions *SubscriptionClient
-	Delegations   *DelegationClient
-	Roles         *RoleClient
-	Principal     *TokenPrincipal
+	// Tenants lists the tenants the identity sees, with their names.
+	Tenants     *TenantClient
+	Delegations *DelegationClient
+	Roles       *RoleClient
+	Principal   *TokenPrincipal
 	// Permissions reads effective permissions and lists built-in roles.
 	Permissions    *PermissionClient
 	ResourceGroups *ResourceGroupClient
@@ -95,6 +97,9 @@ func NewClients(cred azcore.TokenCredential, cfg cloud.Configuration, options *C
 		return nil, fmt.Errorf("azure clients: %w", err)
 	}
 	if c.Subscriptions, err = NewSubscriptionClient(cred, armOpts); err != nil {
+		return nil, fmt.Errorf("azure clients: %w", err)
+	}
+	if c.Tenants, err = NewTenantClient(cred, armOpts); err != nil {
 		return nil, fmt.Errorf("azure clients: %w", err)
 	}
 	if c.Delegations, err = NewDelegationClient(cred, armOpts); err != nil {

@@ -107,7 +107,7 @@ func BenchmarkRecordAtScale(b *testing.B) {
 			}
 		})
 		dashboard = median(5, func() {
-			res, err := web.ServeDashboard(ctx, big, url.Values{"code": {"k"}}, now)
+			res, err := web.ServeDashboard(ctx, big, nil, url.Values{"code": {"k"}}, now)
 			if err != nil || res.StatusCode != http.StatusOK {
 				b.Fatalf("dashboard: %d %v", res.StatusCode, err)
 			}

@@ -303,18 +303,10 @@ func (e summaryEntity) summary() (Summary, error) {
 	return s, nil
 }
 
-// indexEntity is a change's row in the change index.
+// indexEntity is a change's row in the change index: the change row's
+// properties under the index's keys, and the change row's RowKey.
 type indexEntity struct {
-	PartitionKey   string `json:"PartitionKey"`
-	RowKey         string `json:"RowKey"`
-	Kind           string `json:"Kind"`
-	TenantID       string `json:"TenantId"`
-	SubscriptionID string `json:"SubscriptionId"`
-	From           string `json:"From"`
-	To             string `json:"To"`
-	At             string `json:"At"`
-	AtType         string `json:"At@odata.type,omitempty"`
-	Detail         string `json:"Detail"`
+	changeEntity
 	// ChangeKey is the RowKey of the change row in the tenant's partition.
 	ChangeKey string `json:"ChangeKey"`
 }
@@ -325,12 +317,7 @@ func indexPartition(t time.Time) string { return indexPrefix + t.UTC().Format("2
 func indexRow(c changeEntity, written time.Time) indexEntity {
 	rk := strings.TrimPrefix(c.RowKey, changePrefix) // inverted_sub_random
 	inv, rest, _ := strings.Cut(rk, "_")
-	return indexEntity{PartitionKey: indexPartition(written), RowKey: inv + "_" + c.TenantID + "_" + rest, Kind: kindIndex,
-		TenantID: c.TenantID, SubscriptionID: c.SubscriptionID, From: c.From, To: c.To, At: c.At, AtType: edmDateTime,
-		Detail: c.Detail, ChangeKey: c.RowKey}
-}
-
-func (e indexEntity) change() (Change, error) {
-	return changeEntity{PartitionKey: e.PartitionKey, RowKey: e.RowKey, TenantID: e.TenantID, SubscriptionID: e.SubscriptionID,
-		From: e.From, To: e.To, At: e.At, Detail: e.Detail}.change()
+	e := indexEntity{changeEntity: c, ChangeKey: c.RowKey}
+	e.PartitionKey, e.RowKey, e.Kind, e.AtType = indexPartition(written), inv+"_"+c.TenantID+"_"+rest, kindIndex, edmDateTime
+	return e
 }

@@ -103,7 +103,7 @@ func (t *Table) Forget(ctx context.Context, tenantID, subscriptionID string) (Fo
 		filter += " and SubscriptionId eq " + odataQuote(subscriptionID)
 	}
 	var rows []rowKeys
-	if err := list(ctx, t.client, filter, 0, func(e rowKeys) error { rows = append(rows, e); return nil }); err != nil {
+	if err := listRows(ctx, t.client, filter, 0, 0, func(e rowKeys) error { rows = append(rows, e); return nil }); err != nil {
 		return Forgotten{}, t.fail("forget: list rows", err)
 	}
 	var out Forgotten
@@ -141,7 +141,7 @@ func (t *Table) forgetDerived(ctx context.Context, tenantID, subscriptionID stri
 			filter += " and SubscriptionId eq " + odataQuote(subscriptionID)
 		}
 		var rows []rowKeys
-		if err := list(ctx, t.client, filter, 0, func(e rowKeys) error { rows = append(rows, e); return nil }); err != nil {
+		if err := listRows(ctx, t.client, filter, 0, 0, func(e rowKeys) error { rows = append(rows, e); return nil }); err != nil {
 			return t.fail("forget: list index rows", err)
 		}
 		for chunk := range slices.Chunk(rows, maxForgetOps) {

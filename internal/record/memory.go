@@ -114,11 +114,7 @@ func (m *Memory) Verdicts(ctx context.Context, f Filter) ([]Verdict, error) {
 
 // PageVerdicts implements [Store]: the token holds the last keys returned.
 func (m *Memory) PageVerdicts(ctx context.Context, f Filter, p Page) (*VerdictPage, error) {
-	f, fid, err := normFilter(f)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := decodeToken(p.Token, fid)
+	f, fid, tok, err := verdictPage(f, p)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,17 @@ func decodeToken(s, fid string) (*pageToken, error) {
 	return &t, nil
 }
 
+// verdictPage checks a request for the page p of the verdicts of f: f
+// normalised, its identity and p's token of it (nil: the first page).
+func verdictPage(f Filter, p Page) (Filter, string, *pageToken, error) {
+	f, fid, err := normFilter(f)
+	if err != nil {
+		return f, "", nil, err
+	}
+	tok, err := decodeToken(p.Token, fid)
+	return f, fid, tok, err
+}
+
 // pageSize is p's size within [1, MaxPageSize].
 func (p Page) size() int {
 	if p.Size < 1 || p.Size > MaxPageSize {

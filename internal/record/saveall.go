@@ -263,7 +263,7 @@ func (t *Table) readChunk(ctx context.Context, tenant string, subs []string) (ma
 			or[i] = "RowKey eq " + odataQuote(k)
 		}
 		filter := "PartitionKey eq " + odataQuote(tenantPrefix+tenant) + " and (" + strings.Join(or, " or ") + ")"
-		err := list(ctx, t.client, filter, 0, func(e chunkRow) error {
+		err := listRows(ctx, t.client, filter, 0, 0, func(e chunkRow) error {
 			if e.ETag == "" {
 				return fmt.Errorf("row %s/%s: no odata.etag in the answer", e.PartitionKey, e.RowKey)
 			}
@@ -300,7 +300,7 @@ func (t *Table) readChunk(ctx context.Context, tenant string, subs []string) (ma
 // countTenant counts the stored verdicts of tenant by status into counts.
 func (t *Table) countTenant(ctx context.Context, tenant string, counts map[pal.Status]int) error {
 	filter := "PartitionKey eq " + odataQuote(tenantPrefix+tenant) + " and " + prefixRange("RowKey", verdictPrefix)
-	return list(ctx, t.client, filter, 0, func(e verdictEntity) error {
+	return listRows(ctx, t.client, filter, 0, 0, func(e verdictEntity) error {
 		counts[pal.Status(e.Status)]++
 		return nil
 	})

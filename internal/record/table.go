@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
 	"github.com/pal-keeper/pal-keeper/internal/pal"
@@ -179,31 +178,51 @@ func (t *Table) Save(ctx context.Context, v Verdict) (*Change, error) {
 	return out[0], nil
 }
 
-// list reads every row that passes filter, decoding each with decode.
-func list[E any](ctx context.Context, c *aztables.Client, filter string, top int32, decode func(E) error) error {
+// rowsTop is the rows per request that reading limit rows asks for (0: the
+// service's own).
+func rowsTop(limit int) int32 {
+	if limit > 0 {
+		return int32(min(limit, MaxPageSize))
+	}
+	return 0
+}
+
+// listRows reads the rows of filter, top per request, until limit rows
+// were decoded (limit < 1: all of them).
+func listRows[E any](ctx context.Context, c *aztables.Client, filter string, top int32, limit int, decode func(E) error) error {
 	if err := checkFilter(filter); err != nil {
 		return err
 	}
 	opts := &aztables.ListEntitiesOptions{Filter: &filter}
 	if top > 0 {
-		opts.Top = to.Ptr(top)
+		opts.Top = &top
 	}
+	n := 0
 	for pager := c.NewListEntitiesPager(opts); pager.More(); {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			return err
 		}
-		for _, raw := range page.Entities {
-			var e E
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("decode row: %w", err)
-			}
-			if err := decode(e); err != nil {
-				return err
-			}
+		if err := decodeRows(page.Entities, decode); err != nil {
+			return err
 		}
-		if top > 0 && len(page.Entities) > 0 {
-			return nil // one page of at most top rows is all that was asked
+		n += len(page.Entities)
+		if limit > 0 && n >= limit {
+			return nil
+		}
+	}
+	return nil
+}
+
+// decodeRows decodes each of the rows raws, one page of a query, with decode.
+func decodeRows[E any](raws [][]byte, decode func(E) error) error {
+	for _, raw := range raws {
+		var e E
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return fmt.Errorf("decode row: %w", err)
+		}
+		if err := decode(e); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -356,7 +375,7 @@ func (t *Table) Runs(ctx context.Context, n int) ([]Run, error) {
 	var out []Run
 	filter := "PartitionKey eq " + odataQuote(runPartition) + " and " + prefixRange("RowKey", startPrefix)
 	limit := runLimit(n)
-	err := list(ctx, t.client, filter, int32(limit), func(e runEntity) error {
+	err := listRows(ctx, t.client, filter, rowsTop(limit), limit, func(e runEntity) error {
 		if len(out) >= limit {
 			return nil
 		}

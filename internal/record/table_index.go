@@ -54,38 +54,21 @@ func newestFirst(a, b keyedChange) int {
 	return cmp.Or(b.c.At.Compare(a.c.At), strings.Compare(a.rk, b.rk))
 }
 
-// Changes implements [Store]: the index partitions of this month and the
-// one before (a change checked before a month's turn may be written after
-// it), then earlier months until limit changes are found, up to indexMonths
-// back.
-func (t *Table) Changes(ctx context.Context, limit int) ([]Change, error) {
-	if err := t.ensureTable(ctx); err != nil {
-		return nil, err
+// keyedChanges collects the changes that Changes and TenantChanges read.
+type keyedChanges []keyedChange
+
+// add decodes the change row e and keeps it with its RowKey.
+func (all *keyedChanges) add(e changeEntity) error {
+	c, err := e.change()
+	if err == nil {
+		*all = append(*all, keyedChange{c, e.RowKey})
 	}
-	var all []keyedChange
-	now := time.Now().UTC()
-	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i <= indexMonths; i++ {
-		m := month.AddDate(0, -i, 0)
-		top := int32(0)
-		if limit > 0 {
-			top = int32(min(limit, MaxPageSize))
-		}
-		filter := "PartitionKey eq " + odataQuote(indexPartition(m))
-		err := listRows(ctx, t.client, filter, top, limit, func(e indexEntity) error {
-			c, err := e.change()
-			if err == nil {
-				all = append(all, keyedChange{c, e.RowKey})
-			}
-			return err
-		})
-		if err != nil {
-			return nil, translate("list changes", err)
-		}
-		if limit > 0 && len(all) >= limit && i >= 1 {
-			break
-		}
-	}
+	return err
+}
+
+// newest returns the first limit changes (limit < 1: all of them), newest
+// first.
+func (all keyedChanges) newest(limit int) []Change {
 	slices.SortFunc(all, newestFirst)
 	if limit > 0 && len(all) > limit {
 		all = all[:limit]
@@ -94,7 +77,32 @@ func (t *Table) Changes(ctx context.Context, limit int) ([]Change, error) {
 	for i, k := range all {
 		out[i] = k.c
 	}
-	return out, nil
+	return out
+}
+
+// Changes implements [Store]: the index partitions of this month and the
+// one before (a change checked before a month's turn may be written after
+// it), then earlier months until limit changes are found, up to indexMonths
+// back.
+func (t *Table) Changes(ctx context.Context, limit int) ([]Change, error) {
+	if err := t.ensureTable(ctx); err != nil {
+		return nil, err
+	}
+	var all keyedChanges
+	now := time.Now().UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i <= indexMonths; i++ {
+		m := month.AddDate(0, -i, 0)
+		filter := "PartitionKey eq " + odataQuote(indexPartition(m))
+		err := listRows(ctx, t.client, filter, rowsTop(limit), limit, func(e indexEntity) error { return all.add(e.changeEntity) })
+		if err != nil {
+			return nil, translate("list changes", err)
+		}
+		if limit > 0 && len(all) >= limit && i >= 1 {
+			break
+		}
+	}
+	return all.newest(limit), nil
 }
 
 // TenantChanges implements [Store]: the change rows of the tenant's
@@ -106,62 +114,11 @@ func (t *Table) TenantChanges(ctx context.Context, tenant string, limit int) ([]
 	if err := t.ensureTable(ctx); err != nil {
 		return nil, err
 	}
-	var all []keyedChange
-	top := int32(0)
-	if limit > 0 {
-		top = int32(min(limit, MaxPageSize))
-	}
+	var all keyedChanges
 	filter := "PartitionKey eq " + odataQuote(tenantPrefix+tenant) + " and " + prefixRange("RowKey", changePrefix)
-	err := listRows(ctx, t.client, filter, top, limit, func(e changeEntity) error {
-		c, err := e.change()
-		if err == nil {
-			all = append(all, keyedChange{c, e.RowKey})
-		}
-		return err
-	})
+	err := listRows(ctx, t.client, filter, rowsTop(limit), limit, all.add)
 	if err != nil {
 		return nil, translate("list the changes of tenant "+tenant, err)
 	}
-	slices.SortFunc(all, newestFirst)
-	if limit > 0 && len(all) > limit {
-		all = all[:limit]
-	}
-	out := make([]Change, len(all))
-	for i, k := range all {
-		out[i] = k.c
-	}
-	return out, nil
-}
-
-// listRows reads the rows of filter, top per request, until limit rows
-// were decoded (limit < 1: all of them).
-func listRows[E any](ctx context.Context, c *aztables.Client, filter string, top int32, limit int, decode func(E) error) error {
-	if err := checkFilter(filter); err != nil {
-		return err
-	}
-	opts := &aztables.ListEntitiesOptions{Filter: &filter}
-	if top > 0 {
-		opts.Top = &top
-	}
-	n := 0
-	for pager := c.NewListEntitiesPager(opts); pager.More(); {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return err
-		}
-		for _, raw := range page.Entities {
-			var e E
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("decode row: %w", err)
-			}
-			if err := decode(e); err != nil {
-				return err
-			}
-			n++
-		}
-		if limit > 0 && n >= limit {
-			return nil
-		}
-	}
-	return nil
+	return all.newest(limit), nil
 }

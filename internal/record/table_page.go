@@ -43,11 +43,7 @@ func verdictQueries(f Filter) []string {
 // the other, at most maxPageRequests requests per page; the token holds the
 // query's index and the service's next keys.
 func (t *Table) PageVerdicts(ctx context.Context, f Filter, p Page) (*VerdictPage, error) {
-	f, fid, err := normFilter(f)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := decodeToken(p.Token, fid)
+	f, fid, tok, err := verdictPage(f, p)
 	if err != nil {
 		return nil, err
 	}

@@ -37,14 +37,8 @@ func (t *Table) Prune(ctx context.Context, before time.Time, limit int) (int, er
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	for i := indexMonths; i >= 0 && removed < limit; i-- {
 		part := indexPartition(month.AddDate(0, -i, 0))
-		var rows []indexEntity
 		filter := "PartitionKey eq " + odataQuote(part) + " and " + olderThan("", before)
-		err := listRows(ctx, t.client, filter, int32(min(limit-removed, MaxPageSize)), limit-removed, func(e indexEntity) error {
-			if len(rows) < limit-removed {
-				rows = append(rows, e)
-			}
-			return nil
-		})
+		rows, err := firstRows[indexEntity](ctx, t.client, filter, limit-removed)
 		if err != nil {
 			return removed, translate("prune the changes", err)
 		}
@@ -56,14 +50,8 @@ func (t *Table) Prune(ctx context.Context, before time.Time, limit int) (int, er
 	if removed >= limit {
 		return removed, nil
 	}
-	var runs []runEntity
 	filter := "PartitionKey eq " + odataQuote(runPartition) + " and " + olderThan(startPrefix, before)
-	err := listRows(ctx, t.client, filter, int32(min(limit-removed, MaxPageSize)), limit-removed, func(e runEntity) error {
-		if len(runs) < limit-removed {
-			runs = append(runs, e)
-		}
-		return nil
-	})
+	runs, err := firstRows[runEntity](ctx, t.client, filter, limit-removed)
 	if err != nil {
 		return removed, translate("prune the runs", err)
 	}
@@ -77,6 +65,18 @@ func (t *Table) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		removed++
 	}
 	return removed, nil
+}
+
+// firstRows reads the first n rows of filter (n < 1: all of them).
+func firstRows[E any](ctx context.Context, c *aztables.Client, filter string, n int) ([]E, error) {
+	var rows []E
+	err := listRows(ctx, c, filter, rowsTop(n), n, func(e E) error {
+		if n < 1 || len(rows) < n {
+			rows = append(rows, e)
+		}
+		return nil
+	})
+	return rows, err
 }
 
 // pruneDeletes bounds the deletes Prune makes at once.

@@ -121,7 +121,7 @@ func (t *Table) SummariesOf(ctx context.Context, tenants []string) ([]Summary, e
 			or[i] = "RowKey eq " + odataQuote(tenantPrefix+id)
 		}
 		filter := "PartitionKey eq " + odataQuote(dirPartition) + " and (" + strings.Join(or, " or ") + ")"
-		err := list(ctx, t.client, filter, 0, func(e summaryEntity) error {
+		err := listRows(ctx, t.client, filter, 0, 0, func(e summaryEntity) error {
 			s, err := e.summary()
 			if err == nil {
 				out = append(out, s)
@@ -200,14 +200,8 @@ func queryPage[E any](ctx context.Context, c *aztables.Client, filter string, si
 	if err != nil {
 		return err
 	}
-	for _, raw := range page.Entities {
-		var e E
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return fmt.Errorf("decode row: %w", err)
-		}
-		if err := decode(e); err != nil {
-			return err
-		}
+	if err := decodeRows(page.Entities, decode); err != nil {
+		return err
 	}
 	if pk, rk := deref(page.NextPartitionKey), deref(page.NextRowKey); pk != "" || rk != "" {
 		more(pk, rk)

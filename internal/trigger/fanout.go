@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -76,14 +75,11 @@ type fanoutReport struct {
 // estate (closeAbandoned). It needs Options.Record and Options.SweepQueue
 // (without them it returns an error).
 func SweepFanout(engine FanoutEngine, options *Options) (customhandler.HandlerFunc, error) {
-	opts, err := options.checked()
+	opts, err := options.checkedDistributed()
 	if err != nil {
 		return nil, err
 	}
 	rec, queue := opts.Record, opts.SweepQueue
-	if rec == nil || queue == nil {
-		return nil, errNotDistributable
-	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		now := opts.Now().UTC()
 		runID := newRunID(now, inv.ID)
@@ -244,7 +240,3 @@ func sweepFailed(log *zerolog.Logger, out outcome.Outcome, runID string) customh
 		Str("reason", out.Reason).Msg("result")
 	return fail(out.Status, out.Reason)
 }
-
-// errNotDistributable refuses to wire a distributed-sweep function without
-// the record or the sweep queue.
-var errNotDistributable = errors.New("trigger: the distributed sweep needs Options.Record and Options.SweepQueue")

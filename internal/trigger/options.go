@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -75,6 +76,20 @@ type Options struct {
 	Now func() time.Time
 	// Jitter returns a number in [0, 1) to spread retry delays (default math/rand/v2).
 	Jitter func() float64
+}
+
+// errNotDistributable refuses to wire a distributed-sweep function without
+// the record or the sweep queue.
+var errNotDistributable = errors.New("trigger: the distributed sweep needs Options.Record and Options.SweepQueue")
+
+// checkedDistributed is checked for a function of the distributed sweep,
+// which also needs Options.Record and Options.SweepQueue.
+func (o *Options) checkedDistributed() (Options, error) {
+	opts, err := o.checked()
+	if err == nil && (opts.Record == nil || opts.SweepQueue == nil) {
+		return Options{}, errNotDistributable
+	}
+	return opts, err
 }
 
 // checked returns a copy of o after checking the required fields (the first

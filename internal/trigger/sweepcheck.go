@@ -46,14 +46,11 @@ type itemReport struct {
 // ItemsDone, ItemsFailed or the summary twice. An item of a run that has
 // already ended is still judged and saved.
 func SweepCheck(engine FanoutEngine, options *Options) (customhandler.HandlerFunc, error) {
-	opts, err := options.checked()
+	opts, err := options.checkedDistributed()
 	if err != nil {
 		return nil, err
 	}
 	rec, queue := opts.Record, opts.SweepQueue
-	if rec == nil || queue == nil {
-		return nil, errNotDistributable
-	}
 	return func(ctx context.Context, inv *customhandler.Invocation) customhandler.Result {
 		st := readMessageState(inv.Metadata)
 		log := inv.Log.With().Str("message_id", st.messageID).Int("attempt", st.attempt).Logger()

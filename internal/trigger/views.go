@@ -23,6 +23,9 @@ type ViewOptions struct {
 	// HTTPRole, when set, is the App Service Authentication role a caller
 	// must hold (X-MS-CLIENT-PRINCIPAL), as [Options.HTTPRole].
 	HTTPRole string
+	// Directory names the dashboard's tenants and says which identity acts
+	// and how it is linked; nil shows IDs only.
+	Directory web.Directory
 	// now returns the current time (nil: time.Now); the package's tests set it.
 	now func() time.Time
 }
@@ -83,15 +86,16 @@ func view(record web.Reader, options *ViewOptions, html bool) customhandler.Hand
 		if status, why := authorize(hr.Header, opts.HTTPRole); status != 0 {
 			return fail(status, why, nil, key)
 		}
-		serve := web.ServeReport
-		if html {
-			serve = web.ServeDashboard
-		}
 		query := hr.Query
 		if query == nil {
 			query = url.Values{}
 		}
-		out, err := serve(ctx, record, query, opts.now())
+		var out customhandler.HTTPResponse
+		if html {
+			out, err = web.ServeDashboard(ctx, record, opts.Directory, query, opts.now())
+		} else {
+			out, err = web.ServeReport(ctx, record, query, opts.now())
+		}
 		if err != nil {
 			ev := log.Warn()
 			if out.StatusCode >= 500 {
@@ -130,7 +134,7 @@ func LinksForBrowsers(next customhandler.HandlerFunc) customhandler.HandlerFunc 
 		for k, v := range out.Outputs {
 			outputs[k] = v
 		}
-		outputs[httpOutput] = web.LinksHTML(answer, res, hr.Query.Get("code"))
+		outputs[httpOutput] = web.LinksHTML(answer, res, hr.Query.Get("code"), hr.Method)
 		out.Outputs = outputs
 		return out
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -161,7 +162,7 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
-		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), nil),
+		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), &trigger.ViewOptions{Directory: web.EstateDirectory()}),
 		trigger.ReportFunction:    trigger.Report(web.EstateRecord(), nil),
 		trigger.LinksFunction:     trigger.LinksForBrowsers(links),
 	})
@@ -197,6 +198,36 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	if changes := text(t, ctx, "#change-table"); !strings.Contains(changes, "attributed → ineligible-role") {
 		t.Errorf("the recent changes lack the lost attribution:\n%s", changes)
+	}
+	// Who, why, what now: the names, the header, the remedies, the chart.
+	for sel, want := range map[string]string{
+		"#partner-id":    "1234567",
+		"#link-state":    "linked to 1234567 (Contoso MSP)",
+		"#identity-kind": "managed identity",
+	} {
+		if got := text(t, ctx, sel); got != want {
+			t.Errorf("%s: got %q, want %q", sel, got, want)
+		}
+	}
+	if got := text(t, ctx, "#identity"); !strings.Contains(got, "object ID 0b1ec700-0000-4000-8000-000000000001") {
+		t.Errorf("the identity: %q", got)
+	}
+	tenants := text(t, ctx, "#tenant-table")
+	for _, want := range []string{"Contoso Ltd", "contoso.onmicrosoft.com", web.TenantContoso, web.TenantFabrikam} {
+		if !strings.Contains(tenants, want) {
+			t.Errorf("the tenant table lacks %q:\n%s", want, tenants)
+		}
+	}
+	for _, st := range []pal.Status{pal.StatusIneligibleRole, pal.StatusNotDelegated, pal.StatusUnlinked} {
+		if got := text(t, ctx, "#remedy-"+string(st)); !strings.Contains(got, web.Remedy(st)) {
+			t.Errorf("remedy of %s: %q", st, got)
+		}
+	}
+	if n := len(run(t, ctx, chromedp.Nodes(chromedp.CSSAll("#chart-svg g.run")))); n != 14 {
+		t.Errorf("the chart draws %d runs, want 14", n)
+	}
+	if got := text(t, ctx, "#chart"); got != "Attribution over time" {
+		t.Errorf("the chart is titled %q", got)
 	}
 	screenshot(t, ctx, "dashboard.png")
 
@@ -246,8 +277,14 @@ func TestBrowserDashboard(t *testing.T) {
 	if got := text(t, ctx, "#outcome"); got != "1 of 2 subscription(s) do not credit the partner; see the reasons below." {
 		t.Errorf("outcome %q", got)
 	}
-	if got := text(t, ctx, "#link-action"); got != "created" {
-		t.Errorf("link action %q", got)
+	if got := text(t, ctx, "#link-outcome"); got != "created: linked to 1234567" {
+		t.Errorf("link outcome %q", got)
+	}
+	if got := text(t, ctx, "h1"); got != "Onboarding result" {
+		t.Errorf("the form's answer is titled %q", got)
+	}
+	if got := text(t, ctx, "#remedy-ineligible-role"); !strings.Contains(got, "permanent PEC-eligible role such as Contributor") {
+		t.Errorf("the result's remedy: %q", got)
 	}
 	if table := text(t, ctx, "#result-table"); !strings.Contains(table, "Reader is not PEC-eligible") || !strings.Contains(table, "cccccccc-0000-4000-8000-000000000002") {
 		t.Errorf("result table:\n%s", table)
@@ -256,6 +293,12 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Errorf("the engine got %+v", engine.got)
 	}
 	screenshot(t, ctx, "links-result.png")
+	do(t, ctx, chromedp.EmulateViewport(400, 900))
+	if fits := run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); !fits {
+		t.Error("400 px: the links page scrolls sideways")
+	}
+	screenshot(t, ctx, "links-result-400px.png")
+	do(t, ctx, chromedp.EmulateViewport(1280, 900))
 	// Back to the dashboard, with the key.
 	if status := navigate(t, ctx, chromedp.Click(chromedp.CSS("#back"))); status != 200 {
 		t.Errorf("back link: status %d", status)
@@ -315,5 +358,35 @@ func TestBrowserDashboard10k(t *testing.T) {
 	}
 	if got := text(t, ctx, "#list ~ .pager"); !strings.Contains(got, "page 2 of 20") {
 		t.Errorf("after next: %q", got)
+	}
+}
+
+// TestBrowserDashboardFits loads the dashboard at a phone's width (400 px)
+// and a desktop's (1400 px): the page never scrolls sideways (its
+// scrollWidth is at most the viewport's), and every cell of the tables is
+// inside the viewport. The screenshots are kept (see save).
+func TestBrowserDashboardFits(t *testing.T) {
+	ctx := browser.Headless(t)
+	srv := frontEnd(t, map[string]customhandler.HandlerFunc{
+		trigger.DashboardFunction: trigger.Dashboard(web.EstateRecord(), &trigger.ViewOptions{Directory: web.EstateDirectory()}),
+	})
+	for _, width := range []int64{400, 1400} {
+		do(t, ctx, chromedp.EmulateViewport(width, 900))
+		if status := navigate(t, ctx, chromedp.Navigate(srv.URL+"/api/dashboard?code=k3y%2Fwith%2Bchars%3D%3D")); status != 200 {
+			t.Fatalf("%d px: status %d", width, status)
+		}
+		got := run(t, ctx, chromedp.Evaluate[[]int64](`[document.documentElement.scrollWidth, window.innerWidth,
+			Math.ceil(Math.max(...[...document.querySelectorAll("td, th")].filter(e => e.offsetParent).map(e => e.getBoundingClientRect().right)))]`))
+		scroll, inner, right := got[0], got[1], got[2]
+		if scroll > inner {
+			t.Errorf("%d px: the page scrolls sideways: scrollWidth %d > viewport %d", width, scroll, inner)
+		}
+		if right > inner {
+			t.Errorf("%d px: a table cell ends at %d px, beyond the viewport's %d", width, right, inner)
+		}
+		screenshot(t, ctx, fmt.Sprintf("dashboard-%dpx.png", width))
+		for _, part := range []string{"who", "remedies", "tenant-table", "list-table", "change-table"} {
+			save(t, fmt.Sprintf("dashboard-%dpx-%s.png", width, part), run(t, ctx, chromedp.Screenshot(chromedp.CSS("#"+part))))
+		}
 	}
 }

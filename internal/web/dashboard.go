@@ -65,6 +65,8 @@ type dashboardData struct {
 	Changes []changeRow
 
 	FormAction string
+
+	presentation
 }
 
 type sweepView struct {
@@ -90,6 +92,7 @@ type countCell struct {
 
 type tenantRow struct {
 	TenantID string
+	Tenant   tenantView
 	Href     string
 	Total    int
 	Counts   []countCell
@@ -99,11 +102,15 @@ type subscriptionRow struct {
 	TenantID, SubscriptionID, DisplayName, Detail, Since, Roles string
 	Status                                                      pal.Status
 	TenantHref                                                  string
+	Tenant                                                      tenantView
 }
 
 type changeRow struct {
 	At, TenantID, SubscriptionID, Detail string
 	From, To                             pal.Status
+	Tenant                               tenantView
+	// DisplayName is the subscription's name when a row of the list has it.
+	DisplayName string
 }
 
 type pager struct {
@@ -112,10 +119,11 @@ type pager struct {
 	FirstShown, LastShown int
 }
 
-// ServeDashboard answers GET /api/dashboard for query q with the HTML page.
+// ServeDashboard answers GET /api/dashboard for query q with the HTML page;
+// dir names the tenants and the identity (nil: IDs only, see [Directory]).
 // A bad query is a 400 page naming the field; no record (r nil) or a record
 // that cannot be read is a 503 page. The error, when not nil, is for the log.
-func ServeDashboard(ctx context.Context, r Reader, q url.Values, now time.Time) (customhandler.HTTPResponse, error) {
+func ServeDashboard(ctx context.Context, r Reader, dir Directory, q url.Values, now time.Time) (customhandler.HTTPResponse, error) {
 	v, err := parseView(q, paramPage, paramTenantPage)
 	if err != nil {
 		var fe *FieldError
@@ -136,6 +144,9 @@ func ServeDashboard(ctx context.Context, r Reader, q url.Values, now time.Time) 
 			status, msg = http.StatusInternalServerError, msgRefused
 		}
 		return ErrorPage(status, msg, nil, v.key), err
+	}
+	if err := present(ctx, d, r, dir); err != nil {
+		return ErrorPage(http.StatusServiceUnavailable, msgUnavailable, nil, v.key), err
 	}
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)

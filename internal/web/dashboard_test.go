@@ -18,7 +18,7 @@ func getDashboard(t testing.TB, r Reader, query string) (int, map[string]string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _ := ServeDashboard(context.Background(), r, q, now)
+	res, _ := ServeDashboard(context.Background(), r, estateDirectory(), q, now)
 	return res.StatusCode, res.Headers, res.Body
 }
 
@@ -275,7 +275,7 @@ func BenchmarkDashboard10k(b *testing.B) {
 	q := url.Values{"code": {"k"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := ServeDashboard(context.Background(), r, q, now)
+		res, err := ServeDashboard(context.Background(), r, estateDirectory(), q, now)
 		if err != nil || res.StatusCode != http.StatusOK {
 			b.Fatal(res.StatusCode, err)
 		}

@@ -18,7 +18,9 @@ type fakeRecord struct {
 	verdicts []record.Verdict
 	changes  []record.Change // newest first
 	run      *record.Run
-	err      error
+	// runs are the runs Runs lists, newest first.
+	runs []record.Run
+	err  error
 	// calls counts the reads.
 	calls int
 }
@@ -164,17 +166,6 @@ func (f *fakeRecord) TenantChanges(_ context.Context, tenant string, limit int) 
 	return out, nil
 }
 
-func (f *fakeRecord) Runs(_ context.Context, n int) ([]record.Run, error) {
-	f.calls++
-	if f.err != nil {
-		return nil, f.err
-	}
-	if f.run == nil {
-		return []record.Run{}, nil
-	}
-	return []record.Run{*f.run}, nil
-}
-
 func (f *fakeRecord) Changes(_ context.Context, limit int) ([]record.Change, error) {
 	f.calls++
 	if f.err != nil {
@@ -189,6 +180,20 @@ func (f *fakeRecord) LastRun(context.Context) (*record.Run, error) {
 		return nil, f.err
 	}
 	return f.run, nil
+}
+
+// Runs lists f.runs, or the last run when f.runs is not set.
+func (f *fakeRecord) Runs(_ context.Context, n int) ([]record.Run, error) {
+	f.calls++
+	switch {
+	case f.err != nil:
+		return nil, f.err
+	case f.runs != nil:
+		return f.runs[:min(n, len(f.runs))], nil
+	case f.run != nil:
+		return []record.Run{*f.run}, nil
+	}
+	return []record.Run{}, nil
 }
 
 var errStore = errors.New("table storage: 500 secret-ish SDK dump")
@@ -209,6 +214,7 @@ var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 // estateRecord is a record after two sweeps of the test estate: one
 // subscription lost its attribution between them.
 func estateRecord() *fakeRecord {
+	last, history := estateRuns()
 	v := func(tenant, sub, name string, st pal.Status, detail string, since time.Time, roles ...string) record.Verdict {
 		return record.Verdict{TenantID: tenant, SubscriptionID: sub, DisplayName: name, Status: st, Roles: roles,
 			Detail: detail, CheckedAt: t0.Add(24 * time.Hour), CheckedBy: "sweep", Since: since,
@@ -223,16 +229,32 @@ func estateRecord() *fakeRecord {
 			v(tenantFabrikam, subFabrikam, "Fabrikam <b>main</b>", pal.StatusAttributed, "", t0, "Owner", "Contributor"),
 		},
 		changes: []record.Change{
-			{TenantID: tenantContoso, SubscriptionID: subReader, From: pal.StatusAttributed, To: pal.StatusIneligibleRole, At: t0.Add(24 * time.Hour), Detail: "Reader is not PEC-eligible"},
+			{TenantID: tenantContoso, SubscriptionID: subReader, From: pal.StatusAttributed, To: pal.StatusIneligibleRole, At: t0.Add(24 * time.Hour),
+				// A real detail's longest word (an action name) is what overflowed the page.
+				Detail: "Reader is not PEC-eligible; read from the delegation (Microsoft.ManagedServices/registrationAssignments/read)"},
 			{TenantID: tenantFabrikam, SubscriptionID: subFormula, From: "", To: pal.StatusUnlinked, At: t0.Add(3 * time.Minute)},
 			{TenantID: tenantFabrikam, SubscriptionID: subFabrikam, From: "", To: pal.StatusAttributed, At: t0.Add(2 * time.Minute)},
 			{TenantID: tenantContoso, SubscriptionID: subReader, From: "", To: pal.StatusAttributed, At: t0.Add(time.Minute)},
 			{TenantID: tenantContoso, SubscriptionID: subAttributed, From: "", To: pal.StatusAttributed, At: t0},
 		},
-		run: &record.Run{ID: "run-2", StartedAt: t0.Add(24 * time.Hour), FinishedAt: t0.Add(24*time.Hour + 5*time.Second),
-			Outcome: record.OutcomeComplete, Summary: map[pal.Status]int{pal.StatusAttributed: 2, pal.StatusIneligibleRole: 1,
-				pal.StatusNotDelegated: 1, pal.StatusUnlinked: 1}},
+		run:  &last,
+		runs: append([]record.Run{last}, history...),
 	}
+}
+
+// estateRuns are the test estate's sweeps: the last one, and 13 nightly
+// ones before it (newest first), from 1 of 4 attributed to 3 of 5.
+func estateRuns() (last record.Run, history []record.Run) {
+	last = record.Run{ID: "run-2", StartedAt: t0.Add(24 * time.Hour), FinishedAt: t0.Add(24*time.Hour + 5*time.Second),
+		Outcome: record.OutcomeComplete, Summary: map[pal.Status]int{pal.StatusAttributed: 2, pal.StatusIneligibleRole: 1,
+			pal.StatusNotDelegated: 1, pal.StatusUnlinked: 1}}
+	for i := range 13 {
+		at := t0.Add(-time.Duration(i) * 24 * time.Hour)
+		a := 3 - i/5
+		history = append(history, record.Run{ID: fmt.Sprintf("night-%d", i), StartedAt: at, FinishedAt: at.Add(time.Minute),
+			Outcome: record.OutcomeComplete, Summary: map[pal.Status]int{pal.StatusAttributed: a, pal.StatusIneligibleRole: 4 - a}})
+	}
+	return last, history
 }
 
 // bigRecord is a record of n subscriptions spread over n/20 tenants, a fifth
@@ -257,4 +279,29 @@ func bigRecord(n int) *fakeRecord {
 			From: pal.StatusAttributed, To: pal.StatusUnlinked, At: t0.Add(-time.Duration(i) * time.Minute)})
 	}
 	return f
+}
+
+// fakeDirectory is a Directory for the tests.
+type fakeDirectory struct {
+	names map[string]TenantName
+	id    *Identity
+	err   error
+}
+
+func (d *fakeDirectory) TenantNames(context.Context) (map[string]TenantName, error) {
+	return d.names, d.err
+}
+
+func (d *fakeDirectory) Identity(context.Context) (*Identity, error) { return d.id, d.err }
+
+// estateDirectory names Contoso (Fabrikam stays unnamed: its ID shows) and
+// is the managed identity linked to 1234567.
+func estateDirectory() *fakeDirectory {
+	return &fakeDirectory{
+		names: map[string]TenantName{tenantContoso: {DisplayName: "Contoso Ltd", DefaultDomain: "contoso.onmicrosoft.com"}},
+		id: &Identity{Kind: KindManagedIdentity, ClientID: "c11e0000-0000-4000-8000-000000000001",
+			ObjectID: "0b1ec700-0000-4000-8000-000000000001", TenantID: "7e0a0000-0000-4000-8000-000000000001",
+			PartnerID: "1234567", Allowed: []string{"1234567"},
+			Link: &pal.Link{PartnerID: "1234567", PartnerName: "Contoso MSP", State: "Active"}},
+	}
 }

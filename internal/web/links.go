@@ -13,25 +13,35 @@ import (
 )
 
 type linksData struct {
+	// Title is the page's: a status page for a read-only GET, the result of
+	// onboarding for a POST.
+	Title         string
 	Queued        bool
 	StatusHref    string
 	AllAttributed bool
 	Headline      string
+	// Link says what happened to the link ("already linked to 1234567").
+	Link          string
 	LinkAction    pal.LinkAction
-	PartnerID     string
-	// PreviousPartnerID is the partner ID the link held before (or the foreign one).
-	PreviousPartnerID string
-	Totals            []totalView
-	Rows              []subscriptionRow
-	DashboardHref     string
+	Totals        []totalView
+	Remedies      []remedyView
+	Rows          []subscriptionRow
+	DashboardHref string
 }
+
+// Titles of the links page.
+const (
+	titleStatus     = "Attribution status"
+	titleOnboarding = "Onboarding result"
+)
 
 // LinksHTML turns the links function's JSON answer into the HTML page a
 // browser asked for: the verdicts of res (when the answer carries them), the
 // queued request of an async answer, or the error with each field named.
 // The status code and the answer's Retry-After, Allow and Location headers
 // are kept; key is the caller's ?code=, carried into the page's links only.
-func LinksHTML(answer customhandler.HTTPResponse, res *pal.Result, key string) customhandler.HTTPResponse {
+// method is the request's: a GET is the read-only status query, titled so.
+func LinksHTML(answer customhandler.HTTPResponse, res *pal.Result, key, method string) customhandler.HTTPResponse {
 	key = validKey(key)
 	status := answer.StatusCode
 	if status >= 400 || (res == nil && status != http.StatusAccepted) {
@@ -46,7 +56,11 @@ func LinksHTML(answer customhandler.HTTPResponse, res *pal.Result, key string) c
 		copyHeaders(out, answer, "Allow", "WWW-Authenticate")
 		return out
 	}
-	d := linksData{DashboardHref: withKey(dashboardPath, url.Values{}, key)}
+	readOnly := strings.EqualFold(method, http.MethodGet)
+	d := linksData{Title: titleOnboarding, DashboardHref: withKey(dashboardPath, url.Values{}, key)}
+	if readOnly {
+		d.Title = titleStatus
+	}
 	if res == nil { // 202: queued
 		var body struct {
 			StatusURL string `json:"statusUrl"`
@@ -55,7 +69,7 @@ func LinksHTML(answer customhandler.HTTPResponse, res *pal.Result, key string) c
 		d.Queued = true
 		d.StatusHref = linkWithKey(body.StatusURL, key)
 	} else {
-		fillResult(&d, res)
+		fillResult(&d, res, readOnly)
 	}
 	out := customhandler.HTTPResponse{StatusCode: status, Headers: htmlHeaders()}
 	copyHeaders(out, answer, "Location")
@@ -68,13 +82,16 @@ func LinksHTML(answer customhandler.HTTPResponse, res *pal.Result, key string) c
 }
 
 // fillResult puts the verdicts of res on the page.
-func fillResult(d *linksData, res *pal.Result) {
+func fillResult(d *linksData, res *pal.Result, readOnly bool) {
 	d.LinkAction = res.Link.Action
-	d.PartnerID = res.Link.PartnerID
-	d.PreviousPartnerID = res.Link.PreviousPartnerID
+	d.Link = linkOutcome(res.Link, readOnly)
 	attributed := 0
 	for _, s := range pal.Statuses {
-		d.Totals = append(d.Totals, totalView{Status: s, Count: res.Summary[s]})
+		n := res.Summary[s]
+		d.Totals = append(d.Totals, totalView{Status: s, Count: n})
+		if n > 0 && s != pal.StatusAttributed {
+			d.Remedies = append(d.Remedies, remedyView{Status: s, Count: n, Text: Remedy(s)})
+		}
 	}
 	for _, r := range res.Results {
 		if r.Status == pal.StatusAttributed {

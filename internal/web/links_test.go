@@ -50,13 +50,13 @@ func TestLinksHTMLResult(t *testing.T) {
 		Summary: map[pal.Status]int{pal.StatusAttributed: 1, pal.StatusIneligibleRole: 1},
 	}
 	json := customhandler.JSONResponse(http.StatusOK, res, nil)
-	out := LinksHTML(json, res, "k1")
+	out := LinksHTML(json, res, "k1", http.MethodPost)
 	if out.StatusCode != http.StatusOK || out.Headers["Content-Type"] != "text/html; charset=utf-8" || out.Headers["Referrer-Policy"] != "no-referrer" {
 		t.Fatalf("got %d %v", out.StatusCode, out.Headers)
 	}
 	for _, want := range []string{
 		"1 of 2 subscription(s) do not credit the partner",
-		`<strong id="link-action">created</strong>, partner ID <strong id="partner-id">1234567</strong>`,
+		`Partner link: <strong id="link-outcome">created: linked to 1234567</strong>`,
 		"Reader is not PEC-eligible",
 		"&lt;i&gt;dev&lt;/i&gt;",
 		`href="dashboard?code=k1"`,
@@ -71,7 +71,7 @@ func TestLinksHTMLError(t *testing.T) {
 	answer := customhandler.JSONResponse(http.StatusBadRequest, map[string]any{
 		"error": "the form is not valid", "fields": map[string]string{"tenantId": "required", "subscriptionIds": "not a GUID: x"},
 	}, nil)
-	out := LinksHTML(answer, nil, "")
+	out := LinksHTML(answer, nil, "", http.MethodPost)
 	if out.StatusCode != http.StatusBadRequest || out.Headers["Content-Type"] != "text/html; charset=utf-8" {
 		t.Fatalf("got %d %v", out.StatusCode, out.Headers)
 	}
@@ -81,11 +81,11 @@ func TestLinksHTMLError(t *testing.T) {
 		}
 	}
 	unavailable := customhandler.JSONResponse(http.StatusServiceUnavailable, map[string]any{"error": "try again"}, map[string]string{"Retry-After": "17"})
-	if out := LinksHTML(unavailable, nil, ""); out.StatusCode != 503 || out.Headers["Retry-After"] != "17" || !strings.Contains(out.Body, "Try again in 17 seconds") {
+	if out := LinksHTML(unavailable, nil, "", http.MethodPost); out.StatusCode != 503 || out.Headers["Retry-After"] != "17" || !strings.Contains(out.Body, "Try again in 17 seconds") {
 		t.Errorf("503: got %d Retry-After %q", out.StatusCode, out.Headers["Retry-After"])
 	}
 	notAllowed := customhandler.JSONResponse(http.StatusMethodNotAllowed, map[string]any{"error": "use GET or POST"}, map[string]string{"Allow": "GET, POST"})
-	if out := LinksHTML(notAllowed, nil, ""); out.Headers["Allow"] != "GET, POST" {
+	if out := LinksHTML(notAllowed, nil, "", http.MethodPost); out.Headers["Allow"] != "GET, POST" {
 		t.Errorf("405 lost its Allow header: %v", out.Headers)
 	}
 }
@@ -94,7 +94,7 @@ func TestLinksHTMLQueued(t *testing.T) {
 	answer := customhandler.JSONResponse(http.StatusAccepted, map[string]string{
 		"status": "queued", "statusUrl": "/api/links?tenantId=" + tenantContoso,
 	}, map[string]string{"Location": "/api/links?tenantId=" + tenantContoso})
-	out := LinksHTML(answer, nil, "k")
+	out := LinksHTML(answer, nil, "k", http.MethodPost)
 	if out.StatusCode != http.StatusAccepted || out.Headers["Location"] == "" {
 		t.Fatalf("got %d %v", out.StatusCode, out.Headers)
 	}

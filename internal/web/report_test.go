@@ -429,8 +429,8 @@ func TestReportRuns(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &runs); err != nil || status != http.StatusOK {
 		t.Fatalf("%d %v", status, err)
 	}
-	if len(runs.Runs) != 1 || runs.Runs[0].RunID != "run-2" || runs.Runs[0].Summary[pal.StatusAttributed] != 2 {
-		t.Errorf("runs %+v, want run-2 with its summary", runs.Runs)
+	if len(runs.Runs) != 5 || runs.Runs[0].RunID != "run-2" || runs.Runs[0].Summary[pal.StatusAttributed] != 2 {
+		t.Errorf("runs %+v, want 5, run-2 first with its summary", runs.Runs)
 	}
 	for _, q := range []string{"view=trend", "view=runs&limit=0", "view=runs&limit=101", "limit=5"} {
 		if status, _, _ := getReport(t, estateRecord(), q); status != http.StatusBadRequest {

@@ -28,7 +28,44 @@ th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;verti
 th{background:#eef1f4;font-weight:600;font-size:13px}
 td.when{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-td.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;white-space:nowrap}
+td{overflow-wrap:break-word}
+td.text{overflow-wrap:anywhere}
+.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;overflow-wrap:break-word}
+td .id{color:var(--muted)}
+a .id{color:inherit}
+.who{display:flex;flex-wrap:wrap;gap:8px 32px;margin:12px 0;padding:10px 14px;background:#fff;border:1px solid var(--line);border-radius:6px}
+.who div{min-width:0}
+.who dt{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.who dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+.who dd small{display:block;font-weight:400}
+.remedies{list-style:none;padding:0;margin:8px 0;display:grid;gap:6px}
+.remedies li{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 12px}
+#remedies h2{margin-top:16px}
+.chart{margin:8px 0;padding:8px 12px;background:#fff;border:1px solid var(--line);border-radius:6px}
+.chart svg{display:block;width:100%;max-width:760px;height:auto}
+.chart .bar-a{fill:var(--ok)}
+.chart .bar-n{fill:var(--bad)}
+.chart .grid{stroke:var(--line)}
+.chart .axis{stroke:var(--muted)}
+.chart text{font-size:11px;fill:var(--muted)}
+.chart .ylabel{text-anchor:end}
+.chart .xlabel{text-anchor:middle}
+.chart figcaption{color:var(--muted);font-size:13px}
+.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 8px;border-radius:2px}
+.key-a{background:var(--ok)}
+.key-n{background:var(--bad)}
+@media (max-width:720px){
+main{padding:16px 12px 40px}
+table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack thead{display:none}
+table.stack tr{border-bottom:1px solid var(--line);padding:6px 0}
+table.stack td{border:0;padding:2px 10px;text-align:left}
+table.stack td.num{display:inline-block;width:auto;padding-right:6px}
+table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:13px}
+table.stack td:empty{display:none}
+td.when{white-space:normal}
+.chart text{font-size:20px}
+}
 .st{display:inline-block;padding:0 8px;border-radius:10px;font-size:13px;white-space:nowrap;background:#eef1f4}
 .st.attributed{background:#dafbe1;color:var(--ok)}
 .st.ineligible-role,.st.unlinked{background:#fff8c5;color:var(--warn)}
@@ -50,4 +87,4 @@ footer{margin-top:40px;color:var(--muted);font-size:13px}
 `
 
 // styleHash is the CSP source of css: 'sha256-' and the base64 of its SHA-256.
-const styleHash = "sha256-qgx66IEA+6f49YI00FVkLQb/BK9mcT+BhH5MK1HMoBQ="
+const styleHash = "sha256-UhnCDKidqotWo4oKSnIx9F4XNVRxTcc4qr0ox8MrPyY="

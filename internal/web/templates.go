@@ -37,12 +37,20 @@ const layoutHTML = `
 </html>
 {{end}}
 {{define "status"}}<span class="st {{.}}">{{.}}</span>{{end}}
+{{define "remedies"}}{{if .}}<section id="remedies"><h2>What to do</h2><ul class="remedies">{{range .}}<li id="remedy-{{.Status}}">{{template "status" .Status}} <strong>{{.Count}}</strong> {{.Text}}{{if .Href}} <a href="{{.Href}}">list them</a>{{end}}</li>{{end}}</ul></section>{{end}}{{end}}
 {{define "pager"}}{{if or (gt .Pages 1) .NextHref .FirstHref}}<p class="pager">{{if .FirstHref}}<a href="{{.FirstHref}}" rel="first">← first page</a> {{end}}page {{.Page}} of {{.Pages}} (rows {{.FirstShown}}–{{.LastShown}}){{if .NextHref}} <a href="{{.NextHref}}" rel="next">next →</a>{{end}}</p>{{end}}{{end}}
 `
 
 const dashboardHTML = `
+{{define "tenant"}}<span class="tenant">{{if .Name}}<strong>{{.Name}}</strong>{{if .Domain}} <small class="meta">{{.Domain}}</small>{{end}}<br>{{end}}<small class="id">{{.ID}}</small></span>{{end}}
 {{define "dashboard"}}{{template "head" "Partner attribution"}}
 <h1>Partner attribution</h1>
+{{with .Who}}<dl class="who" id="who">
+<div><dt>Partner ID</dt><dd id="partner-id">{{.PartnerID}}</dd></div>
+<div><dt>Partner link</dt><dd id="link-state"{{if .LinkClass}} class="{{.LinkClass}}"{{end}}>{{.Link}}</dd></div>
+<div><dt>Identity</dt><dd id="identity"><span id="identity-kind">{{.Kind}}</span>{{if .Identity}} <small class="id">{{.Identity}}</small>{{end}}</dd></div>
+</dl>
+{{if .LinkRemedy}}<p class="alert bad" id="link-remedy">{{.LinkRemedy}}</p>{{end}}{{end}}
 <p class="meta">Generated {{.Generated}}.
 {{with .Sweep}}Last sweep started {{.Started}}, {{if .Running}}<strong class="warn">still running</strong>{{else}}finished {{.Finished}}: <strong class="{{.Class}}" id="sweep-outcome">{{.Outcome}}</strong>{{end}}{{if .Detail}} — {{.Detail}}{{end}}.{{if .Items}} <span class="meta" id="sweep-items">{{.Items}}</span>{{end}}
 {{else}}<strong class="warn" id="sweep-outcome">No sweep has run yet.</strong>{{end}}</p>
@@ -59,31 +67,42 @@ const dashboardHTML = `
 <a class="card" href="{{.ClearHref}}" id="total-all"><span class="n">{{.Total}}</span><span class="l">subscriptions</span></a>
 {{range .Totals}}<a class="card s-{{.Status}}{{if .Active}} active{{end}}" href="{{.Href}}" id="total-{{.Status}}"><span class="n">{{.Count}}</span><span class="l">{{.Status}}</span></a>
 {{end}}</section>
+{{template "remedies" .Remedies}}
+
+<h2 id="chart">Attribution over time</h2>
+{{with .Chart}}<figure class="chart">
+<svg viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-labelledby="chart-summary" id="chart-svg">
+{{range .YTicks}}<line class="grid" x1="{{$.Chart.PlotLeft}}" x2="{{$.Chart.PlotRight}}" y1="{{.Y}}" y2="{{.Y}}"/><text class="ylabel" x="{{$.Chart.PlotLeft}}" y="{{.Y}}" dx="-6" dy="4">{{.Label}}</text>
+{{end}}{{range .Bars}}<g class="run"><title>{{.Title}}</title><rect class="bar-a" x="{{.X}}" y="{{.AttrY}}" width="{{.W}}" height="{{.AttrH}}"/><rect class="bar-n" x="{{.X}}" y="{{.RestY}}" width="{{.W}}" height="{{.RestH}}"/>{{if .Label}}<text class="xlabel" x="{{.LabelX}}" y="{{.LabelY}}">{{.Label}}</text>{{end}}</g>
+{{end}}<line class="axis" x1="{{.PlotLeft}}" x2="{{.PlotRight}}" y1="{{.BaseY}}" y2="{{.BaseY}}"/>
+</svg>
+<figcaption><span class="key key-a"></span>attributed <span class="key key-n"></span>not attributed · <span id="chart-summary">{{.Summary}}</span></figcaption>
+</figure>{{else}}<p class="empty" id="chart-empty">No sweep has finished yet: each finished sweep adds a bar.</p>{{end}}
 
 <h2 id="tenants">Tenants ({{.TenantCount}})</h2>
-{{if .Tenants}}<table id="tenant-table">
+{{if .Tenants}}<table id="tenant-table" class="stack">
 <thead><tr><th>Tenant</th><th class="num">Total</th>{{range .Statuses}}<th class="num">{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Tenants}}<tr><td class="id"><a href="{{.Href}}">{{.TenantID}}</a></td><td class="num">{{.Total}}</td>{{range .Counts}}<td class="num">{{if .Href}}<a href="{{.Href}}">{{.Count}}</a>{{else}}0{{end}}</td>{{end}}</tr>
+{{range .Tenants}}<tr><td class="name"><a href="{{.Href}}">{{template "tenant" .Tenant}}</a></td><td class="num" data-label="total">{{.Total}}</td>{{range $i, $c := .Counts}}<td class="num" data-label="{{index $.Statuses $i}}">{{if .Href}}<a href="{{.Href}}">{{.Count}}</a>{{else}}0{{end}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{template "pager" .TenantPager}}{{else}}<p class="empty">No subscription has been judged{{if .Filters}} for this filter{{end}}.</p>{{end}}
 
 <h2 id="list">{{.ListTitle}} ({{.ListTotal}})</h2>
-{{if .List}}<table id="list-table">
-<thead><tr><th>Tenant</th><th>Subscription</th><th>Name</th><th>Status</th><th>Reason</th><th>Since</th></tr></thead>
+{{if .List}}<table id="list-table" class="stack">
+<thead><tr><th>Tenant</th><th>Subscription</th><th>Status</th><th>Reason</th><th>Since</th></tr></thead>
 <tbody>
-{{range .List}}<tr><td class="id"><a href="{{.TenantHref}}">{{.TenantID}}</a></td><td class="id">{{.SubscriptionID}}</td><td>{{.DisplayName}}</td><td>{{template "status" .Status}}</td><td>{{.Detail}}{{if .Roles}}<br><small class="meta">roles: {{.Roles}}</small>{{end}}</td><td class="when">{{.Since}}</td></tr>
+{{range .List}}<tr><td data-label="tenant"><a href="{{.TenantHref}}">{{template "tenant" .Tenant}}</a></td><td data-label="subscription">{{if .DisplayName}}{{.DisplayName}}<br>{{end}}<small class="id">{{.SubscriptionID}}</small></td><td data-label="status">{{template "status" .Status}}</td><td class="text" data-label="reason">{{.Detail}}{{if .Roles}}<br><small class="meta">roles: {{.Roles}}</small>{{end}}</td><td class="when" data-label="since">{{.Since}}</td></tr>
 {{end}}</tbody>
 </table>
 {{template "pager" .ListPager}}{{else}}<p class="empty">None.</p>{{end}}
 {{if .AttributedHref}}<p><a href="{{.AttributedHref}}" id="list-attributed">Then the attributed subscriptions →</a></p>{{end}}{{if .NotAttributedHref}}<p><a href="{{.NotAttributedHref}}" id="list-not-attributed">← Back to those not attributed</a></p>{{end}}
 
 <h2 id="changes">Recent changes</h2>
-{{if .Changes}}<table id="change-table">
+{{if .Changes}}<table id="change-table" class="stack">
 <thead><tr><th>When</th><th>Tenant</th><th>Subscription</th><th>Change</th><th>Detail</th></tr></thead>
 <tbody>
-{{range .Changes}}<tr><td class="when">{{.At}}</td><td class="id">{{.TenantID}}</td><td class="id">{{.SubscriptionID}}</td><td>{{if .From}}{{template "status" .From}} → {{else}}first judged: {{end}}{{template "status" .To}}</td><td>{{.Detail}}</td></tr>
+{{range .Changes}}<tr><td class="when" data-label="when">{{.At}}</td><td data-label="tenant">{{template "tenant" .Tenant}}</td><td data-label="subscription">{{if .DisplayName}}{{.DisplayName}}<br>{{end}}<small class="id">{{.SubscriptionID}}</small></td><td data-label="change">{{if .From}}{{template "status" .From}} → {{else}}first judged: {{end}}{{template "status" .To}}</td><td class="text" data-label="detail">{{.Detail}}</td></tr>
 {{end}}</tbody>
 </table>{{else}}<p class="empty">No change recorded.</p>{{end}}
 
@@ -108,17 +127,18 @@ const errorHTML = `
 `
 
 const linksHTML = `
-{{define "links"}}{{template "head" "Onboarding result"}}
-<h1>Onboarding result</h1>
+{{define "links"}}{{template "head" .Title}}
+<h1>{{.Title}}</h1>
 {{if .Queued}}<div class="alert ok" id="queued"><strong>The request was queued.</strong> Its outcome: <a href="{{.StatusHref}}">the read-only status</a>.</div>
 {{else}}
 <div class="alert {{if .AllAttributed}}ok{{else}}bad{{end}}" id="outcome"><strong>{{.Headline}}</strong></div>
-<p>Partner link: <strong id="link-action">{{.LinkAction}}</strong>{{if .PartnerID}}, partner ID <strong id="partner-id">{{.PartnerID}}</strong>{{end}}{{if .PreviousPartnerID}} (was {{.PreviousPartnerID}}){{end}}.</p>
+<p>Partner link: <strong id="link-outcome">{{.Link}}</strong>.</p>
 <section class="totals">{{range .Totals}}<div class="card s-{{.Status}}"><span class="n">{{.Count}}</span><span class="l">{{.Status}}</span></div>{{end}}</section>
-{{if .Rows}}<table id="result-table">
-<thead><tr><th>Tenant</th><th>Subscription</th><th>Name</th><th>Status</th><th>Roles</th><th>Detail</th></tr></thead>
+{{template "remedies" .Remedies}}
+{{if .Rows}}<table id="result-table" class="stack">
+<thead><tr><th>Subscription</th><th>Status</th><th>Roles</th><th>Detail</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr><td class="id">{{.TenantID}}</td><td class="id">{{.SubscriptionID}}</td><td>{{.DisplayName}}</td><td>{{template "status" .Status}}</td><td>{{.Roles}}</td><td>{{.Detail}}</td></tr>
+{{range .Rows}}<tr><td data-label="subscription">{{if .DisplayName}}{{.DisplayName}}<br>{{end}}<small class="id">{{.SubscriptionID}}</small><br><small class="meta">tenant <span class="id">{{.TenantID}}</span></small></td><td data-label="status">{{template "status" .Status}}</td><td data-label="roles">{{.Roles}}</td><td class="text" data-label="detail">{{.Detail}}</td></tr>
 {{end}}</tbody>
 </table>{{else}}<p class="empty">The identity reaches no subscription of this tenant.</p>{{end}}
 {{end}}

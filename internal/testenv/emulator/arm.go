@@ -71,8 +71,13 @@ func newARMError(status int, code, format string, args ...any) *armError {
 	return &armError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
-// defaultCode is the error code of an injected fault that names none.
-func defaultCode(status int) string {
+// code is the error code of an injected fault: its ErrorCode, or its
+// status's usual code when it names none.
+func (f Fault) code() string {
+	if f.ErrorCode != "" {
+		return f.ErrorCode
+	}
+	status := f.Status
 	switch status {
 	case http.StatusTooManyRequests:
 		return "TooManyRequests"
@@ -100,11 +105,11 @@ func (e *Emulator) authenticate(r *http.Request) (claims, *armError) {
 	if h == "" {
 		return claims{}, newARMError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed. The 'Authorization' header is missing.")
 	}
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+	tok, ok := bearerToken(h)
+	if !ok {
 		return claims{}, newARMError(http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed. The 'Authorization' header is provided in an invalid format.")
 	}
-	c, err := e.parseToken(strings.TrimSpace(tok))
+	c, err := e.parseToken(tok)
 	if err != nil {
 		return claims{}, newARMError(http.StatusUnauthorized, "InvalidAuthenticationToken", "%s", err.Error())
 	}
@@ -127,18 +132,10 @@ func (e *Emulator) authenticate(r *http.Request) (claims, *armError) {
 
 // serveARM is the Resource Manager server's handler.
 func (e *Emulator) serveARM(rw http.ResponseWriter, r *http.Request) {
-	rec := Request{Target: TargetARM, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
+	x := e.begin(TargetARM, rw, r)
 	defer e.stats.begin()()
-	w := &statusWriter{ResponseWriter: rw}
-	recorded := false
-	defer func() {
-		if recorded {
-			return
-		}
-		rec.Status = w.status
-		rec.ErrorCode = w.Header().Get(hdrErrorCode)
-		e.record(rec)
-	}()
+	defer x.end()
+	w, rec := x.w, &x.rec
 	if r.Body != nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20)) // bodies are ignored
 	}
@@ -154,27 +151,10 @@ func (e *Emulator) serveARM(rw http.ResponseWriter, r *http.Request) {
 	h.Set("x-ms-correlation-request-id", corr)
 	h.Set("Cache-Control", "no-cache")
 
-	if f, ok := e.takeFault(TargetARM, r); ok {
-		rec.Faulted = true
-		if !e.pause(r, f) || f.Drop {
-			// Recorded before the connection closes: the client sees the drop
-			// only after the request is in Requests().
-			e.record(rec)
-			recorded = true
-			drop(w)
-			return
-		}
-		if f.Status != 0 {
-			if f.RetryAfter > 0 {
-				h.Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-			}
-			code := f.ErrorCode
-			if code == "" {
-				code = defaultCode(f.Status)
-			}
-			newARMError(f.Status, code, "Injected fault: %s %s answered %d %s.", r.Method, r.URL.Path, f.Status, code).write(w)
-			return
-		}
+	if x.fault(r, func(f Fault) {
+		newARMError(f.Status, f.code(), "Injected fault: %s %s answered %d %s.", r.Method, r.URL.Path, f.Status, f.code()).write(w)
+	}) {
+		return
 	}
 	if authErr != nil {
 		h.Set("WWW-Authenticate", `Bearer authorization_uri="https://login.windows.net/", error="invalid_token", error_description="The access token is missing or invalid."`)

@@ -15,6 +15,7 @@
 //
 // ARM (see [Emulator.ARMURL]):
 //   - GET /subscriptions, GET /subscriptions/{id}
+//   - GET /tenants (Home and the ProjectedBy tenants that delegate to the caller)
 //   - GET /subscriptions/{id}/providers/Microsoft.ManagedServices/registrationAssignments[/{id}]
 //     ($expandRegistrationDefinition=true adds the definition)
 //   - GET [/subscriptions/{id}]/providers/Microsoft.Authorization/roleDefinitions[/{guid}]

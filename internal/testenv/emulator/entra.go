@@ -117,34 +117,14 @@ func (a *aadsts) write(w http.ResponseWriter, r *http.Request) {
 
 // serveEntra is the Entra server's handler.
 func (e *Emulator) serveEntra(rw http.ResponseWriter, r *http.Request) {
-	rec := Request{Target: TargetEntra, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
-	w := &statusWriter{ResponseWriter: rw}
-	recorded := false
-	defer func() {
-		if recorded {
-			return
-		}
-		rec.Status = w.status
-		rec.ErrorCode = w.Header().Get(hdrErrorCode)
-		w.Header().Del(hdrErrorCode)
-		e.record(rec)
-	}()
-	if f, ok := e.takeFault(TargetEntra, r); ok {
-		rec.Faulted = true
-		if !e.pause(r, f) || f.Drop {
-			recorded = true
-			e.record(rec) // before the client can see the connection close
-			drop(w)
-			return
-		}
-		if f.Status != 0 {
-			if f.RetryAfter > 0 {
-				w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-			}
-			refuse(f.Status, "temporarily_unavailable", 90033,
-				"A transient error has occurred. Please try again. (Injected fault: %d.)", f.Status).write(w, r)
-			return
-		}
+	x := e.begin(TargetEntra, rw, r)
+	defer x.end()
+	w, rec := x.w, &x.rec
+	if x.fault(r, func(f Fault) {
+		refuse(f.Status, "temporarily_unavailable", 90033,
+			"A transient error has occurred. Please try again. (Injected fault: %d.)", f.Status).write(w, r)
+	}) {
+		return
 	}
 	segs := pathSegments(r.URL.Path)
 	switch {

@@ -123,16 +123,9 @@ func (g *graphError) write(w http.ResponseWriter, r *http.Request) {
 
 // serveGraph is the Graph server's handler.
 func (e *Emulator) serveGraph(rw http.ResponseWriter, r *http.Request) {
-	rec := Request{Target: TargetGraph, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
-	w := &statusWriter{ResponseWriter: rw}
-	recorded := false
-	defer func() {
-		if recorded {
-			return
-		}
-		rec.Status = w.status
-		e.record(rec)
-	}()
+	x := e.begin(TargetGraph, rw, r)
+	defer x.end()
+	w, rec := x.w, &x.rec
 	if r.Body != nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 	}
@@ -141,25 +134,8 @@ func (e *Emulator) serveGraph(rw http.ResponseWriter, r *http.Request) {
 		rec.ErrorCode = g.code
 		g.write(w, r)
 	}
-	if f, ok := e.takeFault(TargetGraph, r); ok {
-		rec.Faulted = true
-		if !e.wait(r, f.Latency) || f.Drop {
-			e.record(rec)
-			recorded = true
-			drop(w)
-			return
-		}
-		if f.Status != 0 {
-			if f.RetryAfter > 0 {
-				w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-			}
-			code := f.ErrorCode
-			if code == "" {
-				code = defaultCode(f.Status)
-			}
-			fail(&graphError{f.Status, code, fmt.Sprintf("Injected fault: %d.", f.Status)})
-			return
-		}
+	if x.fault(r, func(f Fault) { fail(&graphError{f.Status, f.code(), fmt.Sprintf("Injected fault: %d.", f.Status)}) }) {
+		return
 	}
 	c, gerr := e.authenticateGraph(r)
 	rec.TenantID, rec.ObjectID = c.TID, c.OID
@@ -185,11 +161,11 @@ func (e *Emulator) authenticateGraph(r *http.Request) (claims, *graphError) {
 	invalid := func(msg string) *graphError {
 		return &graphError{http.StatusUnauthorized, "InvalidAuthenticationToken", msg}
 	}
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+	tok, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return claims{}, invalid("Access token is empty.")
 	}
-	c, err := e.parseToken(strings.TrimSpace(tok))
+	c, err := e.parseToken(tok)
 	if err != nil {
 		return claims{}, invalid("IDX14100: JWT is not well formed.")
 	}

@@ -36,33 +36,11 @@ type tokenResponse struct {
 // GET /msi/token?api-version=2019-08-01&resource=<aud>[&client_id=|object_id=|mi_res_id=]
 // with header X-IDENTITY-HEADER.
 func (e *Emulator) serveIdentity(rw http.ResponseWriter, r *http.Request) {
-	rec := Request{Target: TargetIdentity, Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()), At: time.Now()}
-	w := &statusWriter{ResponseWriter: rw}
-	recorded := false
-	defer func() {
-		if recorded {
-			return
-		}
-		rec.Status = w.status
-		e.record(rec)
-	}()
-	if f, ok := e.takeFault(TargetIdentity, r); ok {
-		rec.Faulted = true
-		if !e.pause(r, f) || f.Drop {
-			// Recorded before the connection closes: the client sees the drop
-			// only after the request is in Requests().
-			e.record(rec)
-			recorded = true
-			drop(w)
-			return
-		}
-		if f.Status != 0 {
-			if f.RetryAfter > 0 {
-				w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-			}
-			writeIdentityError(w, f.Status, "Injected fault: %d.", f.Status)
-			return
-		}
+	x := e.begin(TargetIdentity, rw, r)
+	defer x.end()
+	w, rec := x.w, &x.rec
+	if x.fault(r, func(f Fault) { writeIdentityError(w, f.Status, "Injected fault: %d.", f.Status) }) {
+		return
 	}
 	if r.URL.Path != IdentityPath {
 		rec.Unhandled = true

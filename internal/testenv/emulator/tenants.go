@@ -22,8 +22,9 @@ type tenantJSON struct {
 
 // listTenants serves GET /tenants: the caller's home tenant (category Home)
 // and the tenants whose subscriptions it reaches through an Azure Lighthouse
-// delegation (ProjectedBy), in tenant ID order, on one page.
-func (e *Emulator) listTenants(w http.ResponseWriter, _ *http.Request, p principal, _ []string) *armError {
+// delegation (ProjectedBy), in tenant ID order, paged at the estate's page
+// size as ARM pages it with nextLink.
+func (e *Emulator) listTenants(w http.ResponseWriter, r *http.Request, p principal, _ []string) *armError {
 	e.mu.Lock()
 	category := map[string]string{p.tid: "Home"}
 	ids := e.principalIDs(p) // its own object ID and its groups'
@@ -43,14 +44,18 @@ func (e *Emulator) listTenants(w http.ResponseWriter, _ *http.Request, p princip
 		tenants = append(tenants, id)
 	}
 	slices.Sort(tenants)
-	out := listJSON[tenantJSON]{Value: make([]tenantJSON, 0, len(tenants))}
+	all := make([]tenantJSON, 0, len(tenants))
 	for _, id := range tenants {
 		name := names[id]
 		domain := tenantDomain(name, id)
-		out.Value = append(out.Value, tenantJSON{
+		all = append(all, tenantJSON{
 			ID: "/tenants/" + id, TenantID: id, CountryCode: "US", DisplayName: name,
 			Domains: []string{domain}, TenantCategory: category[id], DefaultDomain: domain, TenantType: "AAD",
 		})
+	}
+	out, aerr := page(r, all, e.estate.PageSize)
+	if aerr != nil {
+		return aerr
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

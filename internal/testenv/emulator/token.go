@@ -98,6 +98,14 @@ type errToken struct{ msg string }
 
 func (e *errToken) Error() string { return e.msg }
 
+// bearerToken is the token of an Authorization header value "Bearer <token>"
+// (the scheme in any case); false when h is not one.
+func bearerToken(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	tok = strings.TrimSpace(tok)
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
 // parseToken decodes a token the emulator issued. It checks the shape and the
 // marker, not the times or the audience.
 func (e *Emulator) parseToken(tok string) (claims, error) {
