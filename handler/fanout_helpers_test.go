@@ -169,6 +169,21 @@ func (f *fanout) report(ctx context.Context) *web.Report {
 	return &rep
 }
 
+// settled waits until the sweep queue holds nothing (no message active, being
+// delivered or scheduled), so that every delivery so far has been completed
+// or dead-lettered. A run ends when its last item is counted in the record,
+// before the delivery that counted it answers (it maintains the record
+// first) and is settled: a test reads the queue's Completed and DeadLettered
+// after this, never right after waitRun.
+func (f *fanout) settled(ctx context.Context) {
+	f.tb.Helper()
+	if err := f.cluster.DrainQueue(ctx, "pal-sweep"); err != nil {
+		q := f.cluster.Queue("pal-sweep")
+		f.tb.Fatalf("the sweep queue did not settle: %v (%d pending, %d completed, %d dead-lettered)",
+			err, len(q.Pending()), len(q.Completed()), len(q.DeadLettered()))
+	}
+}
+
 // waitRun polls the report until run id has ended, releasing scheduled
 // retry copies at once (their backoff is tens of seconds).
 func (f *fanout) waitRun(ctx context.Context, id string, poll time.Duration) *web.Sweep {
