@@ -149,24 +149,6 @@ func CheckDirectTemplate(templatePath string) []error {
 		p.addf(at, "parameter palKeeperRoleDefinitionId is missing")
 		return p
 	}
-	if d, _ := role.DefaultValue.(string); d != RoleSupportRequestContributor {
-		p.addf(at, "palKeeperRoleDefinitionId defaults to %q, want Support Request Contributor %s", d, RoleSupportRequestContributor)
-	}
-	if len(role.AllowedValues) == 0 {
-		p.addf(at, "palKeeperRoleDefinitionId has no allowedValues: any role, Owner included, could be assigned")
-	}
-	allowed := map[string]bool{}
-	for _, v := range role.AllowedValues {
-		s, _ := v.(string)
-		allowed[strings.ToLower(s)] = true
-		if _, ok := pecRoles[strings.ToLower(s)]; !ok {
-			p.addf(at, "palKeeperRoleDefinitionId allows %q: only PEC-eligible Support Request Contributor or Contributor (never Owner or Reader)", s)
-		}
-	}
-	for id, name := range pecRoles {
-		if !allowed[id] {
-			p.addf(at, "palKeeperRoleDefinitionId must allow %s (%s)", name, id)
-		}
-	}
+	checkRoleParameter(&p, at, role)
 	return p
 }

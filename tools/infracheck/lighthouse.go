@@ -364,22 +364,7 @@ func CheckLighthouseTemplate(templatePath, paramsPath string) []error {
 	if !ok {
 		p.addf(at, "parameter palKeeperRoleDefinitionId is missing")
 	} else {
-		if d, _ := role.DefaultValue.(string); d != RoleSupportRequestContributor {
-			p.addf(at, "palKeeperRoleDefinitionId defaults to %q, want Support Request Contributor %s", d, RoleSupportRequestContributor)
-		}
-		allowed := map[string]bool{}
-		for _, v := range role.AllowedValues {
-			s, _ := v.(string)
-			allowed[strings.ToLower(s)] = true
-			if _, ok := pecRoles[strings.ToLower(s)]; !ok {
-				p.addf(at, "palKeeperRoleDefinitionId allows %q: only PEC-eligible Support Request Contributor or Contributor (never Owner or Reader)", s)
-			}
-		}
-		for id, name := range pecRoles {
-			if !allowed[id] {
-				p.addf(at, "palKeeperRoleDefinitionId must allow %s (%s)", name, id)
-			}
-		}
+		checkRoleParameter(&p, at, role)
 	}
 	if role, ok := t.Parameters["palKeeperRoleDefinitionId"]; ok && !strings.Contains(role.Metadata.Description, delegationReadAction) {
 		p.addf(at, "palKeeperRoleDefinitionId's description must say which roles let the identity read its own delegation (%s) and what pal-keeper does without it", delegationReadAction)
@@ -545,3 +530,28 @@ var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 
 // isGUID reports whether s is a GUID.
 func isGUID(s string) bool { return guidPattern.MatchString(s) }
+
+// checkRoleParameter checks a template's palKeeperRoleDefinitionId parameter
+// (the Lighthouse and the direct-mode templates alike): Support Request
+// Contributor by default, and exactly the PEC-eligible roles allowed.
+func checkRoleParameter(p *problems, at string, role armParameter) {
+	if d, _ := role.DefaultValue.(string); d != RoleSupportRequestContributor {
+		p.addf(at, "palKeeperRoleDefinitionId defaults to %q, want Support Request Contributor %s", d, RoleSupportRequestContributor)
+	}
+	if len(role.AllowedValues) == 0 {
+		p.addf(at, "palKeeperRoleDefinitionId has no allowedValues: any role, Owner included, could be assigned")
+	}
+	allowed := map[string]bool{}
+	for _, v := range role.AllowedValues {
+		s, _ := v.(string)
+		allowed[strings.ToLower(s)] = true
+		if _, ok := pecRoles[strings.ToLower(s)]; !ok {
+			p.addf(at, "palKeeperRoleDefinitionId allows %q: only PEC-eligible Support Request Contributor or Contributor (never Owner or Reader)", s)
+		}
+	}
+	for id, name := range pecRoles {
+		if !allowed[id] {
+			p.addf(at, "palKeeperRoleDefinitionId must allow %s (%s)", name, id)
+		}
+	}
+}
