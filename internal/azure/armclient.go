@@ -20,3 +20,19 @@ func newARMClient(what, module, version string, cred azcore.TokenCredential, opt
 	}
 	return cl, nil
 }
+
+// newSDKClient is an Azure SDK client of an adapter built on the generated
+// ARM clients (what names the adapter in errors), with the credential marked
+// as every adapter's is; newARMClient's counterpart.
+func newSDKClient[T any](what string, cred azcore.TokenCredential, options *arm.ClientOptions,
+	build func(azcore.TokenCredential, *arm.ClientOptions) (T, error)) (T, error) {
+	var zero T
+	if cred == nil {
+		return zero, errors.New(what + ": nil credential")
+	}
+	c, err := build(markCredential(cred), options)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, nil
+}

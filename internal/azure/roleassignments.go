@@ -2,8 +2,6 @@ package azure
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -22,13 +20,13 @@ type RoleAssignmentClient struct {
 // NewRoleAssignmentClient returns a RoleAssignmentClient on azcore's ARM
 // pipeline. Pass nil options for the defaults (Azure public cloud).
 func NewRoleAssignmentClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*RoleAssignmentClient, error) {
-	if cred == nil {
-		return nil, errors.New("role assignment client: nil credential")
-	}
 	// The subscription ID is only used by methods this client does not call.
-	c, err := armauthorization.NewRoleAssignmentsClient("", markCredential(cred), options)
+	c, err := newSDKClient("role assignment client", cred, options,
+		func(cred azcore.TokenCredential, o *arm.ClientOptions) (*armauthorization.RoleAssignmentsClient, error) {
+			return armauthorization.NewRoleAssignmentsClient("", cred, o)
+		})
 	if err != nil {
-		return nil, fmt.Errorf("role assignment client: %w", err)
+		return nil, err
 	}
 	return &RoleAssignmentClient{client: c}, nil
 }

@@ -2,8 +2,6 @@ package azure
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -25,12 +23,9 @@ type RoleClient struct {
 // NewRoleClient returns a RoleClient on azcore's ARM pipeline. Pass nil options
 // for the defaults (Azure public cloud).
 func NewRoleClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*RoleClient, error) {
-	if cred == nil {
-		return nil, errors.New("role client: nil credential")
-	}
-	c, err := armauthorization.NewRoleDefinitionsClient(markCredential(cred), options)
+	c, err := newSDKClient("role client", cred, options, armauthorization.NewRoleDefinitionsClient)
 	if err != nil {
-		return nil, fmt.Errorf("role client: %w", err)
+		return nil, err
 	}
 	return &RoleClient{client: c}, nil
 }

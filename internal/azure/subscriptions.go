@@ -2,8 +2,6 @@ package azure
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -23,12 +21,9 @@ type SubscriptionClient struct {
 // NewSubscriptionClient returns a SubscriptionClient on azcore's ARM pipeline.
 // Pass nil options for the defaults (Azure public cloud).
 func NewSubscriptionClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*SubscriptionClient, error) {
-	if cred == nil {
-		return nil, errors.New("subscription client: nil credential")
-	}
-	c, err := armsubscriptions.NewClient(markCredential(cred), options)
+	c, err := newSDKClient("subscription client", cred, options, armsubscriptions.NewClient)
 	if err != nil {
-		return nil, fmt.Errorf("subscription client: %w", err)
+		return nil, err
 	}
 	return &SubscriptionClient{client: c}, nil
 }

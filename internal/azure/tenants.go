@@ -2,8 +2,6 @@ package azure
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -40,12 +38,9 @@ type TenantClient struct {
 // NewTenantClient returns a TenantClient on azcore's ARM pipeline. Pass nil
 // options for the defaults (Azure public cloud).
 func NewTenantClient(cred azcore.TokenCredential, options *arm.ClientOptions) (*TenantClient, error) {
-	if cred == nil {
-		return nil, errors.New("tenant client: nil credential")
-	}
-	c, err := armsubscriptions.NewTenantsClient(markCredential(cred), options)
+	c, err := newSDKClient("tenant client", cred, options, armsubscriptions.NewTenantsClient)
 	if err != nil {
-		return nil, fmt.Errorf("tenant client: %w", err)
+		return nil, err
 	}
 	return &TenantClient{client: c}, nil
 }
