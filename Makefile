@@ -10,7 +10,7 @@ GO ?= go
 PACKAGE_GOTOOLCHAIN := go1.27.3
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-.PHONY: test infracheck ci bench sandbox app package clean
+.PHONY: test infracheck ci bench sandbox app package templ clean
 
 test:
 	$(GO) test -race -count=1 ./...
@@ -53,6 +53,11 @@ app:
 # the handler is built by PACKAGE_GOTOOLCHAIN.
 package:
 	GOTOOLCHAIN=$(PACKAGE_GOTOOLCHAIN) $(GO) run ./internal/tools/mkzip -go $(GO) -root . -o dist/functionapp.zip
+
+# templ regenerates the dashboard's pages (internal/web/pages_templ.go) from
+# internal/web/pages.templ with the templ release go.mod requires (.ci/templ).
+templ:
+	GO=$(GO) bash .ci/templ
 
 clean:
 	rm -rf dist

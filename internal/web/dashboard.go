@@ -35,7 +35,7 @@ const (
 	linksPath     = "links"
 )
 
-// dashboardData is what the dashboard template renders.
+// dashboardData is what the dashboard page (dashboardPage) renders.
 type dashboardData struct {
 	Generated string
 	Sweep     *sweepView
@@ -150,7 +150,7 @@ func ServeDashboard(ctx context.Context, r Reader, dir Directory, q url.Values, 
 	}
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)
-	if err := page("dashboard").Execute(&buf, d); err != nil {
+	if err := dashboardPage(d).Render(ctx, &buf); err != nil {
 		return ErrorPage(http.StatusInternalServerError, "the dashboard could not be rendered", nil, v.key),
 			fmt.Errorf("render the dashboard: %w", err)
 	}

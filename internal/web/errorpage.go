@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,7 +48,7 @@ func errorPage(status int, msg string, fields map[string]string, key, retry stri
 		headers["Retry-After"] = retry
 	}
 	var buf bytes.Buffer
-	if err := page("error").Execute(&buf, d); err != nil {
+	if err := errorPageBody(&d).Render(context.Background(), &buf); err != nil {
 		return customhandler.HTTPResponse{StatusCode: status, Headers: headers, Body: "<!doctype html><title>Error</title><p>" +
 			http.StatusText(status)}
 	}

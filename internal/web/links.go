@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -74,7 +75,7 @@ func LinksHTML(answer customhandler.HTTPResponse, res *pal.Result, key, method s
 	out := customhandler.HTTPResponse{StatusCode: status, Headers: htmlHeaders()}
 	copyHeaders(out, answer, "Location")
 	var buf bytes.Buffer
-	if err := page("links").Execute(&buf, d); err != nil {
+	if err := linksPage(&d).Render(context.Background(), &buf); err != nil {
 		return errorPage(http.StatusInternalServerError, "the answer could not be rendered", nil, key, retryAfter)
 	}
 	out.Body = buf.String()
